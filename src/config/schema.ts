@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { ATTEMPT_OUTCOMES } from '../endpoint/outcome.js';
+
+/*
+ * The whole configuration file as one zod schema; every default lives here. Messages never quote the
+ * received value, because it may be a key.
+ */
+
+const positiveInt = (what = 'a positive integer') =>
+  z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
+const nonNegativeInt = (what = 'a non-negative integer') =>
+  z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).min(0, { error: `expected ${what}` });
+const fraction = z.number({ error: 'expected a number from 0 to 1' }).min(0).max(1, { error: 'expected a number from 0 to 1' });
+const secret = z.string({ error: 'expected a string' }).min(1, { error: 'must not be empty' });
+
+/** Ids become Prometheus label values and URL path segments: keep them plain. */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const idKey = z.string().regex(ID_PATTERN, {
+  error: 'ids must be 1-64 characters of letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
+});
+
+export const breakerSchema = z.strictObject({
+  /** Trip when the failure rate in the window is strictly above this percentage. */
+  errorThresholdPercentage: z
+    .number({ error: 'expected a percentage from 1 to 100' })
+    .gt(0, { error: 'expected a percentage from 1 to 100' })
+    .max(100, { error: 'expected a percentage from 1 to 100' })
+    .default(50),
+  /** Minimum attempts counted in the window before the rate can trip the circuit. */
+  volumeThreshold: positiveInt().default(5),
+  /** Length of the rolling window the failure rate is computed over. */
+  rollingWindowMs: positiveInt('a positive integer (milliseconds)').default(10_000),
+  /** Buckets the rolling window is split into; rollingWindowMs must divide evenly by it. */
+  rollingBuckets: positiveInt().default(10),
+  /** Open -> half-open after this long, the first time the circuit trips. */
+  resetTimeoutMs: positiveInt('a positive integer (milliseconds)').default(30_000),
+  /** Each consecutive re-trip (half-open probe failed) multiplies the open period by this. */
+  backoffMultiplier: z.number({ error: 'expected a number >= 1' }).min(1, { error: 'expected a number >= 1' }).default(2),
+  /** Upper bound of the open period after backoff. */
+  maxResetTimeoutMs: positiveInt('a positive integer (milliseconds)').default(300_000),
+  /** Random spread of the open period, as a fraction (0.2 = +/-20%), so replicas do not probe in lockstep. */
+  jitter: fraction.default(0.2),
+  /** Cap on an upstream's Retry-After, so a hostile header cannot park an endpoint forever. */
+  maxRetryAfterMs: positiveInt('a positive integer (milliseconds)').default(300_000),
+});
+
+export const retrySchema = z.strictObject({
+  /** Extra attempts on the same endpoint before moving to the next one (0 = straight to the fallback). */
+  retries: nonNegativeInt().max(10, { error: 'expected at most 10' }).default(0),
+  /** First backoff delay; doubles each retry, with full jitter. */
+  baseDelayMs: nonNegativeInt('a non-negative integer (milliseconds)').default(200),
+  /** Upper bound of one backoff delay. */
+  maxDelayMs: nonNegativeInt('a non-negative integer (milliseconds)').default(2_000),
+  /** Outcomes worth retrying on the same endpoint. */
+  on: z
+    .array(z.enum(ATTEMPT_OUTCOMES.filter((o) => o !== 'success' && o !== 'client_error' && o !== 'cancelled') as [string, ...string[]]))
+    .default(['server_error', 'timeout', 'connection_error']),
+});
+
+const partialBreaker = breakerSchema.partial();
+const partialRetry = retrySchema.partial();
+
+export const providerSchema = z.strictObject({
+  baseURL: z.url({ error: 'expected an absolute http(s) URL' }),
+  /** Optional: local servers (vLLM, Ollama, llama.cpp) often need none. */
+  apiKey: secret.optional(),
+  /** `gen_ai.provider.name` on spans (e.g. openai, azure.ai.openai, gcp.gemini); defaults to the provider id. */
+  name: z.string().min(1).optional(),
+  /** Extra headers sent with every request to this provider. */
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+export const endpointSchema = z.strictObject({
+  provider: z.string({ error: 'expected a provider id' }),
+  model: z.string({ error: 'expected a model name' }).min(1, { error: 'must not be empty' }),
+  /** Whole-attempt timeout for plain requests; for streams, the limit before the first content chunk. */
+  timeoutMs: positiveInt('a positive number').default(30_000),
+  /** Streaming: no first content chunk within this long = `timeout`. Defaults to timeoutMs. */
+  firstTokenTimeoutMs: positiveInt('a positive number').optional(),
+  /** Streaming: a gap longer than this between chunks after the first ends the stream as `timeout`. */
+  streamIdleTimeoutMs: positiveInt('a positive number').default(30_000),
+  breaker: partialBreaker.optional(),
+  retry: partialRetry.optional(),
+});
+
+export const routeSchema = z.strictObject({
+  endpoints: z.array(z.string()).min(1, { error: 'a route needs at least one endpoint' }),
+  /** Overrides request.deadlineMs for this route. */
+  deadlineMs: positiveInt('a positive number').optional(),
+});
+
+export const requestSchema = z.strictObject({
+  /** Cap on a whole request: every attempt, retry, backoff and fallback together. */
+  deadlineMs: positiveInt('a positive number').default(120_000),
+});
+
+export const validationSchema = z.strictObject({
+  /** A completion with no content, no tool call and no refusal is `invalid_response`. */
+  rejectEmpty: z.boolean({ error: 'expected true or false' }).default(true),
+  /** When the request asks for JSON (`response_format`), an answer that does not parse is `invalid_response`. */
+  requireJsonWhenAsked: z.boolean({ error: 'expected true or false' }).default(true),
+});
+
+export const serverSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: nonNegativeInt('a port number from 0 to 65535').max(65535, { error: 'expected a port number from 0 to 65535' }).default(8080),
+  /** Clients must send `Authorization: Bearer <one of these>` when any is set. */
+  apiKeys: z.array(secret).default([]),
+  /** Required by /admin/*; admin writes are refused when unset. */
+  adminKey: secret.optional(),
+  /** Largest accepted request body. */
+  bodyLimitBytes: positiveInt().default(4 * 1024 * 1024),
+  /** On SIGTERM, how long in-flight requests (streams included) may take to finish. */
+  shutdownGraceMs: positiveInt('a positive number').default(15_000),
+});
+
+const record = <T extends z.ZodType>(value: T) => z.record(idKey, value);
+
+export const configSchema = z
+  .strictObject({
+    server: serverSchema.optional(),
+    providers: record(providerSchema),
+    endpoints: record(endpointSchema),
+    routes: record(routeSchema).default({}),
+    breaker: breakerSchema.default(breakerSchema.parse({})),
+    retry: retrySchema.default(retrySchema.parse({})),
+    request: requestSchema.default(requestSchema.parse({})),
+    validation: validationSchema.default(validationSchema.parse({})),
+  })
+  .superRefine((cfg, ctx) => {
+    for (const [id, ep] of Object.entries(cfg.endpoints)) {
+      if (!(ep.provider in cfg.providers)) {
+        ctx.addIssue({ code: 'custom', path: ['endpoints', id, 'provider'], message: `unknown provider '${ep.provider}'` });
+      }
+    }
+    for (const [id, route] of Object.entries(cfg.routes)) {
+      route.endpoints.forEach((ep, i) => {
+        if (!(ep in cfg.endpoints)) {
+          ctx.addIssue({ code: 'custom', path: ['routes', id, 'endpoints', i], message: `unknown endpoint '${ep}'` });
+        }
+      });
+      if (new Set(route.endpoints).size !== route.endpoints.length) {
+        ctx.addIssue({ code: 'custom', path: ['routes', id, 'endpoints'], message: 'an endpoint appears twice' });
+      }
+    }
+    const checkBuckets = (b: { rollingWindowMs?: number; rollingBuckets?: number }, path: (string | number)[]) => {
+      const w = b.rollingWindowMs ?? cfg.breaker.rollingWindowMs;
+      const n = b.rollingBuckets ?? cfg.breaker.rollingBuckets;
+      if (w % n !== 0) ctx.addIssue({ code: 'custom', path, message: `rollingWindowMs must divide evenly into ${n} buckets` });
+    };
+    checkBuckets(cfg.breaker, ['breaker', 'rollingWindowMs']);
+    for (const [id, ep] of Object.entries(cfg.endpoints)) {
+      if (ep.breaker) checkBuckets(ep.breaker, ['endpoints', id, 'breaker', 'rollingWindowMs']);
+    }
+  });
+
+/** The configuration as written (before defaults): what `createRouter` and the YAML file accept. */
+export type SwitchyardConfigInput = z.input<typeof configSchema>;
+/** The configuration with every default applied. */
+export type SwitchyardConfig = z.output<typeof configSchema>;
+export type BreakerConfig = z.output<typeof breakerSchema>;
+export type RetryConfig = z.output<typeof retrySchema>;
+export type ProviderConfig = z.output<typeof providerSchema>;
+export type EndpointConfig = z.output<typeof endpointSchema>;
+export type RouteConfig = z.output<typeof routeSchema>;
+export type ServerConfig = z.output<typeof serverSchema>;

@@ -1,0 +1,45 @@
+/**
+ * How an attempt ends. The one classification every part of Switchyard uses: the breaker decides what to
+ * count from it, the router what to fall back on, metrics and traces label with it (SPEC.md).
+ */
+export type AttemptOutcome =
+  | 'success'
+  | 'server_error'
+  | 'rate_limited'
+  | 'auth_error'
+  | 'timeout'
+  | 'connection_error'
+  | 'invalid_response'
+  | 'client_error'
+  | 'cancelled';
+
+export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = [
+  'success',
+  'server_error',
+  'rate_limited',
+  'auth_error',
+  'timeout',
+  'connection_error',
+  'invalid_response',
+  'client_error',
+  'cancelled',
+];
+
+/** Outcomes that are the endpoint's fault: they count against its circuit and are fallen back from. */
+export type FailureOutcome = Exclude<AttemptOutcome, 'success' | 'client_error' | 'cancelled'>;
+
+export function isFailureOutcome(o: AttemptOutcome): o is FailureOutcome {
+  return o !== 'success' && o !== 'client_error' && o !== 'cancelled';
+}
+
+/** How a whole request ends (the `outcome` label of `switchyard_requests_total`). */
+export type RequestOutcome = 'success' | 'client_error' | 'failed' | 'unavailable' | 'timeout' | 'cancelled';
+
+export const REQUEST_OUTCOMES: readonly RequestOutcome[] = [
+  'success',
+  'client_error',
+  'failed',
+  'unavailable',
+  'timeout',
+  'cancelled',
+];

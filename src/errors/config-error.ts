@@ -1,0 +1,20 @@
+import { SwitchyardError } from './base.js';
+
+/** One problem in a configuration, located by its dotted path (`endpoints.gpt-4o.timeoutMs`). */
+export interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The configuration is invalid. Lists every problem at once; never quotes a value (it may be a secret). */
+export class ConfigError extends SwitchyardError {
+  readonly code = 'config_invalid';
+  readonly isConfigError = true;
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p.path ? `${p.path}: ` : ''}${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const isConfigError = (e: unknown): e is ConfigError =>
+  typeof e === 'object' && e !== null && (e as { isConfigError?: unknown }).isConfigError === true;

@@ -1,0 +1,133 @@
+import type { AttemptOutcome } from '../endpoint/outcome.js';
+import { SwitchyardError } from './base.js';
+
+/** What the caller learns about one attempt. Never includes a key, a prompt or an upstream body. */
+export interface AttemptRecord {
+  readonly endpoint: string;
+  readonly outcome: AttemptOutcome;
+  /** Upstream HTTP status, when there was one. */
+  readonly status?: number;
+  readonly durationMs: number;
+  /** A short, key-free description of what went wrong. */
+  readonly message?: string;
+}
+
+/** The `model` named neither a route nor an endpoint. */
+export class UnknownRouteError extends SwitchyardError {
+  readonly code = 'unknown_route';
+  readonly isUnknownRouteError = true;
+  constructor(readonly route: string) {
+    super(`unknown model or route '${route}'`);
+    this.name = 'UnknownRouteError';
+  }
+}
+export const isUnknownRouteError = (e: unknown): e is UnknownRouteError =>
+  typeof e === 'object' && e !== null && (e as { isUnknownRouteError?: unknown }).isUnknownRouteError === true;
+
+/** Every endpoint of the route was skipped (open circuit or Retry-After): failed fast, nothing was sent. */
+export class RouteUnavailableError extends SwitchyardError {
+  readonly code = 'route_unavailable';
+  readonly isRouteUnavailableError = true;
+  constructor(
+    readonly route: string,
+    /** Epoch ms when the earliest endpoint of the route admits traffic again (its half-open probe). */
+    readonly retryAt: number,
+    readonly attempts: readonly AttemptRecord[] = [],
+  ) {
+    super(`every endpoint of route '${route}' is unavailable (circuit open); next probe at ${new Date(retryAt).toISOString()}`);
+    this.name = 'RouteUnavailableError';
+  }
+  /** Milliseconds from `now` until the next probe, never negative. */
+  retryAfterMs(now = Date.now()): number {
+    return Math.max(0, this.retryAt - now);
+  }
+}
+export const isRouteUnavailableError = (e: unknown): e is RouteUnavailableError =>
+  typeof e === 'object' && e !== null && (e as { isRouteUnavailableError?: unknown }).isRouteUnavailableError === true;
+
+function describe(attempts: readonly AttemptRecord[]): string {
+  return attempts
+    .map((a) => `${a.endpoint}: ${a.outcome}${a.status ? ` (${a.status})` : ''} after ${Math.round(a.durationMs)}ms`)
+    .join('; ');
+}
+
+/** Every attempt the route could make failed. `attempts` lists each, in order. */
+export class AllAttemptsFailedError extends SwitchyardError {
+  readonly code = 'all_attempts_failed';
+  readonly isAllAttemptsFailedError = true;
+  constructor(
+    readonly route: string,
+    readonly attempts: readonly AttemptRecord[],
+  ) {
+    super(`every attempt for route '${route}' failed: ${describe(attempts)}`);
+    this.name = 'AllAttemptsFailedError';
+  }
+}
+export const isAllAttemptsFailedError = (e: unknown): e is AllAttemptsFailedError =>
+  typeof e === 'object' && e !== null && (e as { isAllAttemptsFailedError?: unknown }).isAllAttemptsFailedError === true;
+
+/** The request deadline passed before any endpoint answered. */
+export class DeadlineExceededError extends SwitchyardError {
+  readonly code = 'deadline_exceeded';
+  readonly isDeadlineExceededError = true;
+  constructor(
+    readonly route: string,
+    readonly deadlineMs: number,
+    readonly attempts: readonly AttemptRecord[],
+  ) {
+    super(`route '${route}' did not answer within its ${deadlineMs}ms deadline${attempts.length ? `: ${describe(attempts)}` : ''}`);
+    this.name = 'DeadlineExceededError';
+  }
+}
+export const isDeadlineExceededError = (e: unknown): e is DeadlineExceededError =>
+  typeof e === 'object' && e !== null && (e as { isDeadlineExceededError?: unknown }).isDeadlineExceededError === true;
+
+/** The caller aborted the request (its AbortSignal fired, or it stopped reading a stream). */
+export class RequestCancelledError extends SwitchyardError {
+  readonly code = 'cancelled';
+  readonly isRequestCancelledError = true;
+  constructor(readonly route: string) {
+    super(`request for route '${route}' was cancelled by the caller`);
+    this.name = 'RequestCancelledError';
+  }
+}
+export const isRequestCancelledError = (e: unknown): e is RequestCancelledError =>
+  typeof e === 'object' && e !== null && (e as { isRequestCancelledError?: unknown }).isRequestCancelledError === true;
+
+/**
+ * The request itself is wrong (upstream 400/404/413/422): returned to the caller as is, never fallen back
+ * from. `status` and `body` are the upstream's (the body is the provider's error object, which carries no key).
+ */
+export class UpstreamClientError extends SwitchyardError {
+  readonly code = 'upstream_client_error';
+  readonly isUpstreamClientError = true;
+  constructor(
+    readonly route: string,
+    readonly endpoint: string,
+    readonly status: number,
+    message: string,
+    readonly body: unknown,
+  ) {
+    super(message);
+    this.name = 'UpstreamClientError';
+  }
+}
+export const isUpstreamClientError = (e: unknown): e is UpstreamClientError =>
+  typeof e === 'object' && e !== null && (e as { isUpstreamClientError?: unknown }).isUpstreamClientError === true;
+
+/** A stream failed after its first content chunk reached the caller: it ends here, never glued to another model. */
+export class StreamInterruptedError extends SwitchyardError {
+  readonly code = 'stream_interrupted';
+  readonly isStreamInterruptedError = true;
+  constructor(
+    readonly route: string,
+    readonly endpoint: string,
+    readonly outcome: AttemptOutcome,
+    message: string,
+  ) {
+    super(`stream from '${endpoint}' broke after it started (${outcome}): ${message}`);
+    this.name = 'StreamInterruptedError';
+  }
+}
+export const isStreamInterruptedError = (e: unknown): e is StreamInterruptedError =>
+  typeof e === 'object' && e !== null && (e as { isStreamInterruptedError?: unknown }).isStreamInterruptedError === true;

@@ -1,0 +1,78 @@
+import type { AttemptOutcome, RequestOutcome } from '../endpoint/outcome.js';
+
+/*
+ * What the router tells the world. Emitted synchronously, in the caller's async context, so a subscriber
+ * can read the active OpenTelemetry context. Each request's events share one `RequestInfo` object and each
+ * attempt's one `AttemptInfo` object: subscribers key per-request state on them (WeakMap), so the engine
+ * needs to know nothing of Prometheus or tracing.
+ */
+
+export type CircuitStateName = 'closed' | 'open' | 'half_open';
+export const CIRCUIT_STATES: readonly CircuitStateName[] = ['closed', 'open', 'half_open'];
+
+/** Why an endpoint was skipped without an attempt. */
+export type SkipReason = 'open' | 'half_open_busy' | 'retry_after';
+
+export interface RequestInfo {
+  /** Unique per request, for correlating events; not a label. */
+  readonly id: string;
+  /** The route id (or the endpoint id, when the caller named one directly). */
+  readonly route: string;
+  readonly stream: boolean;
+  /** Epoch ms. */
+  readonly startedAt: number;
+}
+
+export interface AttemptInfo {
+  readonly request: RequestInfo;
+  readonly endpoint: string;
+  /** The provider id from the config. */
+  readonly provider: string;
+  /** `gen_ai.provider.name`. */
+  readonly providerName: string;
+  /** Model name sent upstream. */
+  readonly model: string;
+  /** Host (and port) of the provider's baseURL: `server.address`. */
+  readonly serverAddress: string;
+  readonly serverPort?: number;
+  /** 1-based across the whole request (retries and fallbacks included). */
+  readonly number: number;
+  readonly startedAt: number;
+}
+
+export interface AttemptResult {
+  readonly outcome: AttemptOutcome;
+  readonly durationMs: number;
+  readonly status?: number;
+  /** `error.type`: the outcome, or a more precise class name. Absent on success. */
+  readonly errorType?: string;
+  /** Key-free description of the failure. */
+  readonly message?: string;
+  readonly responseModel?: string;
+  readonly inputTokens?: number;
+  readonly outputTokens?: number;
+  /** Streams: time from attempt start to the first content chunk. */
+  readonly timeToFirstTokenMs?: number;
+}
+
+export interface RequestResult {
+  readonly outcome: RequestOutcome;
+  readonly durationMs: number;
+  readonly attempts: number;
+  /** The endpoint that answered, on success. */
+  readonly endpoint?: string;
+}
+
+export interface RouterEvents {
+  'request:start': [request: RequestInfo];
+  'attempt:start': [attempt: AttemptInfo];
+  /** For streams, emitted when the stream ends (or breaks), not when its first chunk arrives. */
+  'attempt:end': [attempt: AttemptInfo, result: AttemptResult];
+  /** An endpoint of the chain was passed over without an attempt. `retryAt` is epoch ms. */
+  skip: [request: RequestInfo, endpoint: string, reason: SkipReason, retryAt: number];
+  /** The router moves on from one endpoint to the next after a failure. */
+  fallback: [request: RequestInfo, from: string, to: string];
+  'request:end': [request: RequestInfo, result: RequestResult];
+  /** A circuit changed state (also on operator overrides). */
+  circuit: [endpoint: string, from: CircuitStateName, to: CircuitStateName];
+}
