@@ -1,0 +1,98 @@
+import type { EventEmitter } from 'node:events';
+import type OpenAI from 'openai';
+import type { Stream } from 'openai/streaming';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionCreateParamsStreaming,
+  ChatCompletionCreateParams,
+} from 'openai/resources/chat/completions';
+import type { CircuitStateName, RouterEvents } from './events.js';
+
+/** Per-call options, as the openai SDK's (the ones a router can honour). */
+export interface RequestOptions {
+  /** Aborting it cancels the request: outcome `cancelled`, nothing counted against any circuit. */
+  signal?: AbortSignal | undefined | null;
+  /** Overrides the route's deadline for this call (ms). */
+  timeout?: number | undefined;
+  /** Extra headers forwarded to the provider. */
+  headers?: Record<string, string> | undefined;
+}
+
+/**
+ * A user check on a finished (non-streaming) completion. Return a string (the reason) or throw to reject
+ * it: the attempt becomes `invalid_response` and the router falls back.
+ */
+export type ResponseValidator = (
+  completion: ChatCompletion,
+  context: { route: string; endpoint: string; params: ChatCompletionCreateParams },
+) => string | undefined | void | Promise<string | undefined | void>;
+
+/** The same call surface as `new OpenAI().chat.completions`. */
+export interface RouterCompletions {
+  create(body: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<ChatCompletion>;
+  create(body: ChatCompletionCreateParamsStreaming, options?: RequestOptions): Promise<Stream<ChatCompletionChunk>>;
+  create(body: ChatCompletionCreateParams, options?: RequestOptions): Promise<ChatCompletion | Stream<ChatCompletionChunk>>;
+}
+
+/** One circuit, as `router.circuits()` and `GET /admin/circuits` show it. */
+export interface CircuitSnapshot {
+  readonly endpoint: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly state: CircuitStateName;
+  /** Set while an operator override holds the circuit. */
+  readonly forced?: 'open';
+  /** Counts in the rolling window. */
+  readonly window: { readonly attempts: number; readonly successes: number; readonly failures: number };
+  /** failures / attempts in the window, 0..1 (0 with no attempts). */
+  readonly failureRate: number;
+  /** Epoch ms the circuit last opened, while it is open or half-open. */
+  readonly openedAt?: number;
+  /** Epoch ms of the next half-open probe, while it is open. */
+  readonly nextProbeAt?: number;
+  /** Epoch ms until which a Retry-After keeps traffic away. */
+  readonly retryAfterUntil?: number;
+  /** Consecutive trips without a successful probe (drives the open-period backoff). */
+  readonly consecutiveTrips: number;
+}
+
+/** A route or endpoint callers may name, with its health. */
+export interface RouteSnapshot {
+  readonly id: string;
+  readonly kind: 'route' | 'endpoint';
+  readonly endpoints: readonly string[];
+  /** True while at least one endpoint of it admits traffic. */
+  readonly available: boolean;
+}
+
+export interface Router {
+  readonly chat: { readonly completions: RouterCompletions };
+  /** Events for telemetry and health-aware callers (see RouterEvents). */
+  readonly events: EventEmitter<RouterEvents>;
+  /** State of every circuit. */
+  circuits(): CircuitSnapshot[];
+  /** Every route and endpoint that can be named in `model`. */
+  routes(): RouteSnapshot[];
+  /** Operator overrides. `open` holds the circuit open until `close` or `reset`; `reset` also clears its window and backoff. */
+  forceOpen(endpoint: string): void;
+  forceClose(endpoint: string): void;
+  reset(endpoint: string): void;
+  /** Stops every breaker timer and aborts in-flight attempts; the process can exit afterwards. */
+  close(): Promise<void>;
+}
+
+/** Options beyond the config file: code, not YAML. */
+export interface RouterOptions {
+  /** Rejects answers the config's checks accept (see ResponseValidator). */
+  validator?: ResponseValidator;
+  /** Clock, for tests (epoch ms). Default Date.now. */
+  now?: () => number;
+  /** Random source in [0, 1) for jitter, for tests. Default Math.random. */
+  random?: () => number;
+  /** Replaces the global fetch for provider calls (tests, proxies). */
+  fetch?: typeof fetch;
+}
+
+export type { OpenAI };
