@@ -10,7 +10,10 @@ const positiveInt = (what = 'a positive integer') =>
   z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
 const nonNegativeInt = (what = 'a non-negative integer') =>
   z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).min(0, { error: `expected ${what}` });
-const fraction = z.number({ error: 'expected a number from 0 to 1' }).min(0).max(1, { error: 'expected a number from 0 to 1' });
+const fraction = z
+  .number({ error: 'expected a number from 0 to 1' })
+  .min(0, { error: 'expected a number from 0 to 1' })
+  .max(1, { error: 'expected a number from 0 to 1' });
 const secret = z.string({ error: 'expected a string' }).min(1, { error: 'must not be empty' });
 
 /** Ids become Prometheus label values and URL path segments: keep them plain. */
@@ -57,11 +60,26 @@ export const retrySchema = z.strictObject({
     .default(['server_error', 'timeout', 'connection_error']),
 });
 
-const partialBreaker = breakerSchema.partial();
-const partialRetry = retrySchema.partial();
+/**
+ * Per-endpoint overrides: every field optional and, unlike `.partial()`, with no defaults, so a field the
+ * endpoint leaves out stays undefined and inherits the top-level value instead of the schema default.
+ */
+type Overrides<S extends z.core.$ZodShape> = {
+  [K in keyof S]: z.ZodOptional<S[K] extends z.ZodDefault<infer Inner> ? Inner : S[K]>;
+};
+function overrides<S extends z.core.$ZodShape>(schema: z.ZodObject<S>): z.ZodObject<Overrides<S>, z.core.$strict> {
+  const shape = Object.fromEntries(
+    Object.entries(schema.shape).map(([key, field]) => [key, z.optional(field instanceof z.ZodDefault ? field.unwrap() : field)]),
+  );
+  return z.strictObject(shape as Overrides<S>);
+}
+
+const partialBreaker = overrides(breakerSchema);
+const partialRetry = overrides(retrySchema);
 
 export const providerSchema = z.strictObject({
-  baseURL: z.url({ error: 'expected an absolute http(s) URL' }),
+  // Without the protocol check, `localhost:8000/v1` parses as a URL whose scheme is `localhost:`.
+  baseURL: z.url({ protocol: z.regexes.httpProtocol, error: 'expected an absolute http(s) URL' }),
   /** Optional: local servers (vLLM, Ollama, llama.cpp) often need none. */
   apiKey: secret.optional(),
   /** `gen_ai.provider.name` on spans (e.g. openai, azure.ai.openai, gcp.gemini); defaults to the provider id. */
@@ -116,6 +134,62 @@ export const serverSchema = z.strictObject({
 
 const record = <T extends z.ZodType>(value: T) => z.record(idKey, value);
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
+
+/**
+ * Runs on a possibly half-invalid value (see `when` below), hence the type guards: a field that already
+ * failed is skipped rather than reported twice. Ids are looked up with `Object.hasOwn` because `in` would
+ * accept `constructor` or `toString` as a provider. Messages point at the path and never quote the
+ * referenced id: someone may have pasted a key into the wrong field.
+ */
+function crossCheck(cfg: unknown, ctx: z.RefinementCtx<unknown>): void {
+  if (!isObject(cfg)) return;
+  const { providers, endpoints, routes, breaker } = cfg;
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+
+  if (isObject(providers) && isObject(endpoints)) {
+    for (const [id, ep] of Object.entries(endpoints)) {
+      if (isObject(ep) && typeof ep.provider === 'string' && !Object.hasOwn(providers, ep.provider)) {
+        issue(['endpoints', id, 'provider'], 'unknown provider: not an id under providers');
+      }
+    }
+  }
+  if (isObject(routes)) {
+    for (const [id, route] of Object.entries(routes)) {
+      if (!isObject(route) || !Array.isArray(route.endpoints)) continue;
+      const seen = new Map<unknown, number>();
+      route.endpoints.forEach((ep: unknown, i) => {
+        const path = ['routes', id, 'endpoints', i];
+        if (typeof ep !== 'string') return;
+        if (isObject(endpoints) && !Object.hasOwn(endpoints, ep)) issue(path, 'unknown endpoint: not an id under endpoints');
+        const first = seen.get(ep);
+        if (first !== undefined) issue(path, `duplicate endpoint: already listed at index ${first}`);
+        else seen.set(ep, i);
+      });
+    }
+  }
+
+  const defaults = isObject(breaker) ? breaker : {};
+  const checkBuckets = (b: Record<string, unknown>, path: (string | number)[]) => {
+    const w = b.rollingWindowMs ?? defaults.rollingWindowMs;
+    const n = b.rollingBuckets ?? defaults.rollingBuckets;
+    if (isPositiveInt(w) && isPositiveInt(n) && w % n !== 0) {
+      issue(path, `rollingWindowMs must divide evenly into ${n} buckets`);
+    }
+  };
+  checkBuckets(defaults, ['breaker', 'rollingWindowMs']);
+  if (isObject(endpoints)) {
+    for (const [id, ep] of Object.entries(endpoints)) {
+      // An override touching neither field inherits the top-level result, already reported above.
+      const b = isObject(ep) && isObject(ep.breaker) ? ep.breaker : undefined;
+      if (b && (b.rollingWindowMs !== undefined || b.rollingBuckets !== undefined)) {
+        checkBuckets(b, ['endpoints', id, 'breaker', 'rollingWindowMs']);
+      }
+    }
+  }
+}
+
 export const configSchema = z
   .strictObject({
     server: serverSchema.optional(),
@@ -127,32 +201,8 @@ export const configSchema = z
     request: requestSchema.default(requestSchema.parse({})),
     validation: validationSchema.default(validationSchema.parse({})),
   })
-  .superRefine((cfg, ctx) => {
-    for (const [id, ep] of Object.entries(cfg.endpoints)) {
-      if (!(ep.provider in cfg.providers)) {
-        ctx.addIssue({ code: 'custom', path: ['endpoints', id, 'provider'], message: `unknown provider '${ep.provider}'` });
-      }
-    }
-    for (const [id, route] of Object.entries(cfg.routes)) {
-      route.endpoints.forEach((ep, i) => {
-        if (!(ep in cfg.endpoints)) {
-          ctx.addIssue({ code: 'custom', path: ['routes', id, 'endpoints', i], message: `unknown endpoint '${ep}'` });
-        }
-      });
-      if (new Set(route.endpoints).size !== route.endpoints.length) {
-        ctx.addIssue({ code: 'custom', path: ['routes', id, 'endpoints'], message: 'an endpoint appears twice' });
-      }
-    }
-    const checkBuckets = (b: { rollingWindowMs?: number; rollingBuckets?: number }, path: (string | number)[]) => {
-      const w = b.rollingWindowMs ?? cfg.breaker.rollingWindowMs;
-      const n = b.rollingBuckets ?? cfg.breaker.rollingBuckets;
-      if (w % n !== 0) ctx.addIssue({ code: 'custom', path, message: `rollingWindowMs must divide evenly into ${n} buckets` });
-    };
-    checkBuckets(cfg.breaker, ['breaker', 'rollingWindowMs']);
-    for (const [id, ep] of Object.entries(cfg.endpoints)) {
-      if (ep.breaker) checkBuckets(ep.breaker, ['endpoints', id, 'breaker', 'rollingWindowMs']);
-    }
-  });
+  // Cross-references are checked even when other fields failed, so one run reports every problem.
+  .superRefine(crossCheck, { when: () => true });
 
 /** The configuration as written (before defaults): what `createRouter` and the YAML file accept. */
 export type SwitchyardConfigInput = z.input<typeof configSchema>;
