@@ -1,0 +1,155 @@
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { serverSchema, type ServerConfig, type SwitchyardConfig } from '../config/schema.js';
+import type { Router } from '../router/types.js';
+import { requireClientKey } from './auth.js';
+import { trackCalls } from './context.js';
+import { createScrubber, HttpError, mapError, sendError } from './errors.js';
+import { createLogger, logCircuitTransitions, requestLogger } from './logging.js';
+import { adminRoutes } from './routes/admin.js';
+import { chatRoutes } from './routes/chat.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { modelRoutes } from './routes/models.js';
+
+export interface GatewayOptions {
+  router: Router;
+  /** The parsed configuration; only `server` and the provider keys (to scrub them from errors) are read. */
+  config: Pick<SwitchyardConfig, 'server' | 'providers'>;
+  /** Served on GET /metrics; pass the one telemetry fills. Default: an empty registry of its own. */
+  registry?: Registry;
+  logger?: Logger;
+}
+
+export interface ListeningAddress {
+  url: string;
+  host: string;
+  port: number;
+}
+
+export interface CloseResult {
+  /** Every in-flight request finished within the grace period. */
+  drained: boolean;
+  /** Requests still running when the grace period ran out (their connections were closed). */
+  abandoned: number;
+}
+
+export interface Gateway {
+  readonly app: Express;
+  /** Starts listening; host and port default to the config's `server` section (port 0 = any free port). */
+  listen(port?: number, host?: string): Promise<ListeningAddress>;
+  /** Requests (streams included) being served right now. */
+  inFlight(): number;
+  draining(): boolean;
+  /**
+   * Graceful stop: readiness goes false, the listener closes, in-flight requests get up to `graceMs`
+   * (default `server.shutdownGraceMs`) to finish, then remaining connections are cut. The router is the
+   * caller's to close afterwards.
+   */
+  close(opts?: { graceMs?: number }): Promise<CloseResult>;
+}
+
+function urlOf(host: string, port: number): string {
+  const h = host.includes(':') ? `[${host}]` : host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${h}:${port}`;
+}
+
+export function createGateway(opts: GatewayOptions): Gateway {
+  const { router } = opts;
+  const server: ServerConfig = opts.config.server ?? serverSchema.parse({});
+  const registry = opts.registry ?? new Registry();
+  const logger = opts.logger ?? createLogger();
+  const scrub = createScrubber([
+    ...Object.values(opts.config.providers ?? {}).flatMap((p) => (p.apiKey ? [p.apiKey] : [])),
+    ...server.apiKeys,
+    ...(server.adminKey ? [server.adminKey] : []),
+  ]);
+  const tracker = trackCalls(router);
+  const unsubscribeCircuits = logCircuitTransitions(router, logger);
+
+  let inFlight = 0;
+  let draining = false;
+  const idleWaiters = new Set<() => void>();
+  let httpServer: Server | undefined;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestLogger(logger));
+  app.use((_req, res, next) => {
+    inFlight++;
+    // While draining, ask clients not to reuse the connection so it can close once this answer is out.
+    if (draining) res.setHeader('connection', 'close');
+    res.on('close', () => {
+      inFlight--;
+      if (inFlight === 0) for (const w of idleWaiters) w();
+    });
+    next();
+  });
+  app.use(healthRoutes(router, () => draining));
+  app.use(metricsRoutes(registry));
+  app.use('/v1', requireClientKey(server.apiKeys));
+  app.use('/v1', chatRoutes({ router, tracker, bodyLimitBytes: server.bodyLimitBytes, scrub }));
+  app.use('/v1', modelRoutes(router));
+  app.use('/admin', adminRoutes(router, server.adminKey, logger));
+  app.use((req, _res, next) => {
+    next(new HttpError(404, 'invalid_request_error', 'not_found', `no such path: ${req.method} ${req.path}`));
+  });
+  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
+    const mapped = mapError(err);
+    if (mapped.status >= 500) {
+      const name = err instanceof Error ? err.name : typeof err;
+      const message = err instanceof Error ? scrub(err.message) : undefined;
+      logger.error({ err: { name, message } }, 'unhandled error');
+    }
+    sendError(res, mapped, scrub);
+  };
+  app.use(onError);
+
+  return {
+    app,
+    inFlight: () => inFlight,
+    draining: () => draining,
+    listen(port = server.port, host = server.host) {
+      return new Promise((resolve, reject) => {
+        const s = app.listen(port, host);
+        httpServer = s;
+        s.once('error', reject);
+        s.once('listening', () => {
+          s.off('error', reject);
+          const addr = s.address() as AddressInfo;
+          resolve({ url: urlOf(host, addr.port), host, port: addr.port });
+        });
+      });
+    },
+    async close({ graceMs = server.shutdownGraceMs } = {}) {
+      draining = true;
+      const s = httpServer;
+      const closed = s ? new Promise<void>((resolve) => s.close(() => resolve())) : Promise.resolve();
+      s?.closeIdleConnections();
+      let drained = true;
+      if (inFlight > 0) {
+        drained = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => done(false), graceMs);
+          const waiter = () => done(true);
+          function done(ok: boolean) {
+            clearTimeout(timer);
+            idleWaiters.delete(waiter);
+            resolve(ok);
+          }
+          idleWaiters.add(waiter);
+        });
+      }
+      const abandoned = inFlight;
+      // Whatever is left is either idle keep-alive or past its grace: cutting it aborts its router call.
+      s?.closeAllConnections();
+      await closed;
+      tracker.dispose();
+      unsubscribeCircuits();
+      return { drained, abandoned };
+    },
+  };
+}

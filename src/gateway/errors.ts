@@ -1,0 +1,152 @@
+import type { Response } from 'express';
+import {
+  isAllAttemptsFailedError,
+  isDeadlineExceededError,
+  isRequestCancelledError,
+  isRouteUnavailableError,
+  isStreamInterruptedError,
+  isUnknownRouteError,
+  isUpstreamClientError,
+  type AttemptRecord,
+} from '../errors/router-errors.js';
+
+/*
+ * The one place that turns what went wrong into what the caller sees. Every body is OpenAI-shaped so the
+ * SDKs in every language raise their usual typed errors. Messages are built from Switchyard's own key-free
+ * error texts; anything unrecognised becomes a bland 500 so an unexpected exception cannot leak internals.
+ */
+
+export type OpenAIErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'server_error';
+
+export interface OpenAIErrorBody {
+  error: {
+    message: string;
+    type: OpenAIErrorType | string;
+    code: string | null;
+    param?: string | null;
+    /** Switchyard extra on 502/503/504: what each attempt did (endpoint, outcome, status, duration). */
+    attempts?: readonly AttemptRecord[];
+  };
+}
+
+export interface MappedError {
+  status: number;
+  body: OpenAIErrorBody | Record<string, unknown>;
+  headers: Record<string, string>;
+  /** The caller went away: there is nobody to answer. */
+  cancelled?: boolean;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: OpenAIErrorType,
+    readonly code: string,
+    message: string,
+    readonly param?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export function errorBody(message: string, type: OpenAIErrorType, code: string | null, param?: string): OpenAIErrorBody {
+  return { error: { message, type, code, ...(param !== undefined ? { param } : {}) } };
+}
+
+/** Only these fields of an attempt record go out: a record built elsewhere may grow fields we never vetted. */
+function publicAttempts(attempts: readonly AttemptRecord[]): AttemptRecord[] {
+  return attempts.map((a) => ({
+    endpoint: a.endpoint,
+    outcome: a.outcome,
+    ...(a.status !== undefined ? { status: a.status } : {}),
+    durationMs: Math.round(a.durationMs),
+  }));
+}
+
+/** body-parser's errors carry `type` and `status`; recognise them without importing body-parser. */
+function bodyParserError(e: unknown): { type: string; status: number } | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const { type, status } = e as { type?: unknown; status?: unknown };
+  if (typeof type === 'string' && typeof status === 'number') return { type, status };
+  return undefined;
+}
+
+export function mapError(e: unknown, now = Date.now()): MappedError {
+  if (e instanceof HttpError) {
+    return { status: e.status, body: errorBody(e.message, e.type, e.code, e.param), headers: e.headers };
+  }
+  const bp = bodyParserError(e);
+  if (bp) {
+    if (bp.type === 'entity.too.large') {
+      return { status: 413, body: errorBody('request body is too large', 'invalid_request_error', 'request_too_large'), headers: {} };
+    }
+    if (bp.type === 'entity.parse.failed') {
+      return { status: 400, body: errorBody('request body is not valid JSON', 'invalid_request_error', 'invalid_json'), headers: {} };
+    }
+    if (bp.status >= 400 && bp.status < 500) {
+      return { status: bp.status, body: errorBody('request body could not be read', 'invalid_request_error', 'invalid_body'), headers: {} };
+    }
+  }
+  if (isUnknownRouteError(e)) {
+    return { status: 404, body: errorBody(e.message, 'invalid_request_error', e.code, 'model'), headers: {} };
+  }
+  if (isRouteUnavailableError(e)) {
+    const seconds = Math.max(1, Math.ceil(e.retryAfterMs(now) / 1000));
+    const body = errorBody(e.message, 'server_error', e.code);
+    if (e.attempts.length) body.error.attempts = publicAttempts(e.attempts);
+    return { status: 503, body, headers: { 'retry-after': String(seconds) } };
+  }
+  if (isAllAttemptsFailedError(e)) {
+    const body = errorBody(e.message, 'server_error', e.code);
+    body.error.attempts = publicAttempts(e.attempts);
+    return { status: 502, body, headers: {} };
+  }
+  if (isDeadlineExceededError(e)) {
+    const body = errorBody(e.message, 'server_error', e.code);
+    body.error.attempts = publicAttempts(e.attempts);
+    return { status: 504, body, headers: {} };
+  }
+  if (isUpstreamClientError(e)) {
+    // The caller's request is wrong: hand back the provider's own verdict, status and body as is.
+    const upstream = e.body;
+    const body =
+      typeof upstream === 'object' && upstream !== null && 'error' in upstream
+        ? (upstream as Record<string, unknown>)
+        : errorBody(e.message, 'invalid_request_error', e.code);
+    return { status: e.status, body, headers: {} };
+  }
+  if (isStreamInterruptedError(e)) {
+    return { status: 502, body: errorBody(e.message, 'server_error', e.code), headers: {} };
+  }
+  if (isRequestCancelledError(e)) {
+    return { status: 499, body: errorBody(e.message, 'invalid_request_error', e.code), headers: {}, cancelled: true };
+  }
+  return { status: 500, body: errorBody('internal error', 'server_error', 'internal_error'), headers: {} };
+}
+
+/**
+ * Replaces every occurrence of a configured secret. Switchyard's own messages never carry keys, but an
+ * upstream's error body is passed through as is and a provider could echo a key back in it.
+ */
+export function createScrubber(secrets: readonly string[]): (text: string) => string {
+  const list = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
+  if (list.length === 0) return (text) => text;
+  return (text) => {
+    let out = text;
+    for (const s of list) out = out.split(s).join('[redacted]');
+    return out;
+  };
+}
+
+export function sendError(res: Response, mapped: MappedError, scrub: (text: string) => string = (t) => t): void {
+  if (mapped.cancelled || res.headersSent || res.destroyed) return;
+  for (const [k, v] of Object.entries(mapped.headers)) res.setHeader(k, v);
+  res.status(mapped.status).type('application/json').send(scrub(JSON.stringify(mapped.body)));
+}

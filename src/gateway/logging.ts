@@ -1,0 +1,109 @@
+import type { RequestHandler } from 'express';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import type { RequestOutcome } from '../endpoint/outcome.js';
+import type { Router } from '../router/types.js';
+import type { CallInfo } from './context.js';
+import type { StreamEnd } from './sse.js';
+
+/*
+ * Logs carry metadata only: never a prompt, a completion, a header value or a key. Nothing here logs a
+ * request object, so the redact list is a second line of defence for fields someone adds later.
+ */
+
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'authorization',
+  'apiKey',
+  'apiKeys',
+  'adminKey',
+  '*.apiKey',
+  '*.apiKeys',
+  '*.adminKey',
+  'messages',
+  '*.messages',
+];
+
+export interface CreateLoggerOptions {
+  level?: LoggerOptions['level'];
+  /** Where lines go (default stdout); tests pass a stream to read them back. */
+  destination?: DestinationStream;
+}
+
+export function createLogger(opts: CreateLoggerOptions = {}): Logger {
+  const options: LoggerOptions = {
+    name: 'switchyard',
+    level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { pid: process.pid },
+  };
+  return opts.destination ? pino(options, opts.destination) : pino(options);
+}
+
+/** What a route handler leaves in `res.locals` for the request line. */
+export interface RequestLogState {
+  call?: CallInfo;
+  /** Settles once the handler is done with the router (streams: once the stream ended). */
+  settled?: Promise<unknown>;
+  streamEnd?: StreamEnd;
+  errorCode?: string;
+}
+
+function outcomeOf(status: number, closedEarly: boolean, call: CallInfo | undefined): RequestOutcome {
+  if (call?.outcome) return call.outcome;
+  if (closedEarly) return 'cancelled';
+  if (status < 400) return 'success';
+  if (status === 503) return 'unavailable';
+  if (status === 504) return 'timeout';
+  if (status >= 500) return 'failed';
+  return 'client_error';
+}
+
+/**
+ * One line per request once it is over: on the chat path at info level (route, endpoint, attempts,
+ * outcome, duration), elsewhere at debug (scrapers and probes would drown the rest), admin writes at info.
+ */
+export function requestLogger(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = performance.now();
+    // Read now: mounted routers rewrite req.url while they handle the request.
+    const path = req.path;
+    res.on('close', () => {
+      const closedEarly = !res.writableFinished;
+      const state = res.locals as RequestLogState;
+      void Promise.resolve(state.settled)
+        .catch(() => undefined)
+        .then(() => {
+          const call = state.call;
+          const line = {
+            method: req.method,
+            path,
+            status: closedEarly ? undefined : res.statusCode,
+            route: call?.route,
+            endpoint: call?.endpoint,
+            attempts: call?.attempts,
+            outcome: outcomeOf(res.statusCode, closedEarly, call),
+            stream: state.streamEnd,
+            code: state.errorCode,
+            durationMs: Math.round(performance.now() - started),
+          };
+          const important = path === '/v1/chat/completions' || (path.startsWith('/admin/') && req.method !== 'GET');
+          if (important) logger.info(line, 'request');
+          else logger.debug(line, 'request');
+        });
+    });
+    next();
+  };
+}
+
+/** A line per circuit transition. Returns the unsubscribe function. */
+export function logCircuitTransitions(router: Router, logger: Logger): () => void {
+  const onCircuit = (endpoint: string, from: string, to: string) => {
+    const line = { event: 'circuit', endpoint, from, to };
+    if (to === 'open') logger.warn(line, `circuit ${endpoint} opened`);
+    else logger.info(line, `circuit ${endpoint} ${from} -> ${to}`);
+  };
+  router.events.on('circuit', onCircuit);
+  return () => router.events.off('circuit', onCircuit);
+}
