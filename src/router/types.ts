@@ -67,8 +67,22 @@ export interface RouteSnapshot {
   readonly available: boolean;
 }
 
+/** An answer with who gave it: what the gateway turns into `x-switchyard-*` headers. */
+export interface Routed<T> {
+  readonly route: string;
+  /** The endpoint that answered. */
+  readonly endpoint: string;
+  /** Attempts made, retries and fallbacks included (for a stream: up to and including the one that answered). */
+  readonly attempts: number;
+  readonly response: T;
+}
+
 export interface Router {
   readonly chat: { readonly completions: RouterCompletions };
+  /** As `chat.completions.create`, with the route, answering endpoint and attempt count alongside. */
+  dispatch(body: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<Routed<ChatCompletion>>;
+  dispatch(body: ChatCompletionCreateParamsStreaming, options?: RequestOptions): Promise<Routed<Stream<ChatCompletionChunk>>>;
+  dispatch(body: ChatCompletionCreateParams, options?: RequestOptions): Promise<Routed<ChatCompletion | Stream<ChatCompletionChunk>>>;
   /** Events for telemetry and health-aware callers (see RouterEvents). */
   readonly events: EventEmitter<RouterEvents>;
   /** State of every circuit. */

@@ -1,0 +1,195 @@
+import CircuitBreaker from 'opossum';
+import type { BreakerConfig } from '../config/schema.js';
+import type { AttemptOutcome } from '../endpoint/outcome.js';
+import { isFailureOutcome } from '../endpoint/outcome.js';
+import type { CircuitStateName, SkipReason } from '../router/events.js';
+import { backoffDelay } from './backoff.js';
+
+/** The breaker's answer to "may I call this endpoint now?". */
+export type Admission =
+  | { readonly admitted: true; readonly probe: boolean; readonly generation: number }
+  | { readonly admitted: false; readonly reason: SkipReason; readonly retryAt: number };
+
+export interface BreakerOptions {
+  readonly endpoint: string;
+  readonly config: BreakerConfig;
+  /** How long a half-open probe may take, as a hint for callers told to come back later. */
+  readonly probeHintMs: number;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly onTransition: (from: CircuitStateName, to: CircuitStateName) => void;
+}
+
+type Settled = { ok: true } | { ok: false; error: Error };
+
+/**
+ * One endpoint's circuit. opossum keeps the state machine and the rolling window; attempts run outside
+ * `fire()` and their classified outcome is recorded afterwards, because opossum can only count a call as
+ * a success or a failure, and `client_error` / `cancelled` must be neither (an `errorFilter` would count
+ * them as successes and close a half-open circuit: STACK.md). Half-open probe admission is therefore ours.
+ */
+export class EndpointBreaker {
+  private cb!: CircuitBreaker<[Settled], void>;
+  private forced: 'open' | undefined;
+  private probeInFlight = false;
+  /** Bumped on every trip and reset, so results of attempts admitted before it are not recorded after it. */
+  private generation = 0;
+  private trips = 0;
+  private openedAt: number | undefined;
+  private nextProbeAt: number | undefined;
+  private retryAfterUntil: number | undefined;
+  private reported: CircuitStateName = 'closed';
+
+  constructor(private readonly opts: BreakerOptions) {
+    this.cb = this.build();
+  }
+
+  private build(): CircuitBreaker<[Settled], void> {
+    const c = this.opts.config;
+    const cb = new CircuitBreaker<[Settled], void>(async (s: Settled) => {
+      if (!s.ok) throw s.error;
+    }, {
+      timeout: false,
+      errorThresholdPercentage: c.errorThresholdPercentage,
+      volumeThreshold: c.volumeThreshold,
+      rollingCountTimeout: c.rollingWindowMs,
+      rollingCountBuckets: c.rollingBuckets,
+      resetTimeout: this.openPeriod(0),
+      enableSnapshots: false,
+    } as CircuitBreaker.Options);
+    cb.on('open', () => this.onOpen());
+    cb.on('halfOpen', () => this.onHalfOpen());
+    cb.on('close', () => this.onClose());
+    return cb;
+  }
+
+  private openPeriod(trips: number): number {
+    const c = this.opts.config;
+    return backoffDelay(trips, { baseMs: c.resetTimeoutMs, multiplier: c.backoffMultiplier, maxMs: c.maxResetTimeoutMs, jitter: c.jitter }, this.opts.random);
+  }
+
+  private onOpen(): void {
+    this.generation++;
+    this.probeInFlight = false;
+    const now = this.opts.now();
+    this.openedAt ??= now;
+    // opossum armed its half-open timer with options.resetTimeout just before emitting 'open'.
+    this.nextProbeAt = now + this.resetTimeout;
+    if (this.forced) return;
+    this.trips++;
+    this.report('open');
+  }
+
+  private onHalfOpen(): void {
+    if (this.forced === 'open') {
+      this.cb.open();
+      return;
+    }
+    this.nextProbeAt = undefined;
+    // The next trip (a failed probe) opens for longer: opossum reads this when it opens again.
+    this.resetTimeout = this.openPeriod(this.trips);
+    this.report('half_open');
+  }
+
+  private onClose(): void {
+    this.trips = 0;
+    this.openedAt = this.nextProbeAt = undefined;
+    this.resetTimeout = this.openPeriod(0);
+    this.report('closed');
+  }
+
+  private report(to: CircuitStateName): void {
+    const from = this.reported;
+    if (from === to) return;
+    this.reported = to;
+    this.opts.onTransition(from, to);
+  }
+
+  /** opossum reads `options.resetTimeout` each time it opens; @types/opossum does not expose `options`. */
+  private get resetTimeout(): number {
+    return (this.cb as unknown as { options: { resetTimeout: number } }).options.resetTimeout;
+  }
+  private set resetTimeout(ms: number) {
+    (this.cb as unknown as { options: { resetTimeout: number } }).options.resetTimeout = ms;
+  }
+
+  get state(): CircuitStateName {
+    return this.reported;
+  }
+
+  admit(): Admission {
+    const now = this.opts.now();
+    if (this.forced === 'open') return { admitted: false, reason: 'open', retryAt: this.nextProbeAt ?? now + this.opts.config.resetTimeoutMs };
+    if (this.retryAfterUntil !== undefined && now < this.retryAfterUntil) {
+      return { admitted: false, reason: 'retry_after', retryAt: this.retryAfterUntil };
+    }
+    if (this.cb.opened) return { admitted: false, reason: 'open', retryAt: this.nextProbeAt ?? now };
+    if (this.cb.halfOpen) {
+      if (this.probeInFlight) return { admitted: false, reason: 'half_open_busy', retryAt: now + this.opts.probeHintMs };
+      this.probeInFlight = true;
+      return { admitted: true, probe: true, generation: this.generation };
+    }
+    return { admitted: true, probe: false, generation: this.generation };
+  }
+
+  /** Records how an admitted attempt ended. `client_error` and `cancelled` are not recorded at all. */
+  record(admission: Admission & { admitted: true }, outcome: AttemptOutcome, retryAfterMs?: number): void {
+    if (admission.probe) this.probeInFlight = false;
+    if (outcome === 'rate_limited' && retryAfterMs !== undefined) {
+      this.retryAfterUntil = this.opts.now() + Math.min(retryAfterMs, this.opts.config.maxRetryAfterMs);
+    }
+    if (admission.generation !== this.generation) return;
+    if (outcome === 'success') this.settle({ ok: true });
+    else if (isFailureOutcome(outcome)) this.settle({ ok: false, error: new Error(outcome) });
+  }
+
+  private settle(s: Settled): void {
+    // fire() rejects for failures by design; the rejection is the record, not an error to surface.
+    this.cb.fire(s).catch(() => undefined);
+  }
+
+  forceOpen(): void {
+    this.forced = 'open';
+    this.generation++;
+    this.cb.open();
+    this.report('open');
+  }
+
+  forceClose(): void {
+    this.forced = undefined;
+    this.cb.close();
+    this.report('closed');
+  }
+
+  /** Back to a fresh closed circuit: empty window, no backoff, no Retry-After. */
+  reset(): void {
+    this.forced = undefined;
+    this.retryAfterUntil = undefined;
+    this.probeInFlight = false;
+    this.generation++;
+    this.trips = 0;
+    this.openedAt = this.nextProbeAt = undefined;
+    this.cb.shutdown();
+    this.cb = this.build();
+    this.report('closed');
+  }
+
+  snapshot() {
+    const s = this.cb.stats;
+    const now = this.opts.now();
+    return {
+      state: this.reported,
+      ...(this.forced ? { forced: this.forced } : {}),
+      window: { attempts: s.fires, successes: s.successes, failures: s.failures },
+      failureRate: s.fires > 0 ? s.failures / s.fires : 0,
+      ...(this.openedAt !== undefined && this.reported !== 'closed' ? { openedAt: this.openedAt } : {}),
+      ...(this.nextProbeAt !== undefined && this.reported === 'open' && !this.forced ? { nextProbeAt: this.nextProbeAt } : {}),
+      ...(this.retryAfterUntil !== undefined && this.retryAfterUntil > now ? { retryAfterUntil: this.retryAfterUntil } : {}),
+      consecutiveTrips: this.trips,
+    };
+  }
+
+  shutdown(): void {
+    this.cb.shutdown();
+  }
+}

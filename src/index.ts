@@ -1,0 +1,56 @@
+/*
+ * The public surface of the `switchyard` package: everything a user may import is listed here.
+ */
+export { createRouter } from './router/router.js';
+export type {
+  Router,
+  RouterOptions,
+  RouterCompletions,
+  RequestOptions,
+  ResponseValidator,
+  Routed,
+  CircuitSnapshot,
+  RouteSnapshot,
+} from './router/types.js';
+export type {
+  RouterEvents,
+  RequestInfo,
+  AttemptInfo,
+  AttemptResult,
+  RequestResult,
+  CircuitStateName,
+  SkipReason,
+} from './router/events.js';
+export { CIRCUIT_STATES } from './router/events.js';
+export type { AttemptOutcome, FailureOutcome, RequestOutcome } from './endpoint/outcome.js';
+export { ATTEMPT_OUTCOMES, REQUEST_OUTCOMES, isFailureOutcome } from './endpoint/outcome.js';
+export type {
+  SwitchyardConfig,
+  SwitchyardConfigInput,
+  BreakerConfig,
+  RetryConfig,
+  ProviderConfig,
+  EndpointConfig,
+  RouteConfig,
+  ServerConfig,
+} from './config/schema.js';
+export { SwitchyardError, isSwitchyardError } from './errors/base.js';
+export { ConfigError, isConfigError } from './errors/config-error.js';
+export type { ConfigProblem } from './errors/config-error.js';
+export {
+  UnknownRouteError,
+  isUnknownRouteError,
+  RouteUnavailableError,
+  isRouteUnavailableError,
+  AllAttemptsFailedError,
+  isAllAttemptsFailedError,
+  DeadlineExceededError,
+  isDeadlineExceededError,
+  RequestCancelledError,
+  isRequestCancelledError,
+  UpstreamClientError,
+  isUpstreamClientError,
+  StreamInterruptedError,
+  isStreamInterruptedError,
+} from './errors/router-errors.js';
+export type { AttemptRecord } from './errors/router-errors.js';

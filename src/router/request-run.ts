@@ -1,0 +1,180 @@
+import type { EventEmitter } from 'node:events';
+import type { EndpointBreaker } from '../breaker/breaker.js';
+import { fullJitterDelay } from '../breaker/backoff.js';
+import type { Classified } from '../endpoint/classify.js';
+import type { Endpoint } from '../endpoint/endpoint.js';
+import type { RequestOutcome } from '../endpoint/outcome.js';
+import {
+  AllAttemptsFailedError,
+  DeadlineExceededError,
+  RequestCancelledError,
+  RouteUnavailableError,
+  UpstreamClientError,
+  type AttemptRecord,
+} from '../errors/router-errors.js';
+import type { AttemptInfo, AttemptResult, RequestInfo, RouterEvents } from './events.js';
+import type { AttemptScope, RequestScope } from './scope.js';
+
+/** Records how an attempt ended: breaker, `attempt:end`, the request's attempt list. Call once. */
+export type AttemptFinisher = (result: AttemptResult, classified?: Classified) => void;
+
+/** How one attempt went, as the runner reports it to the walk. */
+export type AttemptRun<T> =
+  | { readonly kind: 'done'; readonly value: T; readonly result: AttemptResult }
+  | { readonly kind: 'failed'; readonly classified: Classified; readonly durationMs: number; readonly body?: unknown }
+  /** A stream whose first content chunk arrived: the stream now owns the attempt and calls the finisher. */
+  | { readonly kind: 'handoff'; readonly value: T };
+
+export type AttemptRunner<T> = (endpoint: Endpoint, attempt: AttemptInfo, scope: AttemptScope, finish: AttemptFinisher) => Promise<AttemptRun<T>>;
+
+export interface RunDeps {
+  readonly endpoints: ReadonlyMap<string, Endpoint>;
+  readonly breakers: ReadonlyMap<string, EndpointBreaker>;
+  readonly events: EventEmitter<RouterEvents>;
+  readonly now: () => number;
+  readonly random: () => number;
+  /** Requests not yet ended, so `router.close()` can abort them. */
+  readonly active: Set<RequestRun>;
+}
+
+let nextId = 0;
+
+/** One request walking its route's chain: skips open circuits, retries, falls back, and reports it all. */
+export class RequestRun {
+  readonly info: RequestInfo;
+  readonly attempts: AttemptRecord[] = [];
+  private ended = false;
+  /** Who answered, once someone did. */
+  endpoint: string | undefined;
+
+  constructor(
+    private readonly deps: RunDeps,
+    readonly route: string,
+    private readonly chain: readonly string[],
+    readonly scope: RequestScope,
+    stream: boolean,
+  ) {
+    this.info = { id: `${process.pid}-${++nextId}`, route, stream, startedAt: deps.now() };
+    deps.active.add(this);
+    // Synchronous, in the caller's context: a tracer subscribed here parents the request span correctly.
+    deps.events.emit('request:start', this.info);
+  }
+
+  async walk<T>(runner: AttemptRunner<T>): Promise<T> {
+    const { endpoints, breakers, events, now } = this.deps;
+    let lastFailed: string | undefined;
+    let earliestRetry = Number.POSITIVE_INFINITY;
+    for (const id of this.chain) {
+      const endpoint = endpoints.get(id)!;
+      const breaker = breakers.get(id)!;
+      for (let retry = 0; ; retry++) {
+        if (this.scope.signal.aborted) throw this.aborted();
+        const admission = breaker.admit();
+        if (!admission.admitted) {
+          earliestRetry = Math.min(earliestRetry, admission.retryAt);
+          events.emit('skip', this.info, id, admission.reason, admission.retryAt);
+          break;
+        }
+        if (lastFailed !== undefined && lastFailed !== id) events.emit('fallback', this.info, lastFailed, id);
+        lastFailed = undefined;
+        const attempt = this.attemptInfo(endpoint);
+        events.emit('attempt:start', attempt);
+        const scope = this.scope.attempt();
+        let finished = false;
+        const finish: AttemptFinisher = (result, classified) => {
+          if (finished) return;
+          finished = true;
+          scope.dispose();
+          breaker.record(admission, result.outcome, classified?.retryAfterMs);
+          this.attempts.push({
+            endpoint: id,
+            outcome: result.outcome,
+            durationMs: result.durationMs,
+            ...(result.status !== undefined ? { status: result.status } : {}),
+            ...(result.message !== undefined ? { message: result.message } : {}),
+          });
+          events.emit('attempt:end', attempt, result);
+        };
+        const run = await runner(endpoint, attempt, scope, finish);
+        if (run.kind === 'handoff') {
+          this.endpoint = id;
+          return run.value;
+        }
+        if (run.kind === 'done') {
+          finish(run.result);
+          this.endpoint = id;
+          this.end('success');
+          return run.value;
+        }
+        const c = run.classified;
+        finish(failureResult(c, run.durationMs), c);
+        if (c.outcome === 'client_error') {
+          this.end('client_error');
+          throw new UpstreamClientError(this.route, id, c.status ?? 400, c.message, run.body);
+        }
+        if (c.outcome === 'cancelled' || this.scope.signal.aborted) throw this.aborted();
+        lastFailed = id;
+        const policy = endpoint.spec.retry;
+        if (retry >= policy.retries || !policy.on.includes(c.outcome)) break;
+        const delay = fullJitterDelay(retry, policy.baseDelayMs, policy.maxDelayMs, this.deps.random);
+        if (!(await this.scope.sleep(delay))) throw this.aborted();
+      }
+    }
+    if (this.attempts.length === 0) {
+      this.end('unavailable');
+      throw new RouteUnavailableError(this.route, Number.isFinite(earliestRetry) ? earliestRetry : now());
+    }
+    this.end('failed');
+    throw new AllAttemptsFailedError(this.route, this.attempts);
+  }
+
+  private attemptInfo(endpoint: Endpoint): AttemptInfo {
+    const s = endpoint.spec;
+    return {
+      request: this.info,
+      endpoint: s.id,
+      provider: s.provider,
+      providerName: s.providerName,
+      model: s.model,
+      serverAddress: s.serverAddress,
+      ...(s.serverPort !== undefined ? { serverPort: s.serverPort } : {}),
+      number: this.attempts.length + 1,
+      startedAt: this.deps.now(),
+    };
+  }
+
+  /** The error for a request that was aborted: its deadline passed, or the caller went away. Ends the request. */
+  aborted(): Error {
+    if (this.scope.abortCause === 'deadline') {
+      this.end('timeout');
+      return new DeadlineExceededError(this.route, this.scope.deadlineMs, this.attempts);
+    }
+    this.end('cancelled');
+    return new RequestCancelledError(this.route);
+  }
+
+  /** Emits `request:end` once and releases the request's timers. */
+  end(outcome: RequestOutcome): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.scope.dispose();
+    this.deps.active.delete(this);
+    this.deps.events.emit('request:end', this.info, {
+      outcome,
+      durationMs: this.deps.now() - this.info.startedAt,
+      attempts: this.attempts.length,
+      ...(this.endpoint !== undefined ? { endpoint: this.endpoint } : {}),
+    });
+  }
+}
+
+export function failureResult(c: Classified, durationMs: number): AttemptResult {
+  return {
+    outcome: c.outcome,
+    durationMs,
+    errorType: c.errorType,
+    message: c.message,
+    ...(c.status !== undefined ? { status: c.status } : {}),
+  };
+}
+

@@ -1,0 +1,122 @@
+import { EventEmitter } from 'node:events';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import type { Stream } from 'openai/streaming';
+import { EndpointBreaker } from '../breaker/breaker.js';
+import { configSchema, type SwitchyardConfig, type SwitchyardConfigInput } from '../config/schema.js';
+import { buildEndpoints, configuredSecrets } from '../endpoint/endpoint.js';
+import { ConfigError } from '../errors/config-error.js';
+import { UnknownRouteError } from '../errors/router-errors.js';
+import { completeRunner, type CompleteContext } from './complete-attempt.js';
+import type { RouterEvents } from './events.js';
+import { RequestRun, type RunDeps } from './request-run.js';
+import { RequestScope } from './scope.js';
+import { streamRunner } from './stream-attempt.js';
+import type { CircuitSnapshot, RequestOptions, RouteSnapshot, Routed, Router, RouterCompletions, RouterOptions } from './types.js';
+
+function parse(config: SwitchyardConfigInput | SwitchyardConfig): SwitchyardConfig {
+  const r = configSchema.safeParse(config);
+  if (r.success) return r.data;
+  throw new ConfigError(r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+}
+
+/**
+ * The drop-in for `new OpenAI()`: every endpoint of the config behind its own circuit breaker, and
+ * `chat.completions.create` walking the named route's fallback chain. Throws ConfigError on a bad config.
+ */
+export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, options: RouterOptions = {}): Router {
+  const cfg = parse(config);
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const events = new EventEmitter<RouterEvents>();
+  // Telemetry, gateways and users all subscribe: more than ten listeners per event is normal here.
+  events.setMaxListeners(0);
+  const endpoints = buildEndpoints(cfg, options.fetch);
+  const breakers = new Map<string, EndpointBreaker>();
+  for (const [id, ep] of endpoints) {
+    breakers.set(
+      id,
+      new EndpointBreaker({
+        endpoint: id,
+        config: ep.spec.breaker,
+        probeHintMs: ep.spec.timeoutMs,
+        now,
+        random,
+        onTransition: (from, to) => events.emit('circuit', id, from, to),
+      }),
+    );
+  }
+  const chains = new Map<string, { kind: 'route' | 'endpoint'; endpoints: readonly string[] }>();
+  for (const id of endpoints.keys()) chains.set(id, { kind: 'endpoint', endpoints: [id] });
+  // A route may share an endpoint's id (e.g. `gpt-4o` -> [gpt-4o, gpt-4o-mini]): the route wins.
+  for (const [id, r] of Object.entries(cfg.routes)) chains.set(id, { kind: 'route', endpoints: r.endpoints });
+  const active = new Set<RequestRun>();
+  const deps: RunDeps = { endpoints, breakers, events, now, random, active };
+  const secrets = configuredSecrets(cfg);
+  let closed = false;
+
+  function dispatch(body: ChatCompletionCreateParams, opts: RequestOptions = {}): Promise<Routed<ChatCompletion | Stream<ChatCompletionChunk>>> {
+    if (closed) return Promise.reject(new Error('router is closed'));
+    const route = typeof body?.model === 'string' ? body.model : '';
+    const chain = chains.get(route);
+    if (!chain) return Promise.reject(new UnknownRouteError(route));
+    const deadlineMs = Math.min(cfg.routes[route]?.deadlineMs ?? cfg.request.deadlineMs, opts.timeout ?? Number.POSITIVE_INFINITY);
+    const scope = new RequestScope(deadlineMs, opts.signal, now);
+    const run = new RequestRun(deps, route, chain.endpoints, scope, body.stream === true);
+    const ctx: CompleteContext = {
+      params: body,
+      headers: opts.headers,
+      rules: cfg.validation,
+      validator: options.validator,
+      route,
+      secrets,
+      now,
+    };
+    const walked = body.stream === true ? run.walk(streamRunner(ctx, run)) : run.walk(completeRunner(ctx));
+    return walked.then((response) => ({
+      route,
+      endpoint: run.endpoint!,
+      attempts: run.attempts.length + (body.stream === true ? 1 : 0),
+      response,
+    }));
+  }
+
+  const completions = {
+    create: (body: ChatCompletionCreateParams, opts?: RequestOptions) => dispatch(body, opts).then((r) => r.response),
+  } as RouterCompletions;
+
+  return {
+    chat: { completions },
+    events,
+    dispatch: dispatch as Router['dispatch'],
+    circuits(): CircuitSnapshot[] {
+      return [...endpoints.values()].map((ep) => ({
+        endpoint: ep.spec.id,
+        provider: ep.spec.provider,
+        model: ep.spec.model,
+        ...breakers.get(ep.spec.id)!.snapshot(),
+      }));
+    },
+    routes(): RouteSnapshot[] {
+      return [...chains].map(([id, c]) => ({
+        id,
+        kind: c.kind,
+        endpoints: c.endpoints,
+        available: c.endpoints.some((e) => breakers.get(e)!.state !== 'open'),
+      }));
+    },
+    forceOpen: (id) => breakerOf(id).forceOpen(),
+    forceClose: (id) => breakerOf(id).forceClose(),
+    reset: (id) => breakerOf(id).reset(),
+    async close() {
+      closed = true;
+      for (const run of active) run.scope.abort('cancelled');
+      for (const b of breakers.values()) b.shutdown();
+    },
+  };
+
+  function breakerOf(id: string): EndpointBreaker {
+    const b = breakers.get(id);
+    if (!b) throw new UnknownRouteError(id);
+    return b;
+  }
+}

@@ -1,0 +1,141 @@
+import { Stream } from 'openai/streaming';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { classify, InvalidResponseError, type Classified } from '../endpoint/classify.js';
+import type { Endpoint } from '../endpoint/endpoint.js';
+import { isContentChunk } from '../endpoint/validate.js';
+import { StreamInterruptedError } from '../errors/router-errors.js';
+import { failureResult, type AttemptFinisher, type AttemptRunner, type RequestRun } from './request-run.js';
+import type { CompleteContext } from './complete-attempt.js';
+import type { AttemptScope } from './scope.js';
+
+type Chunks = AsyncIterator<ChatCompletionChunk>;
+
+/**
+ * A streaming attempt. Chunks are held back until the first one with content: until then the attempt may
+ * still fail and the router fall back, and the caller has seen nothing. From that chunk on the stream is the
+ * caller's, a failure ends it with an error, and two models' outputs are never glued together.
+ */
+export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunner<Stream<ChatCompletionChunk>> {
+  return async (endpoint, _attempt, scope, finish) => {
+    const started = ctx.now();
+    const failed = (e: unknown) => ({
+      kind: 'failed' as const,
+      classified: classify(e, scope.abortCause, endpoint.spec.firstTokenTimeoutMs, ctx.now()),
+      durationMs: ctx.now() - started,
+    });
+    scope.arm(endpoint.spec.firstTokenTimeoutMs);
+    let upstream: Stream<ChatCompletionChunk>;
+    try {
+      upstream = await endpoint.stream(ctx.params, scope.signal, ctx.headers);
+    } catch (e) {
+      return failed(e);
+    }
+    const it = upstream[Symbol.asyncIterator]();
+    const held: ChatCompletionChunk[] = [];
+    try {
+      for (;;) {
+        const r = await it.next();
+        // The SDK ends a stream quietly when it is aborted: only the scope knows it was a timeout.
+        if (r.done) {
+          if (scope.abortCause) return failed(undefined);
+          if (ctx.rules.rejectEmpty) throw new InvalidResponseError('stream ended without content');
+          break;
+        }
+        held.push(r.value);
+        if (isContentChunk(r.value)) break;
+      }
+    } catch (e) {
+      upstream.controller.abort();
+      return failed(e);
+    }
+    const ttft = ctx.now() - started;
+    const caller = new AbortController();
+    caller.signal.addEventListener('abort', () => scope.abort('cancelled'), { once: true });
+    // A caller that never reads the stream must not hold the upstream (or a half-open probe) forever.
+    let reading = false;
+    scope.arm(endpoint.spec.streamIdleTimeoutMs);
+    scope.signal.addEventListener('abort', () => {
+      if (reading) return;
+      upstream.controller.abort();
+      finish({ ...failureResult(classify(undefined, 'cancelled', 0), ctx.now() - started), timeToFirstTokenMs: ttft });
+      run.end(scope.abortCause === 'deadline' ? 'timeout' : 'cancelled');
+    }, { once: true });
+    const tail = () => {
+      reading = true;
+      return follow({ endpoint, scope, finish, run, it, held, started, ttft, now: ctx.now });
+    };
+    return { kind: 'handoff', value: new Stream(() => tail()[Symbol.asyncIterator](), caller) };
+  };
+}
+
+interface FollowArgs {
+  endpoint: Endpoint;
+  scope: AttemptScope;
+  finish: AttemptFinisher;
+  run: RequestRun;
+  it: Chunks;
+  held: ChatCompletionChunk[];
+  started: number;
+  ttft: number;
+  now: () => number;
+}
+
+async function* follow(a: FollowArgs): AsyncGenerator<ChatCompletionChunk> {
+  let ended: { classified?: Classified } | undefined;
+  let sawFinish = false;
+  let model: string | undefined;
+  let usage: ChatCompletionChunk['usage'];
+  const note = (c: ChatCompletionChunk) => {
+    model ??= c.model;
+    if (c.usage) usage = c.usage;
+    if (c.choices?.some((ch) => ch.finish_reason)) sawFinish = true;
+  };
+  try {
+    for (const c of a.held) {
+      note(c);
+      yield c;
+    }
+    a.scope.arm(a.endpoint.spec.streamIdleTimeoutMs);
+    for (;;) {
+      const r = await a.it.next();
+      if (r.done) break;
+      a.scope.arm(a.endpoint.spec.streamIdleTimeoutMs);
+      note(r.value);
+      yield r.value;
+    }
+    if (a.scope.abortCause) ended = { classified: classify(undefined, a.scope.abortCause, a.endpoint.spec.streamIdleTimeoutMs) };
+    else if (!sawFinish) ended = { classified: classify(new InvalidResponseError('stream ended before its finish_reason'), undefined, 0) };
+    else ended = {};
+  } catch (e) {
+    ended = { classified: classify(e, a.scope.abortCause, a.endpoint.spec.streamIdleTimeoutMs, a.now()) };
+  } finally {
+    // No verdict means the caller stopped reading (break / return()): that is a cancellation.
+    if (!ended) {
+      a.scope.abort('cancelled');
+      ended = { classified: classify(undefined, 'cancelled', 0) };
+    }
+    const durationMs = a.now() - a.started;
+    const c = ended.classified;
+    a.finish(
+      c
+        ? { ...failureResult(c, durationMs), timeToFirstTokenMs: a.ttft }
+        : {
+            outcome: 'success',
+            durationMs,
+            timeToFirstTokenMs: a.ttft,
+            ...(model ? { responseModel: model } : {}),
+            ...(usage ? { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens } : {}),
+          },
+      c,
+    );
+    if (!c) a.run.end('success');
+    else if (c.outcome !== 'cancelled') a.run.end('failed');
+    else if (a.scope.abortCause === 'deadline') a.run.end('timeout');
+    else a.run.end('cancelled');
+  }
+  const c = ended.classified;
+  // A caller that cancelled gets a quiet end, as with the SDK; anything else is an error event.
+  if (c && !(c.outcome === 'cancelled' && a.scope.abortCause === 'cancelled')) {
+    throw new StreamInterruptedError(a.run.route, a.endpoint.spec.id, a.scope.abortCause === 'deadline' ? 'timeout' : c.outcome, c.message);
+  }
+}
