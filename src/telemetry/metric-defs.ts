@@ -1,0 +1,99 @@
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type OpenMetricsContentType,
+  type PrometheusContentType,
+} from 'prom-client';
+import { LLM_DURATION_BUCKETS } from './buckets.js';
+
+/** A prom-client registry of either exposition format. */
+export type MetricsRegistry = Registry<PrometheusContentType> | Registry<OpenMetricsContentType>;
+
+/** The SPEC's metric names: dashboards and alert rules depend on them exactly. */
+export const METRIC_NAMES = {
+  requests: 'switchyard_requests_total',
+  requestDuration: 'switchyard_request_duration_seconds',
+  attempts: 'switchyard_attempts_total',
+  attemptDuration: 'switchyard_attempt_duration_seconds',
+  shortCircuits: 'switchyard_short_circuits_total',
+  fallbacks: 'switchyard_fallbacks_total',
+  circuitState: 'switchyard_circuit_state',
+  transitions: 'switchyard_circuit_transitions_total',
+  timeToFirstToken: 'switchyard_time_to_first_token_seconds',
+  tokens: 'switchyard_tokens_total',
+} as const;
+
+export function isOpenMetrics(registry: MetricsRegistry): boolean {
+  return registry.contentType === Registry.OPENMETRICS_CONTENT_TYPE;
+}
+
+/** prom-client's typings lack the constructor argument: this is the typed way to get an OpenMetrics registry. */
+export function createOpenMetricsRegistry(): Registry<OpenMetricsContentType> {
+  const registry = new Registry<OpenMetricsContentType>();
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  return registry;
+}
+
+export type CircuitGauge = Gauge<'endpoint' | 'state'>;
+
+/*
+ * Builds the metric objects in one registry. Exemplars are enabled only for an OpenMetrics registry: the
+ * text format cannot carry them, and prom-client's exemplar-enabled `inc`/`observe` take a different
+ * (object) argument form, which the caller picks according to `exemplars`.
+ */
+export function createMetricSet(registry: MetricsRegistry, refreshCircuits: (gauge: CircuitGauge) => void) {
+  const registers = [registry];
+  const enableExemplars = isOpenMetrics(registry);
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter<L>({ name, help, labelNames, registers, enableExemplars });
+  const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Histogram<L>({ name, help, labelNames, registers, enableExemplars, buckets: [...LLM_DURATION_BUCKETS] });
+
+  return {
+    exemplars: enableExemplars,
+    requests: counter(METRIC_NAMES.requests, 'Requests by route and how they ended.', ['route', 'outcome']),
+    requestDuration: histogram(
+      METRIC_NAMES.requestDuration,
+      'Request duration in seconds, every attempt and fallback included.',
+      ['route', 'outcome'],
+    ),
+    attempts: counter(METRIC_NAMES.attempts, 'Attempts (calls to one endpoint) by outcome.', [
+      'route',
+      'endpoint',
+      'outcome',
+    ]),
+    attemptDuration: histogram(METRIC_NAMES.attemptDuration, 'Attempt duration in seconds.', ['endpoint', 'outcome']),
+    shortCircuits: counter(
+      METRIC_NAMES.shortCircuits,
+      'Endpoints skipped without an attempt (circuit open, half-open probe busy, or Retry-After pending).',
+      ['route', 'endpoint'],
+    ),
+    fallbacks: counter(METRIC_NAMES.fallbacks, 'Moves from one endpoint to the next after a failure.', [
+      'route',
+      'from',
+      'to',
+    ]),
+    circuitState: new Gauge<'endpoint' | 'state'>({
+      name: METRIC_NAMES.circuitState,
+      help: 'Circuit state per endpoint: 1 for the current state, 0 for the others.',
+      labelNames: ['endpoint', 'state'],
+      registers,
+      // Read at scrape time rather than tracked from events, so it is right before any traffic and after
+      // operator overrides alike.
+      collect(this: CircuitGauge) {
+        refreshCircuits(this);
+      },
+    }),
+    transitions: counter(METRIC_NAMES.transitions, 'Circuit state changes by the state entered.', ['endpoint', 'to']),
+    timeToFirstToken: histogram(
+      METRIC_NAMES.timeToFirstToken,
+      'Streaming attempts: seconds from the attempt start to the first content chunk.',
+      ['endpoint'],
+    ),
+    tokens: counter(METRIC_NAMES.tokens, 'Tokens reported by the endpoints.', ['endpoint', 'type']),
+  };
+}
+
+export type MetricSet = ReturnType<typeof createMetricSet>;

@@ -1,0 +1,162 @@
+import { TraceFlags, isSpanContextValid, type SpanContext } from '@opentelemetry/api';
+import type { Counter, Histogram, LabelValues } from 'prom-client';
+import { ATTEMPT_OUTCOMES, REQUEST_OUTCOMES } from '../endpoint/outcome.js';
+import { CIRCUIT_STATES, type AttemptInfo, type RequestInfo } from '../router/events.js';
+import type { Router } from '../router/types.js';
+import { ConfigLabels } from './config-labels.js';
+import { subscribe, warnOnce, type ErrorHandler } from './listeners.js';
+import { METRIC_NAMES, createMetricSet, type CircuitGauge, type MetricSet, type MetricsRegistry } from './metric-defs.js';
+
+/** Where exemplars get their trace: the tracing part knows the span of each request and attempt. */
+export interface ExemplarSource {
+  requestSpanContext(request: RequestInfo): SpanContext | undefined;
+  attemptSpanContext(attempt: AttemptInfo): SpanContext | undefined;
+}
+
+export interface MetricsOptions {
+  exemplars?: ExemplarSource;
+  onError?: ErrorHandler;
+}
+
+export interface RouterMetrics {
+  readonly registry: MetricsRegistry;
+  /** Unsubscribes from the router and removes the metrics from the registry (so it can be instrumented again). */
+  stop(): void;
+}
+
+export type InstrumentableRouter = Pick<Router, 'events' | 'circuits' | 'routes'>;
+
+type Exemplar = Record<string, string>;
+
+/** Only sampled spans make exemplars: an unsampled trace id points at nothing in the trace backend. */
+function exemplarOf(ctx: SpanContext | undefined): Exemplar | undefined {
+  if (!ctx || !isSpanContextValid(ctx) || (ctx.traceFlags & TraceFlags.SAMPLED) === 0) return undefined;
+  return { trace_id: ctx.traceId, span_id: ctx.spanId };
+}
+
+/** Feeds every SPEC metric, in `registry`, from the router's events. */
+export function registerMetrics(
+  router: InstrumentableRouter,
+  registry: MetricsRegistry,
+  options: MetricsOptions = {},
+): RouterMetrics {
+  const onError = options.onError ?? warnOnce();
+  const labels = new ConfigLabels(router);
+  const m = createMetricSet(registry, (gauge) => refreshCircuitGauge(gauge, router, onError));
+  const exemplars = m.exemplars ? options.exemplars : undefined;
+  const requestExemplar = (r: RequestInfo) => exemplarOf(exemplars?.requestSpanContext(r));
+  const attemptExemplar = (a: AttemptInfo) => exemplarOf(exemplars?.attemptSpanContext(a));
+
+  /*
+   * prom-client's exemplar-enabled metrics take one object argument; the plain ones take (labels, value)
+   * (an object passed to the exemplar form's positional signature would silently hit the unlabelled series).
+   * Its typings wrongly restrict exemplar label names to the metric's own label names, hence the casts.
+   */
+  const inc = <L extends string>(c: Counter<L>, l: LabelValues<L>, value: number, ex?: Exemplar) => {
+    if (!m.exemplars) c.inc(l, value);
+    else if (ex) c.inc({ labels: l, value, exemplarLabels: ex as LabelValues<L> });
+    else c.inc({ labels: l, value });
+  };
+  const observe = <L extends string>(h: Histogram<L>, l: LabelValues<L>, value: number, ex?: Exemplar) => {
+    if (!m.exemplars) h.observe(l, value);
+    else if (ex) h.observe({ labels: l, value, exemplarLabels: ex as LabelValues<L> });
+    else h.observe({ labels: l, value });
+  };
+
+  precreate(m, labels, inc);
+
+  const unsubscribe = subscribe(
+    router.events,
+    {
+      'attempt:end'(attempt, result) {
+        const { endpoint } = attempt;
+        const route = attempt.request.route;
+        if (!labels.hasRoute(route) || !labels.hasEndpoint(endpoint)) return;
+        if (!ATTEMPT_OUTCOMES.includes(result.outcome)) return;
+        const ex = attemptExemplar(attempt);
+        inc(m.attempts, { route, endpoint, outcome: result.outcome }, 1, ex);
+        observe(m.attemptDuration, { endpoint, outcome: result.outcome }, result.durationMs / 1000, ex);
+        if (result.timeToFirstTokenMs !== undefined) {
+          observe(m.timeToFirstToken, { endpoint }, result.timeToFirstTokenMs / 1000, ex);
+        }
+        if (result.inputTokens) inc(m.tokens, { endpoint, type: 'input' }, result.inputTokens, ex);
+        if (result.outputTokens) inc(m.tokens, { endpoint, type: 'output' }, result.outputTokens, ex);
+      },
+      skip(request, endpoint) {
+        if (!labels.hasRoute(request.route) || !labels.hasEndpoint(endpoint)) return;
+        inc(m.shortCircuits, { route: request.route, endpoint }, 1, requestExemplar(request));
+      },
+      fallback(request, from, to) {
+        if (!labels.hasRoute(request.route) || !labels.hasEndpoint(from) || !labels.hasEndpoint(to)) return;
+        inc(m.fallbacks, { route: request.route, from, to }, 1, requestExemplar(request));
+      },
+      'request:end'(request, result) {
+        const { route } = request;
+        if (!labels.hasRoute(route) || !REQUEST_OUTCOMES.includes(result.outcome)) return;
+        const ex = requestExemplar(request);
+        inc(m.requests, { route, outcome: result.outcome }, 1, ex);
+        observe(m.requestDuration, { route, outcome: result.outcome }, result.durationMs / 1000, ex);
+      },
+      circuit(endpoint, _from, to) {
+        if (!labels.hasEndpoint(endpoint) || !CIRCUIT_STATES.includes(to)) return;
+        inc(m.transitions, { endpoint, to }, 1);
+      },
+    },
+    onError,
+  );
+
+  return {
+    registry,
+    stop() {
+      unsubscribe();
+      // By the registry's key, not the metric's `name`: OpenMetrics rendering renames counters in place.
+      const ours = new Set<unknown>(Object.values(m));
+      for (const name of Object.values(METRIC_NAMES)) {
+        if (ours.has(registry.getSingleMetric(name))) registry.removeSingleMetric(name);
+      }
+    },
+  };
+}
+
+/*
+ * Zeroed series for the label combinations the config fixes, so `rate()` and `increase()` see the first
+ * event (a series that appears with value 1 has no earlier sample to diff against) and dashboards show 0
+ * rather than "no data". Histograms are left to appear on first use: a zeroed histogram is 17 series of
+ * nothing, and quantiles of nothing are NaN anyway.
+ */
+function precreate(
+  m: MetricSet,
+  labels: ConfigLabels,
+  inc: <L extends string>(c: Counter<L>, l: LabelValues<L>, value: number) => void,
+): void {
+  for (const [route, endpoints] of labels.routes) {
+    for (const outcome of REQUEST_OUTCOMES) inc(m.requests, { route, outcome }, 0);
+    for (const endpoint of endpoints) {
+      inc(m.shortCircuits, { route, endpoint }, 0);
+      for (const outcome of ATTEMPT_OUTCOMES) inc(m.attempts, { route, endpoint, outcome }, 0);
+    }
+    for (let i = 1; i < endpoints.length; i++) {
+      inc(m.fallbacks, { route, from: endpoints[i - 1]!, to: endpoints[i]! }, 0);
+    }
+  }
+  for (const endpoint of labels.endpoints) {
+    for (const to of CIRCUIT_STATES) inc(m.transitions, { endpoint, to }, 0);
+    inc(m.tokens, { endpoint, type: 'input' }, 0);
+    inc(m.tokens, { endpoint, type: 'output' }, 0);
+  }
+}
+
+function refreshCircuitGauge(gauge: CircuitGauge, router: InstrumentableRouter, onError: ErrorHandler): void {
+  let circuits;
+  try {
+    circuits = router.circuits();
+  } catch (error) {
+    // A failed read keeps the last values rather than failing the whole scrape.
+    onError(error);
+    return;
+  }
+  gauge.reset();
+  for (const c of circuits) {
+    for (const state of CIRCUIT_STATES) gauge.set({ endpoint: c.endpoint, state }, c.state === state ? 1 : 0);
+  }
+}
