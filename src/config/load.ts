@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import { ConfigError, isConfigError, type ConfigProblem } from '../errors/config-error.js';
+import { substituteEnv } from './env.js';
+import { errorMap, toProblems } from './problems.js';
+import { configSchema, type SwitchyardConfig } from './schema.js';
+import { parseSource } from './source.js';
+
+export interface LoadOptions {
+  /** Where `${VAR}` values come from; defaults to `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export type CheckResult = { ok: true; config: SwitchyardConfig } | { ok: false; problems: ConfigProblem[] };
+
+/**
+ * Validates an already-parsed configuration tree (YAML/JSON output or a literal object) and applies defaults.
+ * Throws a `ConfigError` listing every problem found: environment and schema problems together.
+ */
+export function parseConfig(raw: unknown, opts: LoadOptions = {}): SwitchyardConfig {
+  if (raw === null || raw === undefined) throw new ConfigError([{ path: '', message: 'the configuration is empty' }]);
+  const { value, problems, failedPaths, substitutedPaths } = substituteEnv(raw, opts.env ?? process.env);
+  const result = configSchema.safeParse(value, { error: errorMap });
+  if (result.success && problems.length === 0) return result.data;
+  if (!result.success) {
+    // A field whose variable is missing would otherwise be reported twice (e.g. also as "must not be empty").
+    const schemaProblems = toProblems(result.error.issues, { schema: configSchema, input: value, substituted: substitutedPaths });
+    problems.push(...schemaProblems.filter((p) => !failedPaths.has(p.path)));
+  }
+  throw new ConfigError(problems);
+}
+
+/** Reads a YAML or JSON file (by extension; anything else is read as YAML, a superset of JSON) and parses it. */
+export async function loadConfigFile(path: string, opts: LoadOptions = {}): Promise<SwitchyardConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError([{ path, message: readFailure(e) }]);
+  }
+  const source = parseSource(text, path);
+  if (!source.ok) throw new ConfigError(source.problems);
+  return parseConfig(source.tree, opts);
+}
+
+/** `switchyard check FILE`: the same validation as `loadConfigFile`, as a result instead of a throw. */
+export async function checkConfigFile(path: string, opts: LoadOptions = {}): Promise<CheckResult> {
+  try {
+    return { ok: true, config: await loadConfigFile(path, opts) };
+  } catch (e) {
+    if (isConfigError(e)) return { ok: false, problems: [...e.problems] };
+    throw e;
+  }
+}
+
+function readFailure(e: unknown): string {
+  switch ((e as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'file not found';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    default:
+      return `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`;
+  }
+}

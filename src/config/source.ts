@@ -1,0 +1,52 @@
+import { extname } from 'node:path';
+import { parseDocument, type ErrorCode, type YAMLError } from 'yaml';
+import type { ConfigProblem } from '../errors/config-error.js';
+
+/*
+ * File text -> plain tree. Syntax errors are described from the parser's error code and position only:
+ * the parsers' own messages quote the offending line or scalar, which may hold a secret.
+ */
+
+export type SourceResult = { ok: true; tree: unknown } | { ok: false; problems: ConfigProblem[] };
+
+const DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
+  BAD_INDENT: 'bad indentation',
+  BLOCK_AS_IMPLICIT_KEY: 'nested mapping where a value was expected (check the indentation)',
+  MULTILINE_IMPLICIT_KEY: 'a key must fit on one line (check the indentation)',
+  DUPLICATE_KEY: 'duplicate key',
+  MISSING_CHAR: 'missing closing quote, bracket or separator',
+  TAB_AS_INDENT: 'tabs are not allowed as indentation',
+  MULTIPLE_DOCS: 'more than one document (---) in the file',
+  UNEXPECTED_TOKEN: 'unexpected token',
+  BAD_DQ_ESCAPE: 'bad escape sequence in a double-quoted string',
+  BAD_SCALAR_START: 'a plain value cannot start with this character (quote it)',
+  TAG_RESOLVE_FAILED: 'unquoted string, comment or unknown tag',
+  KEY_OVER_1024_CHARS: 'key longer than 1024 characters',
+};
+
+const describe = (code: ErrorCode) => DESCRIPTIONS[code] ?? code.toLowerCase().replaceAll('_', ' ');
+
+const at = (e: YAMLError) => (e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '');
+
+export function parseSource(text: string, file: string): SourceResult {
+  if (extname(file).toLowerCase() === '.json') {
+    try {
+      return { ok: true, tree: JSON.parse(text) };
+    } catch {
+      // JSON.parse's message quotes the text; the YAML parser in JSON mode finds the same mistakes with a position.
+      const located = syntaxProblems(parseDocument(text, { schema: 'json' }).errors, file, 'json');
+      return { ok: false, problems: located.length ? located : [{ path: file, message: 'json syntax error' }] };
+    }
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length) return { ok: false, problems: syntaxProblems(doc.errors, file, 'yaml') };
+  try {
+    return { ok: true, tree: doc.toJS({ maxAliasCount: 100 }) };
+  } catch {
+    // toJS throws on an alias whose anchor is missing, or on an alias bomb.
+    return { ok: false, problems: [{ path: file, message: 'yaml syntax error: unresolved or excessive alias' }] };
+  }
+}
+
+const syntaxProblems = (errors: readonly YAMLError[], file: string, kind: 'yaml' | 'json'): ConfigProblem[] =>
+  errors.map((e) => ({ path: file, message: `${kind} syntax error${at(e)}: ${describe(e.code)}` }));
