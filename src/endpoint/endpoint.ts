@@ -66,6 +66,8 @@ export function buildEndpoints(config: SwitchyardConfig, fetchImpl?: typeof fetc
         organization: null,
         project: null,
         maxRetries: 0,
+        // The SDK logs raw upstream data on parse errors: answers (and so prompts) must not reach logs.
+        logLevel: 'off',
         // A backstop only: the router aborts each attempt at its own timeout.
         timeout: 10 * 60_000,
         ...(p.headers ? { defaultHeaders: p.headers } : {}),
