@@ -39,7 +39,7 @@ export function parseSource(text: string, file: string): SourceResult {
     }
   }
   const doc = parseDocument(text);
-  if (doc.errors.length) return { ok: false, problems: syntaxProblems(doc.errors, file, 'yaml') };
+  if (doc.errors.length) return { ok: false, problems: syntaxProblems(doc.errors, file, 'yaml', text) };
   try {
     return { ok: true, tree: doc.toJS({ maxAliasCount: 100 }) };
   } catch {
@@ -48,5 +48,18 @@ export function parseSource(text: string, file: string): SourceResult {
   }
 }
 
-const syntaxProblems = (errors: readonly YAMLError[], file: string, kind: 'yaml' | 'json'): ConfigProblem[] =>
-  errors.map((e) => ({ path: file, message: `${kind} syntax error${at(e)}: ${describe(e.code)}` }));
+// `{` and `}` are YAML flow indicators, so an unquoted `${VAR}` inside `[ ]` or `{ }` is a syntax error.
+const FLOW_HINT = ' (inside [ ] or { }, quote references: "${VAR}")';
+
+/** One problem per line: the first error on a line usually causes the others. */
+function syntaxProblems(errors: readonly YAMLError[], file: string, kind: 'yaml' | 'json', text = ''): ConfigProblem[] {
+  const lines = text.split('\n');
+  const seen = new Set<number | undefined>();
+  return errors.flatMap((e) => {
+    const line = e.linePos?.[0].line;
+    if (seen.has(line)) return [];
+    seen.add(line);
+    const hint = line !== undefined && lines[line - 1]?.includes('${') ? FLOW_HINT : '';
+    return [{ path: file, message: `${kind} syntax error${at(e)}: ${describe(e.code)}${hint}` }];
+  });
+}

@@ -33,7 +33,7 @@ async function loadError(path: string, env: NodeJS.ProcessEnv = {}): Promise<Con
 
 const YAML_OK = `
 providers:
-  openai: { baseURL: https://api.openai.com/v1, apiKey: \${OPENAI_API_KEY} }
+  openai: { baseURL: https://api.openai.com/v1, apiKey: "\${OPENAI_API_KEY}" }
 endpoints:
   gpt-4o: { provider: openai, model: gpt-4o, timeoutMs: 30000 }
 routes:
@@ -78,6 +78,13 @@ describe('loadConfigFile', () => {
   it('reports every YAML syntax error, with positions', async () => {
     const e = await loadError(await file('dup.yaml', 'providers: {}\nendpoints: {}\nproviders: {}\n'));
     expect(e.problems.map((p) => p.message)).toEqual(['yaml syntax error at line 3, column 1: duplicate key']);
+  });
+
+  it('an unquoted ${VAR} in a flow mapping is reported once, with a hint', async () => {
+    const e = await loadError(await file('flow.yaml', 'providers:\n  openai: { baseURL: http://x, apiKey: ${KEY} }\n'));
+    expect(e.problems.map((p) => p.message)).toEqual([
+      'yaml syntax error at line 2, column 41: unexpected token (inside [ ] or { }, quote references: "${VAR}")',
+    ]);
   });
 
   it('reports a tab used as indentation', async () => {
