@@ -1,4 +1,5 @@
-import { parseFaultSpec, pickFault, resultLabel, type Fault, type FaultSpec } from './faults.js';
+import { parseFaultSpec, type Fault, type FaultSpec } from './faults.js';
+import { pickFault, resultLabel } from './pick.js';
 import { mulberry32, nextSeed, type Rng } from './random.js';
 import { TimerSet } from './timers.js';
 

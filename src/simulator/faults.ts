@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Rng } from './random.js';
 
 /** One fault, applied to a whole request. */
 export type Fault =
@@ -78,7 +77,7 @@ export interface FaultSpec {
 }
 
 /** The per-kind probability fields of FaultSpec, in the order they are drawn (after statusRates). */
-const RATE_KINDS = [
+export const RATE_KINDS = [
   ['hang', 'hang'],
   ['reset', 'reset'],
   ['malformed', 'malformed'],
@@ -158,6 +157,7 @@ export function parseFaultSpec(input: unknown): FaultSpec {
     const where = ['faults', ...issue.path.map(String)].join('.');
     if (issue.code === 'unrecognized_keys') return `${where}: unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
     if (issue.code === 'custom') return `${where}: ${issue.message}`;
+    if (issue.code === 'invalid_key') return `${where}: ${issue.issues[0]?.message ?? issue.message} (got ${quote(issue.path.at(-1))})`;
     return `${where}: ${issue.message} (got ${quote(valueAt(input, issue.path))})`;
   });
   throw new RangeError(`invalid fault spec: ${problems.join('; ')}`);
@@ -172,44 +172,4 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 function quote(value: unknown): string {
   const text = value === undefined ? 'nothing' : JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-/** The fault of the first outage window open at `elapsedMs` after the spec was installed. */
-export function activeOutage(outages: readonly Outage[] | undefined, elapsedMs: number): Fault | undefined {
-  if (!outages) return undefined;
-  for (const o of outages) {
-    if (elapsedMs < o.afterMs) continue;
-    const into = o.everyMs ? (elapsedMs - o.afterMs) % o.everyMs : elapsedMs - o.afterMs;
-    if (into < o.durationMs) return o.fault;
-  }
-  return undefined;
-}
-
-/**
- * The fault for one request, or undefined for a healthy answer. Exactly one number is drawn from `rng` per
- * call, whatever the spec, so the fault sequence depends only on the seed and the order requests arrive.
- */
-export function pickFault(spec: FaultSpec, elapsedMs: number, rng: Rng): Fault | undefined {
-  const draw = rng();
-  const scheduled = activeOutage(spec.outages, elapsedMs) ?? spec.always;
-  if (scheduled) return scheduled;
-  let edge = 0;
-  if (spec.statusRates) {
-    // Sorted so a spec built in any key order injects the same sequence.
-    for (const key of Object.keys(spec.statusRates).sort()) {
-      edge += spec.statusRates[key]!;
-      if (draw < edge) return { kind: 'status', status: Number(key) };
-    }
-  }
-  for (const [field, kind] of RATE_KINDS) {
-    edge += spec[field] ?? 0;
-    if (draw < edge) return kind === 'cut' ? { kind, afterChunks: spec.cutAfterChunks ?? 1 } : { kind };
-  }
-  return undefined;
-}
-
-/** The stats label of a request's result. */
-export function resultLabel(fault: Fault | undefined): string {
-  if (!fault) return 'ok';
-  return fault.kind === 'status' ? `status_${fault.status}` : fault.kind;
 }

@@ -47,8 +47,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const path = q === -1 ? url : url.slice(0, q);
     const handling = req.method === 'POST' && path === '/v1/chat/completions' ? handleChat(core, req, res) : handleOther(core, req, res, path);
     handling.catch((err: unknown) => {
-      // A bug must surface as a 500 the test can see, not as an unhandled rejection killing the runner.
-      sendError(res, 500, `simulator bug: ${err instanceof Error ? err.message : String(err)}`);
+      // A bug must surface as a 500 (or a cut stream) the test can see, not as an unhandled rejection
+      // killing the runner, nor as a response left open forever.
+      if (res.headersSent) res.destroy();
+      else sendError(res, 500, `simulator bug: ${err instanceof Error ? err.message : String(err)}`);
     });
   });
   server.on('connection', (socket) => {

@@ -172,16 +172,16 @@ describe('faults as the SDK sees them', () => {
   });
 
   it('slow_first_token sends headers and the role chunk, then waits for content', async () => {
-    sim.setFaults({ always: { kind: 'slow_first_token', delayMs: 120 } });
-    const t0 = performance.now();
+    sim.setFaults({ always: { kind: 'slow_first_token', delayMs: 150 } });
     const stream = await askStream();
     const times: number[] = [];
-    for await (const c of stream) if (c.choices[0]?.delta.content || c.choices[0]?.delta.role) times.push(performance.now() - t0);
-    expect(times[0]!).toBeLessThan(100);
-    expect(times[1]!).toBeGreaterThanOrEqual(110);
+    for await (const c of stream) if (c.choices[0]?.delta.content || c.choices[0]?.delta.role) times.push(performance.now());
+    // Only lower bounds and a gap: timers never fire early, whereas a loaded CI box can delay anything.
+    // A gap this wide proves the role chunk came long before the delayed content.
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(75);
     const p0 = performance.now();
     await ask();
-    expect(performance.now() - p0).toBeGreaterThanOrEqual(110);
+    expect(performance.now() - p0).toBeGreaterThanOrEqual(140);
   });
 
   it('adds latency before answering', async () => {
