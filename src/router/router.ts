@@ -2,9 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { Stream } from 'openai/streaming';
 import { EndpointBreaker } from '../breaker/breaker.js';
-import { configSchema, type SwitchyardConfig, type SwitchyardConfigInput } from '../config/schema.js';
+import { parseConfig } from '../config/load.js';
+import type { SwitchyardConfig, SwitchyardConfigInput } from '../config/schema.js';
 import { buildEndpoints, configuredSecrets } from '../endpoint/endpoint.js';
-import { ConfigError } from '../errors/config-error.js';
 import { UnknownRouteError } from '../errors/router-errors.js';
 import { completeRunner, type CompleteContext } from './complete-attempt.js';
 import type { RouterEvents } from './events.js';
@@ -13,18 +13,13 @@ import { RequestScope } from './scope.js';
 import { streamRunner } from './stream-attempt.js';
 import type { CircuitSnapshot, RequestOptions, RouteSnapshot, Routed, Router, RouterCompletions, RouterOptions } from './types.js';
 
-function parse(config: SwitchyardConfigInput | SwitchyardConfig): SwitchyardConfig {
-  const r = configSchema.safeParse(config);
-  if (r.success) return r.data;
-  throw new ConfigError(r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
-}
-
 /**
  * The drop-in for `new OpenAI()`: every endpoint of the config behind its own circuit breaker, and
  * `chat.completions.create` walking the named route's fallback chain. Throws ConfigError on a bad config.
  */
 export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, options: RouterOptions = {}): Router {
-  const cfg = parse(config);
+  // The same validation (and `${VAR}` substitution) as a config file, so code and YAML fail alike.
+  const cfg = parseConfig(config, options.env ? { env: options.env } : {});
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const events = new EventEmitter<RouterEvents>();

@@ -107,6 +107,8 @@ export interface RouterOptions {
   random?: () => number;
   /** Replaces the global fetch for provider calls (tests, proxies). */
   fetch?: typeof fetch;
+  /** Environment for `${VAR}` substitution in the config. Default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export type { OpenAI };
