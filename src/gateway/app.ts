@@ -2,7 +2,7 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { Registry } from 'prom-client';
+import { Registry, type OpenMetricsContentType, type PrometheusContentType } from 'prom-client';
 import { serverSchema, type ServerConfig, type SwitchyardConfig } from '../config/schema.js';
 import type { Router } from '../router/types.js';
 import { requireClientKey } from './auth.js';
@@ -12,15 +12,21 @@ import { createLogger, logCircuitTransitions, requestLogger } from './logging.js
 import { adminRoutes } from './routes/admin.js';
 import { chatRoutes } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
-import { metricsRoutes } from './routes/metrics.js';
+import { metricsRoutes, type MetricsSource } from './routes/metrics.js';
+import { renderMetrics } from '../telemetry/exposition.js';
+import { isOpenMetrics, type MetricsRegistry } from '../telemetry/metric-defs.js';
 import { modelRoutes } from './routes/models.js';
 
 export interface GatewayOptions {
   router: Router;
   /** The parsed configuration; only `server` and the provider keys (to scrub them from errors) are read. */
   config: Pick<SwitchyardConfig, 'server' | 'providers'>;
-  /** Served on GET /metrics; pass the one telemetry fills. Default: an empty registry of its own. */
-  registry?: Registry;
+  /**
+   * What GET /metrics serves: `instrument(router)`'s result (text or OpenMetrics by the scraper's Accept).
+   * Without it, `registry` is served as is; with neither, an empty registry.
+   */
+  metrics?: MetricsSource;
+  registry?: MetricsRegistry;
   logger?: Logger;
 }
 
@@ -52,6 +58,15 @@ export interface Gateway {
   close(opts?: { graceMs?: number }): Promise<CloseResult>;
 }
 
+function registrySource(registry: MetricsRegistry): MetricsSource {
+  return {
+    scrape: (accept) =>
+      isOpenMetrics(registry)
+        ? renderMetrics(accept, undefined, registry as Registry<OpenMetricsContentType>)
+        : renderMetrics(accept, registry as Registry<PrometheusContentType>, undefined),
+  };
+}
+
 function urlOf(host: string, port: number): string {
   const h = host.includes(':') ? `[${host}]` : host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return `http://${h}:${port}`;
@@ -60,10 +75,14 @@ function urlOf(host: string, port: number): string {
 export function createGateway(opts: GatewayOptions): Gateway {
   const { router } = opts;
   const server: ServerConfig = opts.config.server ?? serverSchema.parse({});
-  const registry = opts.registry ?? new Registry();
+  const metrics: MetricsSource = opts.metrics ?? registrySource(opts.registry ?? new Registry());
   const logger = opts.logger ?? createLogger();
   const scrub = createScrubber([
-    ...Object.values(opts.config.providers ?? {}).flatMap((p) => (p.apiKey ? [p.apiKey] : [])),
+    ...Object.values(opts.config.providers ?? {}).flatMap((p) => [
+      ...(p.apiKey ? [p.apiKey] : []),
+      // Provider headers often carry credentials too (api-key, x-goog-api-key).
+      ...Object.values(p.headers ?? {}).filter((v) => v.length >= 8),
+    ]),
     ...server.apiKeys,
     ...(server.adminKey ? [server.adminKey] : []),
   ]);
@@ -90,7 +109,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     next();
   });
   app.use(healthRoutes(router, () => draining));
-  app.use(metricsRoutes(registry));
+  app.use(metricsRoutes(metrics));
   app.use('/v1', requireClientKey(server.apiKeys));
   app.use('/v1', chatRoutes({ router, tracker, bodyLimitBytes: server.bodyLimitBytes, scrub }));
   app.use('/v1', modelRoutes(router));

@@ -75,6 +75,6 @@ export function switchyardHeaders(info: CallInfo): Record<string, string> {
   const h: Record<string, string> = {};
   if (info.route) h['x-switchyard-route'] = info.route;
   if (info.endpoint) h['x-switchyard-endpoint'] = info.endpoint;
-  if (info.attempts > 0) h['x-switchyard-attempts'] = String(info.attempts);
+  if (info.route) h['x-switchyard-attempts'] = String(info.attempts);
   return h;
 }

@@ -1,7 +1,8 @@
 import express, { Router as ExpressRouter, type Request, type Response } from 'express';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { isRequestCancelledError, isUpstreamClientError } from '../../errors/router-errors.js';
-import type { Router } from '../../router/types.js';
+import type { Routed, Router } from '../../router/types.js';
+import { withIncomingContext } from '../../telemetry/propagation.js';
 import { newCallInfo, switchyardHeaders, type CallTracker, type CallInfo } from '../context.js';
 import { HttpError, mapError, sendError } from '../errors.js';
 import { pipeStream } from '../sse.js';
@@ -35,6 +36,13 @@ function validate(body: unknown): ChatCompletionCreateParams {
   return b as unknown as ChatCompletionCreateParams;
 }
 
+/** The router's own account of who answered wins over what the events suggested. */
+function answered(info: CallInfo, routed: Routed<unknown>): void {
+  info.route = routed.route;
+  info.endpoint = routed.endpoint;
+  info.attempts = routed.attempts;
+}
+
 /** Headers for an error answer: the route and attempt count, and the endpoint only if one actually answered. */
 function errorHeaders(info: CallInfo, e: unknown): Record<string, string> {
   const h = switchyardHeaders(info);
@@ -60,21 +68,24 @@ export function chatRoutes(opts: ChatRouteOptions): ExpressRouter {
       if (!res.writableFinished) controller.abort();
     });
 
-    const work = opts.tracker.run(info, async () => {
+    // Entered here, after the body was read: body-parser's stream callbacks would have lost the context.
+    const work = withIncomingContext(req.headers, () => opts.tracker.run(info, async () => {
       try {
         if (params.stream) {
-          const stream = await opts.router.chat.completions.create(params, { signal: controller.signal });
-          log.streamEnd = await pipeStream(stream, res, {
+          const routed = await opts.router.dispatch(params, { signal: controller.signal });
+          answered(info, routed);
+          log.streamEnd = await pipeStream(routed.response, res, {
             headers: () => switchyardHeaders(info),
             signal: controller.signal,
             scrub: opts.scrub,
           });
           return;
         }
-        const completion = await opts.router.chat.completions.create(params, { signal: controller.signal });
+        const routed = await opts.router.dispatch(params, { signal: controller.signal });
+        answered(info, routed);
         if (controller.signal.aborted) return;
         for (const [k, v] of Object.entries(switchyardHeaders(info))) res.setHeader(k, v);
-        res.status(200).json(completion);
+        res.status(200).json(routed.response);
       } catch (e) {
         if (controller.signal.aborted || isRequestCancelledError(e)) return;
         const mapped = mapError(e);
@@ -82,7 +93,7 @@ export function chatRoutes(opts: ChatRouteOptions): ExpressRouter {
         log.errorCode = (mapped.body as { error?: { code?: unknown } }).error?.code as string | undefined;
         sendError(res, mapped, opts.scrub);
       }
-    });
+    }));
     log.settled = work;
     await work;
   });

@@ -1,16 +1,18 @@
 import { Router as ExpressRouter } from 'express';
-import type { Registry } from 'prom-client';
+import type { RenderedMetrics } from '../../telemetry/exposition.js';
 
-/**
- * Serves the registry the telemetry layer fills. A registry renders in one format only (prom-client
- * strips `_total` for good once a counter is rendered as OpenMetrics), so the format is the registry's.
- */
-export function metricsRoutes(registry: Registry): ExpressRouter {
+/** Anything that renders the exposition for a scrape: `instrument()`'s result, or a wrapped registry. */
+export interface MetricsSource {
+  scrape(accept?: string): Promise<RenderedMetrics>;
+}
+
+export function metricsRoutes(source: MetricsSource): ExpressRouter {
   const r = ExpressRouter();
-  r.get('/metrics', async (_req, res) => {
-    const text = await registry.metrics();
-    res.setHeader('content-type', registry.contentType);
-    res.send(text);
+  r.get('/metrics', async (req, res) => {
+    // Prometheus asks for OpenMetrics (exemplars) in Accept; curl and browsers get the text format.
+    const { contentType, body } = await source.scrape(req.headers.accept);
+    res.setHeader('content-type', contentType);
+    res.send(body);
   });
   return r;
 }

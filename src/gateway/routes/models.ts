@@ -20,7 +20,10 @@ export interface ModelEntry {
 
 function entries(router: Router, created: number): ModelEntry[] {
   const circuits = new Map(router.circuits().map((c) => [c.endpoint, c]));
-  return router.routes().map((r) => ({
+  // Routes first: they are what callers are meant to name; endpoints follow as routes of one.
+  const all = router.routes();
+  const ordered = [...all.filter((r) => r.kind === 'route'), ...all.filter((r) => r.kind !== 'route')];
+  return ordered.map((r) => ({
     id: r.id,
     object: 'model',
     created,
