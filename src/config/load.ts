@@ -37,7 +37,8 @@ export async function loadConfigFile(path: string, opts: LoadOptions = {}): Prom
   } catch (e) {
     throw new ConfigError([{ path, message: readFailure(e) }]);
   }
-  const source = parseSource(text, path);
+  // Editors on Windows may save a BOM; JSON.parse rejects it.
+  const source = parseSource(text.replace(/^\uFEFF/, ''), path);
   if (!source.ok) throw new ConfigError(source.problems);
   return parseConfig(source.tree, opts);
 }

@@ -61,6 +61,11 @@ describe('loadConfigFile', () => {
     expect(c.endpoints.llama).toMatchObject({ model: 'llama3', timeoutMs: 5_000 });
   });
 
+  it('accepts a byte-order mark', async () => {
+    const c = await loadConfigFile(await file('bom.json', '\uFEFF{"providers": {}, "endpoints": {}}'), { env: {} });
+    expect(c.endpoints).toEqual({});
+  });
+
   it('reads an unknown extension as YAML (JSON included)', async () => {
     const c = await loadConfigFile(await file('switchyard.conf', YAML_OK), { env: { OPENAI_API_KEY: 'k' } });
     expect(c.providers.openai!.apiKey).toBe('k');
