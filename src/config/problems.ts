@@ -60,7 +60,6 @@ export const errorMap: z.core.$ZodErrorMap = (iss) => {
   }
 };
 
-/** `{ path, message }` per issue; one problem per unrecognized key, so each can be found and fixed. */
 export interface IssueContext {
   schema: z.core.$ZodType;
   /** The tree that was validated, to tell an absent key from a wrong value. */
@@ -69,6 +68,7 @@ export interface IssueContext {
   substituted: ReadonlySet<string>;
 }
 
+/** `{ path, message }` per issue; one problem per unrecognized key, so each can be found and fixed. */
 export function toProblems(issues: readonly z.core.$ZodIssue[], { schema, input, substituted }: IssueContext): ConfigProblem[] {
   return issues.flatMap((iss): ConfigProblem[] => {
     const path = formatPath(iss.path);
@@ -96,7 +96,7 @@ const valueAt = (tree: unknown, path: readonly PropertyKey[]): unknown =>
 /** Suggests the known key a typo most likely meant (`timeoutMS` -> `timeoutMs`). */
 function hint(key: string, known: readonly string[]): string {
   const lower = key.toLowerCase();
-  const best = known.find((k) => k.toLowerCase() === lower) ?? known.find((k) => distance(k.toLowerCase(), lower) <= 2);
+  const best = known.find((k) => k.toLowerCase() === lower) ?? known.find((k) => distance(k.toLowerCase(), lower) <= (key.length > 5 ? 2 : 1));
   return best ? ` (did you mean '${best}'?)` : '';
 }
 
