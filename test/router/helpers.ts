@@ -29,8 +29,8 @@ export async function rig(opts: {
       p2: { baseURL: fallback.url, apiKey: 'sk-canary-fallback-0002' },
     },
     endpoints: {
-      primary: { provider: 'p1', model: 'model-a', timeoutMs: 2000, ...opts.endpoint },
-      fallback: { provider: 'p2', model: 'model-b', timeoutMs: 2000 },
+      primary: { provider: 'p1', model: 'model-a', timeoutMs: 10_000, ...opts.endpoint },
+      fallback: { provider: 'p2', model: 'model-b', timeoutMs: 10_000 },
     },
     routes: { chat: { endpoints: ['primary', 'fallback'] } },
     breaker: { volumeThreshold: 3, resetTimeoutMs: 60_000, jitter: 0 },

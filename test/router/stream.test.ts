@@ -52,7 +52,7 @@ describe('streaming through the real SDK over real HTTP', () => {
   ];
 
   it.each(before)('falls back on %s before the first content chunk: one model only', async (_n, fault, outcome) => {
-    r = await rig({ primary: fault, endpoint: { firstTokenTimeoutMs: 200 } });
+    r = await rig({ primary: fault, endpoint: outcome === 'timeout' ? { firstTokenTimeoutMs: 200 } : {} });
     const res = await r.router.dispatch(streamAsk);
     const out = await collect(res.response);
     expect(out.error).toBeUndefined();
