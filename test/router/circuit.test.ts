@@ -80,13 +80,13 @@ describe('circuits over real HTTP', () => {
     r = await rig({ primary: { always: { kind: 'hang' } } });
     const ac = new AbortController();
     const p = r.router.dispatch(ask, { signal: ac.signal });
-    await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(1));
+    await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(1), { timeout: 5000 });
     ac.abort();
     await expect(p).rejects.toMatchObject({ code: 'cancelled' });
     expect(r.attempts).toEqual([{ endpoint: 'primary', outcome: 'cancelled', number: 1 }]);
     expect(r.fallback.stats().requests).toBe(0);
     expect(r.router.circuits().every((c) => c.window.attempts === 0)).toBe(true);
-    await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(0));
+    await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(0), { timeout: 5000 });
   });
 
   it('operator overrides: force-open skips the endpoint, close and reset restore it', async () => {
@@ -111,7 +111,7 @@ describe('circuits over real HTTP', () => {
   it('close() leaves no timer behind and refuses new work', async () => {
     r = await rig({ primary: { always: { kind: 'hang' } } });
     const p = r.router.dispatch(ask).catch((e: unknown) => e);
-    await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(1));
+    await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(1), { timeout: 5000 });
     await r.router.close();
     expect(await p).toMatchObject({ code: 'cancelled' });
     await expect(r.router.dispatch(ask)).rejects.toThrow(/closed/);

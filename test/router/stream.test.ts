@@ -90,7 +90,7 @@ describe('streaming through the real SDK over real HTTP', () => {
     }
     expect(r.attempts).toEqual([{ endpoint: 'primary', outcome: 'cancelled', number: 1 }]);
     expect(r.router.circuits().find((c) => c.endpoint === 'primary')!.window.attempts).toBe(0);
-    await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(0));
+    await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(0), { timeout: 5000 });
     expect(r.events.find((e) => e.name === 'request:end')!.args[1]).toMatchObject({ outcome: 'cancelled' });
   });
 
