@@ -115,11 +115,15 @@ export function mapError(e: unknown, now = Date.now()): MappedError {
   }
   if (isUpstreamClientError(e)) {
     // The caller's request is wrong: hand back the provider's own verdict, status and body as is.
+    // The router keeps the provider's error object (the SDK's `APIError.error`: the inside of `{"error": ...}`);
+    // a whole body is accepted too.
     const upstream = e.body;
-    const body =
-      typeof upstream === 'object' && upstream !== null && 'error' in upstream
+    const isObject = typeof upstream === 'object' && upstream !== null && !Array.isArray(upstream);
+    const body = !isObject
+      ? errorBody(e.message, 'invalid_request_error', e.code)
+      : 'error' in upstream
         ? (upstream as Record<string, unknown>)
-        : errorBody(e.message, 'invalid_request_error', e.code);
+        : { error: upstream as Record<string, unknown> };
     return { status: e.status, body, headers: {} };
   }
   if (isStreamInterruptedError(e)) {

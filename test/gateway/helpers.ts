@@ -1,0 +1,141 @@
+import { Writable } from 'node:stream';
+import OpenAI from 'openai';
+import { parseConfig, type SwitchyardConfig, type SwitchyardConfigInput } from '../../src/config/index.js';
+import { createGateway, type Gateway } from '../../src/gateway/app.js';
+import { createLogger } from '../../src/gateway/logging.js';
+import type { RequestInfo, RequestResult } from '../../src/router/events.js';
+import { createRouter } from '../../src/router/router.js';
+import type { Router } from '../../src/router/types.js';
+import { startSimulator, type FaultSpec, type Simulator } from '../../src/simulator/index.js';
+import { instrument, type Instrumentation } from '../../src/telemetry/index.js';
+
+/** Breaker settings for tests: trips on the second failure and stays open for the whole test. */
+export const TEST_BREAKER = {
+  errorThresholdPercentage: 50,
+  volumeThreshold: 2,
+  rollingWindowMs: 60_000,
+  rollingBuckets: 10,
+  resetTimeoutMs: 600_000,
+  maxResetTimeoutMs: 600_000,
+  jitter: 0,
+};
+
+export interface StackOptions {
+  /** Upstream simulators by name, with their faults. Each becomes provider `<name>` and endpoint `<name>`. */
+  upstreams?: Record<string, FaultSpec>;
+  /** Endpoint ids (existing providers or extra ones given in `extra`) by route; default `chat: [all upstreams in order]`. */
+  routes?: Record<string, { endpoints: string[]; deadlineMs?: number }>;
+  /** Per-endpoint overrides merged over the defaults (timeoutMs etc.). */
+  endpoints?: Record<string, Record<string, unknown>>;
+  /** Providers/endpoints not backed by a simulator (e.g. a closed port). */
+  extraProviders?: Record<string, Record<string, unknown>>;
+  extraEndpoints?: Record<string, Record<string, unknown>>;
+  server?: Record<string, unknown>;
+  breaker?: Record<string, unknown>;
+  /** Provider apiKey for every simulator provider (and what the simulators require). */
+  providerKey?: string;
+  request?: Record<string, unknown>;
+}
+
+export interface Stack {
+  url: string;
+  sims: Record<string, Simulator>;
+  router: Router;
+  gateway: Gateway;
+  telemetry: Instrumentation;
+  config: SwitchyardConfig;
+  /** Every log line, parsed. */
+  logs: Record<string, unknown>[];
+  /** Raw log text (for canary searches). */
+  logText(): string;
+  /** Every request:end the router emitted. */
+  ends: { request: RequestInfo; result: RequestResult }[];
+  client(apiKey?: string): OpenAI;
+  close(): Promise<void>;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const upstreams = opts.upstreams ?? { primary: {}, fallback: {} };
+  const sims: Record<string, Simulator> = {};
+  for (const [name, faults] of Object.entries(upstreams)) {
+    sims[name] = await startSimulator({
+      name,
+      faults,
+      seed: 1,
+      ...(opts.providerKey ? { requireApiKey: opts.providerKey } : {}),
+    });
+  }
+  const providers: Record<string, Record<string, unknown>> = { ...opts.extraProviders };
+  const endpoints: Record<string, Record<string, unknown>> = { ...opts.extraEndpoints };
+  for (const [name, sim] of Object.entries(sims)) {
+    providers[name] = { baseURL: sim.url, ...(opts.providerKey ? { apiKey: opts.providerKey } : {}) };
+    endpoints[name] = { provider: name, model: `${name}-model`, timeoutMs: 5_000, ...opts.endpoints?.[name] };
+  }
+  const raw: SwitchyardConfigInput = {
+    server: { host: '127.0.0.1', port: 0, ...opts.server },
+    providers,
+    endpoints,
+    routes: opts.routes ?? { chat: { endpoints: Object.keys(sims) } },
+    breaker: { ...TEST_BREAKER, ...opts.breaker },
+    retry: { retries: 0 },
+    ...(opts.request ? { request: opts.request } : {}),
+  } as SwitchyardConfigInput;
+  const config = parseConfig(raw, { env: {} });
+
+  const chunks: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer | string, _enc, cb) {
+      chunks.push(chunk.toString());
+      cb();
+    },
+  });
+  const logger = createLogger({ level: 'debug', destination: sink });
+  const router = createRouter(config);
+  const ends: Stack['ends'] = [];
+  router.events.on('request:end', (request, result) => ends.push({ request, result }));
+  const telemetry = instrument(router);
+  const gateway = createGateway({ router, config, metrics: telemetry, logger });
+  const { url } = await gateway.listen(0, '127.0.0.1');
+
+  return {
+    url,
+    sims,
+    router,
+    gateway,
+    telemetry,
+    config,
+    ends,
+    get logs() {
+      return chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    },
+    logText: () => chunks.join(''),
+    client: (apiKey = 'unused') => new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0, timeout: 20_000 }),
+    async close() {
+      await gateway.close({ graceMs: 0 });
+      await router.close();
+      telemetry.stop();
+      await Promise.all(Object.values(sims).map((s) => s.close()));
+    },
+  };
+}
+
+export const HELLO = [{ role: 'user' as const, content: 'hello' }];
+
+/** Polls `check` until it returns true or `timeoutMs` passes (then throws with `what`). */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A raw HTTP call (for what the SDK would not send: bad JSON, huge bodies, missing fields). */
+export async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+}
