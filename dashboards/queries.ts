@@ -77,11 +77,12 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
  * Substitutes `$name`, `${name}`, `${name:format}` and `[[name]]` for each variable (longest names first,
  * so `$__range_s` is not read as `$__range` + `_s`). Throws when a `$variable` is left over.
  */
-export function substituteVariables(expr: string, vars: Record<string, string>): string {
+export function substituteVariables(expr: string, vars: Readonly<Record<string, string | undefined>>): string {
   let out = expr;
   const names = Object.keys(vars).sort((a, b) => b.length - a.length);
   for (const name of names) {
-    const value = vars[name]!;
+    const value = vars[name];
+    if (value === undefined) continue;
     const n = escapeRegExp(name);
     out = out
       .replace(new RegExp(`\\$\\{${n}(?::[^}]*)?\\}`, 'g'), () => value)
@@ -95,14 +96,16 @@ export function substituteVariables(expr: string, vars: Record<string, string>):
 
 /**
  * Every PromQL expression of every panel (hidden queries excluded), with template variables substituted.
- * Variable values come from `vars` first, then Grafana's built-ins (`BUILTIN_VARIABLE_DEFAULTS`), then a
- * dashboard variable's own `allValue` (what "All" means, e.g. `.*`). Throws on an expression that still
- * holds a variable afterwards, so a caller never sends Grafana syntax to Prometheus.
+ * Variable values come from `vars` first (an `undefined` value counts as not given), then Grafana's
+ * built-ins (`BUILTIN_VARIABLE_DEFAULTS`), then a dashboard variable's own `allValue` (what "All" means,
+ * e.g. `.*`). Throws on an expression that still holds a variable afterwards, so a caller never sends
+ * Grafana syntax to Prometheus. Values are inserted as given: for a `=~` matcher, a regex.
  */
-export function dashboardQueries(json: unknown, vars: Record<string, string> = {}): DashboardQuery[] {
+export function dashboardQueries(json: unknown, vars: Readonly<Record<string, string | undefined>> = {}): DashboardQuery[] {
   const values: Record<string, string> = {};
   for (const v of templateVariables(json)) if (typeof v.allValue === 'string') values[v.name] = v.allValue;
-  Object.assign(values, BUILTIN_VARIABLE_DEFAULTS, vars);
+  Object.assign(values, BUILTIN_VARIABLE_DEFAULTS);
+  for (const [name, value] of Object.entries(vars)) if (value !== undefined) values[name] = value;
 
   const out: DashboardQuery[] = [];
   for (const panel of dashboardPanels(json)) {
