@@ -54,3 +54,7 @@ export {
   isStreamInterruptedError,
 } from './errors/router-errors.js';
 export type { AttemptRecord } from './errors/router-errors.js';
+
+// Telemetry: one call gives a router Prometheus metrics and OpenTelemetry spans.
+export { instrument, startTracingSdk, withIncomingContext, extractContext, LLM_DURATION_BUCKETS, METRIC_NAMES } from './telemetry/index.js';
+export type { Instrumentation, InstrumentOptions, MetricsRegistry, RouterTracing, TracingSdk } from './telemetry/index.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { hasTool, metricNamesIn, readText, readYaml, repoPath, runOk, specSeriesNames } from './helpers.js';
+import { metricNamesIn, readText, readYaml, repoPath, runOk, specSeriesNames } from './helpers.js';
 
 interface Rule {
   alert?: string;
@@ -138,7 +138,7 @@ describe('Alertmanager config (dashboards/alertmanager/alertmanager.yml)', () =>
   });
 
   // amtool comes with Debian's prometheus-alertmanager, which CI does not install: a visible skip, not a silent one.
-  it.skipIf(!hasTool('amtool'))(`amtool check-config${hasTool('amtool') ? '' : ' (SKIPPED: amtool not installed; apt-get install prometheus-alertmanager)'}`, () => {
+  it('amtool check-config', () => {
     runOk('amtool', ['check-config', repoPath('dashboards/alertmanager/alertmanager.yml')]);
   });
 });
