@@ -24,9 +24,8 @@ COPY --from=build --chown=node:node /app/dist ./dist
 # The `node` user (uid 1000) ships with the official image.
 USER node
 EXPOSE 8080
-# Node's own fetch, so the slim image needs no curl. Checks the default port; docker-compose.yml sets its own.
-HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# No HEALTHCHECK here: the same image also runs `switchyard simulate` on other ports. docker-compose.yml
+# declares one per service (GET /healthz with Node's own fetch, so the slim image needs no curl).
 ENTRYPOINT ["node", "dist/cli/main.js"]
 # The gateway binds 127.0.0.1 by default, which nothing outside the container can reach: listen on every
 # interface (publish the port on the host's loopback: -p 127.0.0.1:8080:8080).
