@@ -137,7 +137,7 @@ describe('Alertmanager config (dashboards/alertmanager/alertmanager.yml)', () =>
     }
   });
 
-  // amtool comes with Debian's prometheus-alertmanager, which CI does not install: a visible skip, not a silent one.
+  // amtool comes with Debian's prometheus-alertmanager (installed by scripts/ensure-test-tools.sh); missing, it fails.
   it('amtool check-config', () => {
     runOk('amtool', ['check-config', repoPath('dashboards/alertmanager/alertmanager.yml')]);
   });
