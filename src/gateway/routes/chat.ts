@@ -69,7 +69,8 @@ export function chatRoutes(opts: ChatRouteOptions): ExpressRouter {
     });
 
     // Entered here, after the body was read: body-parser's stream callbacks would have lost the context.
-    const work = withIncomingContext(req.headers, () => opts.tracker.run(info, async () => {
+    const work = withIncomingContext(req.headers, () =>
+      opts.tracker.run(info, async () => {
       try {
         if (params.stream) {
           const routed = await opts.router.dispatch(params, { signal: controller.signal });
@@ -93,7 +94,8 @@ export function chatRoutes(opts: ChatRouteOptions): ExpressRouter {
         log.errorCode = (mapped.body as { error?: { code?: unknown } }).error?.code as string | undefined;
         sendError(res, mapped, opts.scrub);
       }
-    }));
+      }),
+    );
     log.settled = work;
     await work;
   });
