@@ -25,6 +25,8 @@ export const SPEC_METRICS = {
 
 export type SpecMetric = keyof typeof SPEC_METRICS;
 
+// Written out again from SPEC.md on purpose, not imported from src/: these lists are the oracle that the
+// shipped dashboards, rules and src/ are checked against, so a drift in src/ cannot hide itself.
 export const REQUEST_OUTCOMES = ['success', 'client_error', 'failed', 'unavailable', 'timeout', 'cancelled'] as const;
 export const ATTEMPT_OUTCOMES = [
   'success',

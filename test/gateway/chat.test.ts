@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FaultSpec } from '../../src/simulator/index.js';
 import { closedPort } from '../../src/simulator/index.js';
-import { HELLO, startStack, type Stack, type StackOptions } from './helpers.js';
+import { HELLO, stackPerTest } from './helpers.js';
 
-let stack: Stack | undefined;
-afterEach(async () => {
-  await stack?.close();
-  stack = undefined;
-});
-
-async function start(opts: StackOptions): Promise<Stack> {
-  stack = await startStack(opts);
-  return stack;
-}
+const start = stackPerTest();
 
 describe('POST /v1/chat/completions', () => {
   it('answers a plain request through the openai SDK, with the x-switchyard headers', async () => {

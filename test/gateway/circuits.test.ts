@@ -1,15 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { HELLO, startStack, type Stack, type StackOptions } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { HELLO, stackPerTest, type Stack } from './helpers.js';
 
-let stack: Stack | undefined;
-afterEach(async () => {
-  await stack?.close();
-  stack = undefined;
-});
-async function start(opts: StackOptions): Promise<Stack> {
-  stack = await startStack(opts);
-  return stack;
-}
+const start = stackPerTest();
 
 const ADMIN = 'admin-secret-key-1';
 const admin = (s: Stack, path: string, method = 'GET', key: string | null = ADMIN) =>

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { afterEach } from 'vitest';
 import OpenAI from 'openai';
 import { parseConfig, type SwitchyardConfig, type SwitchyardConfigInput } from '../../src/config/index.js';
 import { createGateway, type Gateway } from '../../src/gateway/app.js';
@@ -138,4 +139,14 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
 /** A raw HTTP call (for what the SDK would not send: bad JSON, huge bodies, missing fields). */
 export async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+/** One stack per test, closed after it: returns the starter a test calls with its options. */
+export function stackPerTest(): (opts: StackOptions) => Promise<Stack> {
+  let stack: Stack | undefined;
+  afterEach(async () => {
+    await stack?.close();
+    stack = undefined;
+  });
+  return async (opts) => (stack = await startStack(opts));
 }
