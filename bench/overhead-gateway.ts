@@ -1,0 +1,161 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { onCleanup } from './cleanup.js';
+import { runLoad, type LoadResult } from './load.js';
+import { fallbackConfig, startPeer, type Peer, type PeerInstall } from './peer.js';
+import { spawnChild, type Child, type ProcessProbe } from './procs.js';
+
+/*
+ * What the gateway costs when nothing fails: the same requests sent straight to the simulator, through the
+ * bare keep-alive proxy, through `switchyard serve`, and through Portkey (fallback config, two targets), at
+ * several concurrencies, plain and streamed. Each server runs in a process of its own; the load generator
+ * is this process. Targets are run in a rotating order, `rounds` times, and the best round (highest
+ * throughput) of each is kept, so a burst of unrelated work on the machine hurts no target more than another.
+ */
+
+export type Target = 'direct' | 'bare proxy' | 'switchyard' | 'portkey';
+export const TARGETS: Target[] = ['direct', 'bare proxy', 'switchyard', 'portkey'];
+export type Mode = 'plain' | 'stream';
+
+export interface GatewayCell {
+  mode: Mode;
+  connections: number;
+  target: Target;
+  result?: LoadResult;
+  /** CPU time of the target's own process per response (µs), in the kept round: the simulator's for `direct`. */
+  cpuUsPerRequest?: number;
+  /** Why there is no result. */
+  missing?: string;
+  /** Every round's throughput, for the record. */
+  rounds: number[];
+}
+
+export interface GatewayOverhead {
+  cells: GatewayCell[];
+  durationMs: number;
+  rounds: number;
+  peer: PeerInstall;
+}
+
+export const TMP_DIR = fileURLToPath(new URL('./.tmp/', import.meta.url));
+
+/** The upstreams' processes and a config file routing `chat` over them (primary -> secondary). */
+export async function startUpstreams(): Promise<{ sims: Child; urls: Record<string, string>; configPath: string }> {
+  const sims = await spawnChild('sim-child.ts', [JSON.stringify({ names: ['a', 'b'] })]);
+  const urls = sims.ready.urls as Record<string, string>;
+  mkdirSync(TMP_DIR, { recursive: true });
+  const configPath = `${TMP_DIR}overhead-config.json`;
+  writeFileSync(
+    configPath,
+    JSON.stringify(
+      {
+        providers: { a: { baseURL: urls.a }, b: { baseURL: urls.b } },
+        endpoints: { primary: { provider: 'a', model: 'sim-model' }, secondary: { provider: 'b', model: 'sim-model' } },
+        routes: { chat: { endpoints: ['primary', 'secondary'] } },
+      },
+      null,
+      2,
+    ),
+  );
+  return { sims, urls, configPath };
+}
+
+export function startGateway(configPath: string, nodeArgs: string[] = []): Promise<Child> {
+  return spawnChild('gateway-child.ts', [configPath], { nodeArgs, env: { LOG_LEVEL: 'info' } });
+}
+
+const MESSAGES = [{ role: 'user', content: 'Say hello in one short sentence.' }];
+export function body(model: string, stream: boolean): string {
+  return JSON.stringify({ model, messages: MESSAGES, ...(stream ? { stream: true } : {}) });
+}
+
+interface Endpoint {
+  url: string;
+  model: string;
+  headers?: Record<string, string>;
+  /** The process serving it, for its CPU time. */
+  proc: Child;
+}
+
+export async function gatewayOverhead(opts: {
+  connections: number[];
+  durationMs: number;
+  warmupMs: number;
+  rounds: number;
+  peerInstall: PeerInstall;
+  log: (line: string) => void;
+}): Promise<GatewayOverhead> {
+  const { sims, urls, configPath } = await startUpstreams();
+  const stops: (() => Promise<unknown>)[] = [() => sims.stop()];
+  try {
+    const gateway = await startGateway(configPath);
+    stops.push(() => gateway.stop());
+    const proxy = await spawnChild('bare-proxy.ts', [urls.a!.replace(/\/v1$/, '')]);
+    stops.push(() => proxy.stop());
+    let peer: Peer | undefined;
+    let peerMissing = opts.peerInstall.ok ? undefined : `peer not available: ${opts.peerInstall.reason}`;
+    if (opts.peerInstall.ok) {
+      try {
+        peer = await startPeer();
+        stops.push(() => peer!.stop());
+      } catch (e) {
+        peerMissing = `peer not available: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+      }
+    }
+    const endpoints: Record<Target, Endpoint | undefined> = {
+      direct: { url: `${urls.a}/chat/completions`, model: 'sim-model', proc: sims },
+      'bare proxy': { url: `${proxy.ready.url as string}/v1/chat/completions`, model: 'sim-model', proc: proxy },
+      switchyard: { url: `${gateway.ready.url as string}/v1/chat/completions`, model: 'chat', proc: gateway },
+      portkey: peer
+        ? {
+            url: `${peer.url}/v1/chat/completions`,
+            model: 'sim-model',
+            proc: peer.child,
+            headers: { 'x-portkey-config': fallbackConfig([{ baseURL: urls.a! }, { baseURL: urls.b! }]) },
+          }
+        : undefined,
+    };
+
+    const cells: GatewayCell[] = [];
+    const cell = (mode: Mode, connections: number, target: Target) => {
+      let c = cells.find((x) => x.mode === mode && x.connections === connections && x.target === target);
+      if (!c) cells.push((c = { mode, connections, target, rounds: [] }));
+      return c;
+    };
+    let rotation = 0;
+    for (const mode of ['plain', 'stream'] as Mode[]) {
+      for (const connections of opts.connections) {
+        for (let round = 0; round < opts.rounds; round++) {
+          const order = TARGETS.map((_, i) => TARGETS[(i + rotation) % TARGETS.length]!);
+          rotation++;
+          for (const target of order) {
+            const c = cell(mode, connections, target);
+            const ep = endpoints[target];
+            if (!ep) {
+              c.missing = peerMissing ?? 'not available';
+              continue;
+            }
+            const load = { url: ep.url, body: body(ep.model, mode === 'stream'), connections, ...(ep.headers ? { headers: ep.headers } : {}) };
+            await runLoad({ ...load, durationMs: opts.warmupMs });
+            const cpuBefore = (await ep.proc.call<ProcessProbe>('probe')).cpuUs;
+            const r = await runLoad({ ...load, durationMs: opts.durationMs });
+            const cpu = ((await ep.proc.call<ProcessProbe>('probe')).cpuUs - cpuBefore) / Math.max(1, r.responses);
+            c.rounds.push(Math.round(r.rps));
+            if (!c.result || r.rps > c.result.rps) {
+              c.result = r;
+              c.cpuUsPerRequest = cpu;
+            }
+            opts.log(
+              `  ${mode.padEnd(6)} c=${String(connections).padEnd(2)} ${target.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50.toFixed(3)} ms  p99 ${r.latency.p99.toFixed(3)} ms  cpu ${cpu.toFixed(0)} µs/req${r.non2xx || r.errors ? `  (non-2xx ${r.non2xx}, errors ${r.errors})` : ''}`,
+            );
+          }
+        }
+      }
+    }
+    return { cells, durationMs: opts.durationMs, rounds: opts.rounds, peer: opts.peerInstall };
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  }
+}
+
+export { onCleanup };

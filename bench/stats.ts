@@ -1,0 +1,60 @@
+/** Small statistics and formatting helpers shared by every part of the bench. */
+
+/** The q-quantile (0..1) of `values` (nearest rank on a sorted copy); NaN for no values. */
+export function quantile(values: ArrayLike<number>, q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(values).sort();
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export interface Summary {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export function summarize(values: ArrayLike<number>): Summary {
+  if (values.length === 0) return { n: 0, p50: NaN, p90: NaN, p99: NaN, max: NaN, mean: NaN };
+  const sorted = Float64Array.from(values).sort();
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return { n: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1]!, mean: sum / sorted.length };
+}
+
+/** Milliseconds with a sensible number of decimals. */
+export function ms(v: number | undefined, digits?: number): string {
+  if (v === undefined || !Number.isFinite(v)) return 'n/a';
+  const d = digits ?? (Math.abs(v) < 1 ? 3 : Math.abs(v) < 10 ? 2 : Math.abs(v) < 100 ? 1 : 0);
+  return `${v.toFixed(d)} ms`;
+}
+
+export function us(vMs: number | undefined): string {
+  if (vMs === undefined || !Number.isFinite(vMs)) return 'n/a';
+  return `${(vMs * 1000).toFixed(1)} µs`;
+}
+
+export function pct(v: number | undefined, digits = 1): string {
+  if (v === undefined || !Number.isFinite(v)) return 'n/a';
+  return `${(v * 100).toFixed(digits)} %`;
+}
+
+export function mb(bytes: number | undefined): string {
+  if (bytes === undefined || !Number.isFinite(bytes)) return 'n/a';
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export function int(v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return 'n/a';
+  return Math.round(v).toLocaleString('en-US');
+}
+
+/** A markdown table. */
+export function table(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
+}
