@@ -28,11 +28,11 @@ async function runValidator(v: ResponseValidator, completion: ChatCompletion, ct
 
 /** A plain (non-streaming) attempt: call, validate, and report how it went. Never throws. */
 export function completeRunner(ctx: CompleteContext): AttemptRunner<ChatCompletion> {
-  return async (endpoint, _attempt, scope) => {
+  return async (endpoint, attempt, scope) => {
     const started = ctx.now();
     scope.arm(endpoint.spec.timeoutMs);
     try {
-      const raw = await endpoint.complete(ctx.params, scope.signal, ctx.headers);
+      const raw = await endpoint.complete(ctx.params, scope.signal, attemptHeaders(ctx.headers, attempt.headers));
       const completion = validateCompletion(raw, ctx.params, ctx.rules);
       if (ctx.validator) await runValidator(ctx.validator, completion, ctx, endpoint.spec.id);
       return {
@@ -61,4 +61,10 @@ function scrub(body: unknown, secrets: readonly string[]): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** The caller's headers plus what subscribers added for this attempt (trace context); undefined when none. */
+export function attemptHeaders(caller: Record<string, string> | undefined, added: Record<string, string>): Record<string, string> | undefined {
+  if (Object.keys(added).length === 0) return caller;
+  return { ...caller, ...added };
 }

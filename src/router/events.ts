@@ -38,6 +38,11 @@ export interface AttemptInfo {
   /** 1-based across the whole request (retries and fallbacks included). */
   readonly number: number;
   readonly startedAt: number;
+  /**
+   * Headers sent upstream with this attempt, on top of the caller's: an `attempt:start` subscriber may add
+   * to it (the tracer puts `traceparent` here). Never holds a key.
+   */
+  readonly headers: Record<string, string>;
 }
 
 export interface AttemptResult {

@@ -140,6 +140,7 @@ export class RequestRun {
       ...(s.serverPort !== undefined ? { serverPort: s.serverPort } : {}),
       number: this.attempts.length + 1,
       startedAt: this.deps.now(),
+      headers: {},
     };
   }
 

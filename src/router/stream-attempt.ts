@@ -5,7 +5,7 @@ import type { Endpoint } from '../endpoint/endpoint.js';
 import { isContentChunk } from '../endpoint/validate.js';
 import { StreamInterruptedError } from '../errors/router-errors.js';
 import { failureResult, type AttemptFinisher, type AttemptRunner, type RequestRun } from './request-run.js';
-import type { CompleteContext } from './complete-attempt.js';
+import { attemptHeaders, type CompleteContext } from './complete-attempt.js';
 import type { AttemptScope } from './scope.js';
 
 type Chunks = AsyncIterator<ChatCompletionChunk>;
@@ -16,7 +16,7 @@ type Chunks = AsyncIterator<ChatCompletionChunk>;
  * caller's, a failure ends it with an error, and two models' outputs are never glued together.
  */
 export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunner<Stream<ChatCompletionChunk>> {
-  return async (endpoint, _attempt, scope, finish) => {
+  return async (endpoint, attempt, scope, finish) => {
     const started = ctx.now();
     const failed = (e: unknown) => ({
       kind: 'failed' as const,
@@ -26,7 +26,7 @@ export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunn
     scope.arm(endpoint.spec.firstTokenTimeoutMs);
     let upstream: Stream<ChatCompletionChunk>;
     try {
-      upstream = await endpoint.stream(ctx.params, scope.signal, ctx.headers);
+      upstream = await endpoint.stream(ctx.params, scope.signal, attemptHeaders(ctx.headers, attempt.headers));
     } catch (e) {
       return failed(e);
     }

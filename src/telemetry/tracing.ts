@@ -1,4 +1,5 @@
 import {
+  propagation,
   SpanKind,
   SpanStatusCode,
   context,
@@ -67,7 +68,10 @@ export function traceRouter(router: Pick<Router, 'events'>, options: TracingOpti
       },
       'attempt:start'(attempt) {
         const parent = requests.get(attempt.request)?.context ?? context.active();
-        attempts.set(attempt, start(`chat ${attempt.model}`, SpanKind.CLIENT, attempt.startedAt, attemptAttributes(attempt), parent));
+        const traced = start(`chat ${attempt.model}`, SpanKind.CLIENT, attempt.startedAt, attemptAttributes(attempt), parent);
+        attempts.set(attempt, traced);
+        // The provider (vLLM, a proxy, another gateway) continues the trace from this attempt's span.
+        propagation.inject(traced.context, attempt.headers);
       },
       'attempt:end'(attempt, result) {
         const span = attempts.get(attempt)?.span;

@@ -55,6 +55,7 @@ export function attemptInfo(request: RequestInfo, endpoint: string, number: numb
     serverPort: 4000 + number,
     number,
     startedAt,
+    headers: {},
   };
 }
 

@@ -212,5 +212,6 @@ function baseAttempt(request: ReturnType<typeof requestInfo>) {
     model: 'model-primary',
     serverAddress: '127.0.0.1',
     startedAt: request.startedAt,
+    headers: {},
   };
 }
