@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { onCleanup } from './cleanup.js';
+import { DIST, ensureBuild } from './build.js';
 import { runLoad, type LoadResult } from './load.js';
 import { fallbackConfig, startPeer, type Peer, type PeerInstall } from './peer.js';
 import { spawnChild, type Child, type ProcessProbe } from './procs.js';
@@ -60,8 +60,10 @@ export async function startUpstreams(): Promise<{ sims: Child; urls: Record<stri
   return { sims, urls, configPath };
 }
 
-export function startGateway(configPath: string, nodeArgs: string[] = []): Promise<Child> {
-  return spawnChild('gateway-child.ts', [configPath], { nodeArgs, env: { LOG_LEVEL: 'info' } });
+/** `switchyard serve --config FILE` from the compiled build, in a child process run by plain node. */
+export async function startGateway(configPath: string, nodeArgs: string[] = []): Promise<Child> {
+  await ensureBuild();
+  return spawnChild('gateway-child.mjs', [DIST, configPath], { tsx: false, nodeArgs, env: { LOG_LEVEL: 'info' } });
 }
 
 const MESSAGES = [{ role: 'user', content: 'Say hello in one short sentence.' }];
@@ -158,4 +160,3 @@ export async function gatewayOverhead(opts: {
   }
 }
 
-export { onCleanup };

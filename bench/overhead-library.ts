@@ -2,13 +2,16 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { BatchSpanProcessor, NodeTracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-node';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
-import { createRouter } from '../src/router/router.js';
-import { instrument } from '../src/telemetry/index.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { importDist } from './build.js';
+import { analyzeProfile, PROF_DIR, type ProfileSummary } from './profile.js';
 import { spawnChild } from './procs.js';
 import { summarize, type Summary } from './stats.js';
 
 /*
- * What the library costs per call when nothing fails: `router.chat.completions.create` (breakers, Prometheus
+ * What the library costs per call when nothing fails: `router.chat.completions.create` (compiled build;
+ * breakers, Prometheus
  * metrics and the tracing listeners on) against a bare `new OpenAI().chat.completions.create`, both to the
  * same simulator (in a process of its own), called alternately in one loop (A B, B A, A B...) so that any
  * drift of the machine hits both alike. Added latency = quantile(router) - quantile(bare); the median of the
@@ -76,14 +79,64 @@ async function interleave(a: Call, b: Call, pairs: number, limitMs: number): Pro
   return { a: ta, b: tb, diff };
 }
 
-async function cpuPerCall(fn: Call, n: number): Promise<number> {
-  const before = process.cpuUsage();
-  for (let i = 0; i < n; i++) await fn();
-  const d = process.cpuUsage(before);
-  return (d.user + d.system) / n;
+/** CPU µs per call of `a` and `b`, in alternating blocks of 100 calls. */
+async function cpuPerCall(a: Call, b: Call, n: number): Promise<[number, number]> {
+  let ca = 0;
+  let cb = 0;
+  for (let done = 0; done < n; done += 100) {
+    for (const [fn, add] of [
+      [a, (v: number) => (ca += v)],
+      [b, (v: number) => (cb += v)],
+    ] as const) {
+      const before = process.cpuUsage();
+      for (let i = 0; i < 100; i++) await fn();
+      const d = process.cpuUsage(before);
+      add(d.user + d.system);
+    }
+  }
+  const blocks = Math.ceil(n / 100) * 100;
+  return [ca / blocks, cb / blocks];
 }
 
-export async function libraryOverhead(opts: { pairs: number; streamPairs: number; cpuCalls: number; limitMs: number; log: (l: string) => void }): Promise<LibraryRow[]> {
+export interface LibraryOverhead {
+  rows: LibraryRow[];
+  /** Router calls alone under the CPU profiler: where the router's time goes (the SDK call included). */
+  profile?: Omit<ProfileSummary, 'load' | 'file'> & { calls: number };
+}
+
+/** Runs `calls` calls under V8's sampling profiler (this process, through node:inspector) and summarizes. */
+async function profileCalls(fn: Call, calls: number, log: (l: string) => void): Promise<LibraryOverhead['profile']> {
+  mkdirSync(PROF_DIR, { recursive: true });
+  const file = `${PROF_DIR}library-plain.cpuprofile`;
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 100 });
+    await session.post('Profiler.start');
+    for (let i = 0; i < calls; i++) await fn();
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+  } finally {
+    session.disconnect();
+  }
+  const summary = analyzeProfile(file, calls);
+  log(`  library profile: ${summary.busyUsPerRequest.toFixed(0)} µs of main-thread time per router call while profiling`);
+  return { ...summary, calls };
+}
+
+export async function libraryOverhead(opts: {
+  pairs: number;
+  streamPairs: number;
+  cpuCalls: number;
+  profileCalls: number;
+  limitMs: number;
+  log: (l: string) => void;
+}): Promise<LibraryOverhead> {
+  let profile: LibraryOverhead['profile'];
+  // Switchyard as shipped: the compiled build (see build.ts), not the sources through tsx.
+  const { createRouter } = await importDist<typeof import('../src/router/router.js')>('router/router.js');
+  const { instrument } = await importDist<typeof import('../src/telemetry/index.js')>('telemetry/index.js');
   const sims = await spawnChild('sim-child.ts', [JSON.stringify({ names: ['a', 'b'] })]);
   const urls = sims.ready.urls as Record<string, string>;
   const rows: LibraryRow[] = [];
@@ -105,8 +158,7 @@ export async function libraryOverhead(opts: { pairs: number; streamPairs: number
         // Warm-up: JIT, connection pools.
         await interleave(r, b, Math.min(1000, pairs), opts.limitMs);
         const { a, b: tb, diff } = await interleave(r, b, pairs, opts.limitMs);
-        const routerCpuUs = await cpuPerCall(r, opts.cpuCalls);
-        const bareCpuUs = await cpuPerCall(b, opts.cpuCalls);
+        const [routerCpuUs, bareCpuUs] = await cpuPerCall(r, b, opts.cpuCalls);
         const row: LibraryRow = {
           variant,
           mode,
@@ -129,11 +181,11 @@ export async function libraryOverhead(opts: { pairs: number; streamPairs: number
       const router = createRouter(config);
       const telemetry = instrument(router, { registry: new Registry() });
       try {
-        await measure(
-          'metrics + tracing API (no SDK)',
-          () => router.chat.completions.create({ model: 'chat', messages: MESSAGES }),
-          async () => drain(await router.chat.completions.create({ model: 'chat', messages: MESSAGES, stream: true })),
+        const plain = () => router.chat.completions.create({ model: 'chat', messages: MESSAGES });
+        await measure('metrics + tracing API (no SDK)', plain, async () =>
+          drain(await router.chat.completions.create({ model: 'chat', messages: MESSAGES, stream: true })),
         );
+        if (opts.profileCalls > 0) profile = await profileCalls(plain, opts.profileCalls, opts.log);
       } finally {
         telemetry.stop();
         await router.close();
@@ -164,5 +216,5 @@ export async function libraryOverhead(opts: { pairs: number; streamPairs: number
   } finally {
     await sims.stop();
   }
-  return rows;
+  return { rows, ...(profile ? { profile } : {}) };
 }

@@ -47,7 +47,7 @@ export interface ProfileSummary {
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PROF_DIR = fileURLToPath(new URL('./.prof/', import.meta.url));
+export const PROF_DIR = fileURLToPath(new URL('./.prof/', import.meta.url));
 
 /** The package (or source folder) a frame belongs to. */
 export function packageOf(url: string, functionName: string): string {
@@ -67,6 +67,9 @@ export function packageOf(url: string, functionName: string): string {
     return `node:${parts[0] === 'internal' ? parts.slice(1, 3).join('/').replace(/\.js$/, '') : parts[0]}`;
   }
   const path = url.replace(/^file:\/\//, '');
+  // The compiled build the bench measures (build.ts) stands for src/.
+  const dist = path.indexOf('/bench/.tmp/dist/');
+  if (dist !== -1) return `switchyard src/${path.slice(dist + '/bench/.tmp/dist/'.length).split('/')[0]!.replace(/\.js$/, '')}`;
   if (path.startsWith(ROOT)) {
     const rel = path.slice(ROOT.length).split('/');
     return rel[0] === 'src' ? `switchyard src/${rel[1]?.replace(/\.ts$/, '')}` : rel.slice(0, 2).join('/');
@@ -75,7 +78,7 @@ export function packageOf(url: string, functionName: string): string {
 }
 
 function shortUrl(url: string): string {
-  const path = url.replace(/^file:\/\//, '');
+  const path = url.replace(/^file:\/\//, '').replace(/^.*\/bench\/\.tmp\/dist\//, 'src/');
   const nm = path.lastIndexOf('/node_modules/');
   if (nm !== -1) return path.slice(nm + '/node_modules/'.length);
   return path.startsWith(ROOT) ? path.slice(ROOT.length) : path;
@@ -129,10 +132,10 @@ export function analyzeProfile(file: string, requests: number): Omit<ProfileSumm
   return {
     busyMs: busy,
     busyUsPerRequest: requests > 0 ? (busy * 1000) / requests : NaN,
-    byPackage: rows(pkgSelf, 18),
-    inclusiveByPackage: rows(pkgIncl, 14),
-    topFunctions: rows(fnSelf, 20),
-    topInclusive: rows(interesting, 30),
+    byPackage: rows(pkgSelf, 40),
+    inclusiveByPackage: rows(pkgIncl, 60),
+    topFunctions: rows(fnSelf, 60),
+    topInclusive: rows(interesting, 60),
   };
 }
 

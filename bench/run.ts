@@ -1,0 +1,166 @@
+/*
+ * The bench entry point.
+ *   npm run bench         full run (about 10 minutes), writes bench/RESULTS.md
+ *   npm run bench:quick   quick check that everything works (about 2 minutes), writes bench/.tmp/RESULTS.quick.md
+ * Options: --only=library,gateway,profile,memory,failover,soak   --out=FILE
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { cleanupAll, installSignalCleanup } from './cleanup.js';
+import { failover } from './failover.js';
+import { loadAverage, machine } from './machine.js';
+import { memoryRun } from './memory.js';
+import { libraryOverhead } from './overhead-library.js';
+import { gatewayOverhead } from './overhead-gateway.js';
+import { ensurePeer, startPeer, type Peer } from './peer.js';
+import { profileGateway } from './profile.js';
+import { discussion, renderReport, type BenchResults } from './report.js';
+import { runSoak } from './soak.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const here = fileURLToPath(new URL('.', import.meta.url));
+const outFile = args.find((a) => a.startsWith('--out='))?.slice(6) ?? (quick ? `${here}.tmp/RESULTS.quick.md` : `${here}RESULTS.md`);
+
+const P = quick
+  ? {
+      libraryPairs: 1_500,
+      libraryStreamPairs: 800,
+      libraryCpuCalls: 800,
+      libraryProfileCalls: 1_000,
+      gatewayConnections: [1, 8, 32],
+      gatewayDurationMs: 1_000,
+      gatewayWarmupMs: 300,
+      gatewayRounds: 1,
+      profileDurationMs: 2_000,
+      profileConnections: 32,
+      memoryRequests: 10_000,
+      memoryLimitMs: 60_000,
+      failoverDurationMs: 2_500,
+      failoverRate: 40,
+      soakDurationMs: 10_000,
+      soakConcurrency: 8,
+    }
+  : {
+      libraryPairs: 8_000,
+      libraryStreamPairs: 4_000,
+      libraryCpuCalls: 3_000,
+      libraryProfileCalls: 4_000,
+      gatewayConnections: [1, 8, 32],
+      gatewayDurationMs: 3_000,
+      gatewayWarmupMs: 500,
+      gatewayRounds: 1,
+      profileDurationMs: 5_000,
+      profileConnections: 32,
+      memoryRequests: 120_000,
+      memoryLimitMs: 170_000,
+      failoverDurationMs: 4_000,
+      failoverRate: 50,
+      soakDurationMs: 45_000,
+      soakConcurrency: 16,
+    };
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const want = (section: string) => !only || only.includes(section);
+
+async function main(): Promise<void> {
+  installSignalCleanup();
+  const startedAt = new Date();
+  const results: BenchResults = {
+    quick,
+    command: process.env.npm_lifecycle_event ? `npm run ${process.env.npm_lifecycle_event}${args.filter((a) => a !== '--quick').length ? ` -- ${args.filter((a) => a !== '--quick').join(' ')}` : ''}` : `npx tsx bench/run.ts ${args.join(' ')}`.trim(),
+    startedAt,
+    finishedAt: startedAt,
+    machine: machine(),
+    loadAverage: { start: loadAverage(), end: '' },
+    params: P,
+    errors: {},
+    timings: {},
+  };
+  log(`Switchyard bench (${quick ? 'quick' : 'full'}), ${results.machine.cpu} × ${results.machine.cores}, Node ${results.machine.node}, load ${results.loadAverage.start}`);
+
+  const section = async (name: string, fn: () => Promise<void>) => {
+    if (!want(name)) return;
+    log(`\n== ${name} (load ${loadAverage()})`);
+    const t0 = performance.now();
+    try {
+      await fn();
+    } catch (e) {
+      results.errors[name] = e instanceof Error ? e.message.split('\n').slice(0, 3).join(' ') : String(e);
+      log(`  ${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    } finally {
+      await cleanupAll();
+      results.timings[name] = (performance.now() - t0) / 1000;
+    }
+  };
+
+  const peerInstall = want('gateway') || want('failover') ? await ensurePeer(log) : ({ ok: false, reason: 'not needed' } as const);
+  if (!peerInstall.ok) log(`peer not available: ${peerInstall.reason}`);
+
+  await section('library', async () => {
+    results.library = await libraryOverhead({
+      pairs: P.libraryPairs,
+      streamPairs: P.libraryStreamPairs,
+      cpuCalls: P.libraryCpuCalls,
+      profileCalls: P.libraryProfileCalls,
+      limitMs: 120_000,
+      log,
+    });
+  });
+  await section('gateway', async () => {
+    results.gateway = await gatewayOverhead({
+      connections: P.gatewayConnections,
+      durationMs: P.gatewayDurationMs,
+      warmupMs: P.gatewayWarmupMs,
+      rounds: P.gatewayRounds,
+      peerInstall,
+      log,
+    });
+  });
+  await section('profile', async () => {
+    results.profiles = [await profileGateway({ durationMs: P.profileDurationMs, connections: P.profileConnections, log })];
+    results.profiles.push(await profileGateway({ durationMs: Math.round(P.profileDurationMs / 2), connections: P.profileConnections, stream: true, log }));
+  });
+  await section('memory', async () => {
+    results.memory = await memoryRun({ requests: P.memoryRequests, connections: 32, limitMs: P.memoryLimitMs, log });
+  });
+  await section('failover', async () => {
+    let peer: Peer | undefined;
+    let peerMissing = peerInstall.ok ? undefined : `peer not available: ${peerInstall.reason}`;
+    if (peerInstall.ok) {
+      try {
+        peer = await startPeer();
+      } catch (e) {
+        peerMissing = `peer not available: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+      }
+    }
+    try {
+      results.failover = await failover({ durationMs: P.failoverDurationMs, rate: P.failoverRate, peer, peerMissing, log });
+    } finally {
+      await peer?.stop();
+    }
+  });
+  await section('soak', async () => {
+    results.soak = await runSoak({ durationMs: P.soakDurationMs, concurrency: P.soakConcurrency, maxRequests: 2_000_000, seed: 5, log });
+    if (results.soak.violationCount > 0) for (const v of results.soak.violations.slice(0, 10)) log(`  violation: ${v}`);
+  });
+
+  results.finishedAt = new Date();
+  results.loadAverage.end = loadAverage();
+  mkdirSync(`${here}.tmp`, { recursive: true });
+  writeFileSync(`${here}.tmp/results.json`, JSON.stringify(results, null, 1));
+  writeFileSync(outFile, renderReport(results, discussion(results)));
+  log(`\nwrote ${outFile} (${((results.finishedAt.getTime() - startedAt.getTime()) / 60000).toFixed(1)} min)`);
+}
+
+main()
+  .catch((e: unknown) => {
+    log(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await cleanupAll();
+    // Anything still holding the event loop (a stuck socket in a library) must not keep `npm run bench` alive.
+    setTimeout(() => process.exit(), 2_000).unref();
+  });
