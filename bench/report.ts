@@ -330,7 +330,7 @@ function soakSection(s: SoakReport, out: string[]): void {
   out.push(
     `${int(s.requests)} requests in ${s.durationMs / 1000} s from ${s.requests ? '' : ''}concurrent callers through the gateway; ${s.faultChanges} random fault changes over three simulators ` +
       `(every fault kind: statuses 400–503, hang, reset, malformed, empty, slow first token, cut mid-answer, not JSON; outages; latency and jitter) ` +
-      `plus an endpoint whose port refuses connections. Route deadline ${s.deadlineMs} ms.`,
+      `plus an endpoint whose port refuses connections. Route deadline ${s.deadlineMs} ms (450 ms for the single-endpoint route, shorter than its attempt timeout).`,
     '',
     `**Verdict: ${ok ? 'no invariant violated' : `${s.violationCount} violations`}.** ` +
       `Unhandled rejections: ${s.unhandledRejections}; uncaught exceptions: ${s.uncaughtExceptions}. ` +
