@@ -32,7 +32,7 @@ export async function memoryRun(opts: { requests: number; connections: number; l
     const gateway = await startGateway(configPath, ['--expose-gc']);
     try {
       const url = `${gateway.ready.url as string}/v1/chat/completions`;
-      const warm = Math.min(5_000, Math.round(opts.requests / 20));
+      const warm = 5_000;
       await runLoad({ url, body: body('chat', false), connections: opts.connections, amount: warm });
       await runLoad({ url, body: body('chat', true), connections: opts.connections, amount: Math.round(warm / 3) });
       await sleep(1_000);
