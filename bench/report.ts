@@ -129,9 +129,9 @@ function targetsSection(r: BenchResults, out: string[]): void {
     const heapGrowth = (m.after.heapUsed - m.before.heapUsed) / 1048576;
     const half = secondHalfGrowth(m);
     rows.push([
-      `memory flat over a long run (${int(m.completed)} requests): heap after GC grows < 5 MB, RSS grows < 15 MB over the run's second half`,
-      `heap after GC ${mb(m.before.heapUsed)} → ${mb(m.after.heapUsed)}; RSS ${mb(m.before.rss)} after warm-up, ${half ? `${half.mid.toFixed(1)} MB mid-run, ${half.end.toFixed(1)} MB at the end` : 'n/a'}, ${mb(m.after.rss)} idle after GC`,
-      verdict(heapGrowth < 5 && (half ? half.end - half.mid < 15 : true)),
+      `memory flat over a long run (${int(m.completed)} requests): after it, idle and after a full GC, heap within 5 MB and RSS within 15 MB of where they were after warm-up`,
+      `heap after GC ${mb(m.before.heapUsed)} → ${mb(m.after.heapUsed)}; RSS ${mb(m.before.rss)} after warm-up → ${mb(m.after.rss)} (during the run: ${half ? `${half.mid.toFixed(0)} MB mid-run, ${half.end.toFixed(0)} MB at the end, garbage not yet collected` : 'n/a'})`,
+      verdict(heapGrowth < 5 && (m.after.rss - m.before.rss) / 1048576 < 15),
     ]);
   } else rows.push(['memory flat after a long run', 'n/a', verdict(undefined)]);
   out.push(table(['target (issue #5)', 'measured', 'verdict'], rows), '');
@@ -150,7 +150,7 @@ function librarySection(rows: LibraryRow[], out: string[]): void {
     'Both clients call the same simulator (a separate process, no delay), alternately in one loop (A B, B A, …), ' +
       'so the machine\'s drift hits both alike. "Added" = router quantile − bare quantile; "paired" = median of the ' +
       'per-pair differences. CPU = this process\'s CPU time per call (user + system, all threads), measured in ' +
-      'separate back-to-back blocks.',
+      'alternating blocks of 100 calls of each.',
     '',
     table(
       ['variant', 'mode', 'pairs', 'bare p50', 'router p50', 'added p50', 'paired median', 'bare p99', 'router p99', 'added p99', 'p50 ratio', 'CPU bare → router'],
@@ -188,8 +188,8 @@ function libraryProfileSection(p: NonNullable<LibraryOverhead['profile']>, out: 
     '',
     `${int(p.busyUsPerRequest)} µs of main-thread time per call while profiling, the SDK call included. Self time in Switchyard's own code and the libraries it drives ` +
       `(opossum, prom-client, OpenTelemetry API) is ${pct(share)} of it, about ${int(share * p.busyUsPerRequest)} µs per call; the rest is the openai SDK, undici and Node's HTTP and stream machinery, which a bare client pays too. ` +
-      `Part of that rest is still the router's doing: AbortSignals (\`node:abort_controller\`, \`node:worker/js_transferable\`: ${int((abortShare(p)) * p.busyUsPerRequest)} µs per call; the bare client in this bench passes no signal, the router passes one per attempt, ` +
-      `which the SDK links to a controller of its own) and timers (\`node:timers\`: ${int((p.byPackage.find((x) => x.name === 'node:timers')?.share ?? 0) * p.busyUsPerRequest)} µs; a deadline and an attempt timeout per call).`,
+      `Some of that rest is the router's doing all the same: AbortSignals (\`node:abort_controller\`, \`node:worker/js_transferable\`: ${int((abortShare(p)) * p.busyUsPerRequest)} µs per call in all; ` +
+      `the SDK and undici create some for any call, and the router adds a request and an attempt controller and passes a signal that the SDK links to a controller of its own) and timers (\`node:timers\`: ${int((p.byPackage.find((x) => x.name === 'node:timers')?.share ?? 0) * p.busyUsPerRequest)} µs; a deadline and an attempt timeout per call).`,
     '',
     table(
       ['self share', 'package / folder', 'µs per call'],
@@ -404,6 +404,11 @@ export function renderReport(r: BenchResults, discussion: string[]): string {
       '(the load average at start and end is above; other engineers’ test runs may have been running at the same time). Absolute numbers are low and noisy on this machine; ' +
       'compare rows within a table, and prefer the CPU-per-request columns, which other work disturbs least.',
     '',
+    'How: Switchyard is measured as shipped, `src/` compiled by `tsc` (as `npm run build` does) into `bench/.tmp/dist`. The gateway is ' +
+      '`startServe` (what `switchyard serve --config FILE` runs) from that build in a child process under plain `node`, its JSON request log going to /dev/null; ' +
+      'the simulators, the bare proxy and Portkey each run in a process of their own, and the load generator (autocannon) in the bench process. ' +
+      'The failover scenarios and the chaos soak run the TypeScript sources in-process: they measure behaviour, not speed.',
+    '',
   );
   if (Object.keys(r.errors).length > 0) {
     out.push('**Sections that failed to run:**', '', ...Object.entries(r.errors).map(([k, v]) => `- ${k}: ${v}`), '');
@@ -418,7 +423,13 @@ export function renderReport(r: BenchResults, discussion: string[]): string {
   out.push('## Overhead: gateway', '');
   if (r.gateway) gatewaySection(r.gateway, out);
   else out.push('not run', '');
-  out.push('## Where the gateway\'s time goes (CPU profile)', '');
+  out.push(
+    '## Where the gateway\'s time goes (CPU profile)',
+    '',
+    'V8\'s sampling CPU profiler (what `node --cpu-prof` writes), started in the gateway process through `node:inspector` once warm-up is over, so that ' +
+      'start-up and module loading do not dilute it; 200 µs sampling interval; the gateway under the same load as the overhead runs.',
+    '',
+  );
   for (const p of r.profiles ?? []) {
     out.push(`### ${p.file.includes('stream') ? 'Streamed' : 'Plain'} completions, ${p.file.match(/c(\d+)/)?.[1] ?? '?'} connections`, '');
     profileSection(p, out);
@@ -547,26 +558,39 @@ export function discussion(r: BenchResults): string[] {
       const rows = f.filter((y) => y.scenario.id === x.scenario.id);
       if (x.system.startsWith('switchyard')) return acc;
       const syBestWaste = Math.min(...rows.filter((y) => y.system.startsWith('switchyard')).map((y) => y.wasted));
-      if (x.wasted < syBestWaste) (acc[x.system] ??= []).push(`${x.scenario.id} (wasted calls)`);
+      if (x.wasted < syBestWaste) (acc[x.system] ??= []).push(`${x.scenario.short ?? x.scenario.id} (wasted calls)`);
       const ret = (y: FailoverResult) => (y.returnMs === null ? Infinity : y.returnMs ?? NaN);
       const syRet = Math.min(...rows.filter((y) => y.system.startsWith('switchyard')).map(ret));
-      if (Number.isFinite(ret(x)) && ret(x) + 50 < syRet) (acc[x.system] ??= []).push(`${x.scenario.id} (time until traffic returns)`);
+      if (Number.isFinite(ret(x)) && ret(x) + 50 < syRet) (acc[x.system] ??= []).push(`${x.scenario.short ?? x.scenario.id} (time until traffic returns)`);
       return acc;
     }, {});
+    const syStops = f
+      .filter((x) => x.system === 'switchyard (library)' && !x.missing && x.stopMs !== undefined)
+      .map((x) => `${x.scenario.short ?? x.scenario.id}: ${fmtTime(x.stopMs)}`);
+    const othersNever = f.filter((x) => !x.system.startsWith('switchyard') && !x.missing && x.stopMs === null).length;
+    const othersStopped = f.filter((x) => !x.system.startsWith('switchyard') && !x.missing && x.stopMs !== undefined).length;
     out.push(
-      '- **Failover:** with the primary down, hanging, rate-limited or failing outright, Switchyard stops calling it within a few hundred ms (a hang: one timeout later) and its callers stop paying for it; ' +
-        'the naive pattern and Portkey keep calling the dead primary on every request (the naive pattern with the SDK\'s default retries pays its timeout and backoff several times over). ' +
+      `- **Failover:** Switchyard (library) stopped calling the broken primary after ${syStops.join(', ')} (from the fault's start); afterwards only its probes reached it (half-open probes, or one call when a Retry-After ran out); ` +
+        `the naive pattern and Portkey kept calling it on every request (they never stopped in ${othersNever} of ${othersStopped} runs), and the naive pattern with the SDK's default retries paid its timeout and backoff up to three times per request. ` +
         (Object.keys(wins).length
-          ? `Where others do better: ${Object.entries(wins).map(([sys, what]) => `${sys} on ${what.join(', ')}`).join('; ')}. ` +
-            'Traffic returns later with Switchyard after a recovery because it waits for the half-open probe (backoff doubles the open period after each failed probe); those that never stop calling the primary notice its recovery on the next request.'
-          : ''),
+          ? `Where others do better: ${Object.entries(wins).map(([sys, what]) => `${sys} on ${what.join(', ')}`).join('; ')}.`
+          : 'No other system did better than Switchyard on wasted calls or on time until traffic returns.'),
     );
-    const hang = f.filter((x) => x.scenario.id === 'hang' && x.system.startsWith('switchyard'));
-    if (hang.length) {
+    const hang = f.find((x) => x.scenario.id === 'hang' && x.system === 'switchyard (library)' && !x.missing);
+    if (hang) {
       out.push(
-        `- **Black hole:** a breaker learns about a hang only when the attempt times out, so every request sent in the first ${ATTEMPT_TIMEOUT_MS} ms (and until ${BENCH_BREAKER.volumeThreshold}+ timeouts are in) waits the full timeout; ` +
-          `Switchyard's p50 there (${ms(hang[0]!.latency.p50)}) reflects that start-up cost over a short run. A cap on attempts in flight per endpoint while its recent outcomes are failures, ` +
-          'or counting an attempt as failed once it is older than the p99 of recent successes, would stop the pile-up sooner (src/breaker/breaker.ts `admit`).',
+        `- **Black hole:** a breaker learns about a hang only when attempts time out, so Switchyard's callers paid the full ${ATTEMPT_TIMEOUT_MS} ms timeout ` +
+          `until the circuit opened, ${fmtTime(hang.stopMs)} after the hang began (${int(hang.wasted)} requests; p99 ${ms(hang.latency.p99)}), and none after it (p50 ${ms(hang.latency.p50)}). ` +
+          'Everything sent in that first timeout period piles up on the dead endpoint. A cap on attempts in flight per endpoint while it has no recent success, ' +
+          'or counting an attempt as failed once it is older than the p99 of recent successes, would stop the pile-up sooner (src/breaker/breaker.ts `admit` / `record`).',
+      );
+    }
+    const rec = f.find((x) => x.scenario.id === 'recovery' && x.system === 'switchyard (library)' && !x.missing);
+    if (rec && typeof rec.returnMs === 'number') {
+      out.push(
+        `- **Recovery:** traffic went back to the primary ${fmtTime(rec.returnMs)} after it recovered, because each failed half-open probe doubled the open period ` +
+          `(${BENCH_BREAKER.resetTimeoutMs} → ${BENCH_BREAKER.resetTimeoutMs * 2} → ${BENCH_BREAKER.resetTimeoutMs * 4} ms, capped at ${BENCH_BREAKER.maxResetTimeoutMs}) during the outage; ` +
+          'the naive pattern and Portkey, which never stopped calling it, were back at once. That is the price of not hammering a dead endpoint; `backoffMultiplier` and `maxResetTimeoutMs` set it.',
       );
     }
   }

@@ -3,8 +3,9 @@
  *   npm run bench         full run (about 10 minutes), writes bench/RESULTS.md
  *   npm run bench:quick   quick check that everything works (about 2 minutes), writes bench/.tmp/RESULTS.quick.md
  * Options: --only=library,gateway,profile,memory,failover,soak   --out=FILE
+ *          --rerender (write the report again from bench/.tmp/results.json, measuring nothing)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cleanupAll, installSignalCleanup } from './cleanup.js';
 import { failover } from './failover.js';
@@ -64,7 +65,18 @@ const P = quick
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const want = (section: string) => !only || only.includes(section);
 
+/** `--rerender`: write the report again from the last run's bench/.tmp/results.json (no measuring). */
+function rerender(): void {
+  const r = JSON.parse(readFileSync(`${here}.tmp/results.json`, 'utf8')) as BenchResults;
+  r.startedAt = new Date(r.startedAt);
+  r.finishedAt = new Date(r.finishedAt);
+  const target = args.find((a) => a.startsWith('--out='))?.slice(6) ?? (r.quick ? `${here}.tmp/RESULTS.quick.md` : `${here}RESULTS.md`);
+  writeFileSync(target, renderReport(r, discussion(r)));
+  log(`wrote ${target} from ${here}.tmp/results.json`);
+}
+
 async function main(): Promise<void> {
+  if (args.includes('--rerender')) return rerender();
   installSignalCleanup();
   const startedAt = new Date();
   const results: BenchResults = {
