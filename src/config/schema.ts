@@ -86,6 +86,11 @@ export const providerSchema = z.strictObject({
   name: z.string().min(1).optional(),
   /** Extra headers sent with every request to this provider. */
   headers: z.record(z.string(), z.string()).optional(),
+  /**
+   * `sdk` (the openai SDK client) or `native` (a lean keep-alive node:http client). Default: the router's
+   * `transport` option: `sdk` for the library, `native` for the gateway.
+   */
+  transport: z.enum(['sdk', 'native'], { error: "expected 'sdk' or 'native'" }).optional(),
 });
 
 export const endpointSchema = z.strictObject({

@@ -1,7 +1,9 @@
 import OpenAI from 'openai';
 import type { Stream } from 'openai/streaming';
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import type { BreakerConfig, RetryConfig, SwitchyardConfig } from '../config/schema.js';
+import type { BreakerConfig, ProviderConfig, RetryConfig, SwitchyardConfig } from '../config/schema.js';
+import { nativeTransport } from './native-transport.js';
+import { sdkTransport, type Transport, type TransportKind } from './transport.js';
 
 /** Everything the router needs to know about one endpoint, resolved from the config once. */
 export interface EndpointSpec {
@@ -19,22 +21,25 @@ export interface EndpointSpec {
   readonly retry: RetryConfig;
 }
 
-/** One provider + one model, called through the provider's shared openai client. */
+/** One provider + one model, called through the provider's shared transport. */
 export class Endpoint {
   constructor(
     readonly spec: EndpointSpec,
-    private readonly client: OpenAI,
+    private readonly transport: Transport,
   ) {}
 
   /** A plain completion. Resolves to whatever the body parsed to: validate before trusting it. */
   complete(params: ChatCompletionCreateParams, signal: AbortSignal, headers?: Record<string, string>): Promise<unknown> {
-    const body = { ...params, model: this.spec.model, stream: false } as const;
-    return this.client.chat.completions.create(body, { signal, headers, maxRetries: 0 });
+    return this.transport.complete({ ...params, model: this.spec.model }, signal, headers);
   }
 
   stream(params: ChatCompletionCreateParams, signal: AbortSignal, headers?: Record<string, string>): Promise<Stream<ChatCompletionChunk>> {
-    const body = { ...params, model: this.spec.model, stream: true } as const;
-    return this.client.chat.completions.create(body, { signal, headers, maxRetries: 0 });
+    return this.transport.stream({ ...params, model: this.spec.model }, signal, headers);
+  }
+
+  /** Releases pooled connections (shared by the provider's endpoints; closing twice is harmless). */
+  close(): void {
+    this.transport.close();
   }
 }
 
@@ -51,16 +56,12 @@ function address(baseURL: string): { host: string; port?: number } {
 }
 
 /**
- * One openai client per provider. Retries are the router's (maxRetries 0), and every credential is passed
- * explicitly so the SDK never picks up OPENAI_API_KEY / OPENAI_ORG_ID from the environment for a provider
- * that was configured without one.
+ * One openai client per provider, with the retries left to the router (maxRetries 0) and every credential
+ * passed explicitly, so the SDK never picks up OPENAI_API_KEY / OPENAI_ORG_ID from the environment for a
+ * provider that was configured without one.
  */
-export function buildEndpoints(config: SwitchyardConfig, fetchImpl?: typeof fetch): Map<string, Endpoint> {
-  const clients = new Map<string, OpenAI>();
-  for (const [id, p] of Object.entries(config.providers)) {
-    clients.set(
-      id,
-      new OpenAI({
+function sdkClient(p: ProviderConfig, fetchImpl: typeof fetch | undefined): OpenAI {
+  return new OpenAI({
         baseURL: p.baseURL,
         apiKey: p.apiKey ?? 'no-key',
         organization: null,
@@ -72,8 +73,18 @@ export function buildEndpoints(config: SwitchyardConfig, fetchImpl?: typeof fetc
         timeout: 10 * 60_000,
         ...(p.headers ? { defaultHeaders: p.headers } : {}),
         ...(fetchImpl ? { fetch: fetchImpl } : {}),
-      }),
-    );
+      });
+}
+
+/** One transport per provider (its kind from the provider's config, else `opts.transport`, else the SDK), one Endpoint per endpoint. */
+export function buildEndpoints(
+  config: SwitchyardConfig,
+  opts: { fetch?: typeof fetch | undefined; transport?: TransportKind | undefined } = {},
+): Map<string, Endpoint> {
+  const transports = new Map<string, Transport>();
+  for (const [id, p] of Object.entries(config.providers)) {
+    const kind = p.transport ?? opts.transport ?? 'sdk';
+    transports.set(id, kind === 'native' ? nativeTransport(p) : sdkTransport(sdkClient(p, opts.fetch)));
   }
   const endpoints = new Map<string, Endpoint>();
   for (const [id, e] of Object.entries(config.endpoints)) {
@@ -92,7 +103,7 @@ export function buildEndpoints(config: SwitchyardConfig, fetchImpl?: typeof fetc
       breaker: merge(config.breaker, e.breaker),
       retry: merge(config.retry, e.retry),
     };
-    endpoints.set(id, new Endpoint(spec, clients.get(e.provider)!));
+    endpoints.set(id, new Endpoint(spec, transports.get(e.provider)!));
   }
   return endpoints;
 }

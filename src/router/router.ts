@@ -25,7 +25,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
   const events = new EventEmitter<RouterEvents>();
   // Telemetry, gateways and users all subscribe: more than ten listeners per event is normal here.
   events.setMaxListeners(0);
-  const endpoints = buildEndpoints(cfg, options.fetch);
+  const endpoints = buildEndpoints(cfg, { fetch: options.fetch, transport: options.transport });
   const breakers = new Map<string, EndpointBreaker>();
   for (const [id, ep] of endpoints) {
     breakers.set(
@@ -106,6 +106,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
       closed = true;
       for (const run of active) run.scope.abort('cancelled');
       for (const b of breakers.values()) b.shutdown();
+      for (const e of endpoints.values()) e.close();
     },
   };
 

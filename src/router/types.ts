@@ -107,6 +107,11 @@ export interface RouterOptions {
   random?: () => number;
   /** Replaces the global fetch for provider calls (tests, proxies). */
   fetch?: typeof fetch;
+  /**
+   * How providers are called unless their config says: `sdk` (default: the openai SDK client) or `native`
+   * (a keep-alive node:http client, what the gateway uses: several times cheaper per call).
+   */
+  transport?: 'sdk' | 'native';
   /** Environment for `${VAR}` substitution in the config. Default process.env. */
   env?: NodeJS.ProcessEnv;
 }

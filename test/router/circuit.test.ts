@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ask, rig, type Rig } from './helpers.js';
+import { TRANSPORTS, useTransport } from './helpers.js';
 
 let r: Rig | undefined;
 afterEach(async () => {
@@ -9,6 +10,9 @@ afterEach(async () => {
 });
 
 const down = { always: { kind: 'status', status: 500 } } as const;
+
+describe.each(TRANSPORTS)('%s transport', (transport) => {
+  beforeEach(() => useTransport(transport));
 
 describe('circuits over real HTTP', () => {
   it('a tripped endpoint receives zero attempts until its half-open probe', async () => {
@@ -116,4 +120,5 @@ describe('circuits over real HTTP', () => {
     expect(await p).toMatchObject({ code: 'cancelled' });
     await expect(r.router.dispatch(ask)).rejects.toThrow(/closed/);
   });
+});
 });

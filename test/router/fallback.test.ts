@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FaultSpec } from '../../src/simulator/index.js';
 import { ask, rig, type Rig } from './helpers.js';
+import { TRANSPORTS, useTransport } from './helpers.js';
 
 let r: Rig | undefined;
 afterEach(async () => {
@@ -21,6 +22,9 @@ const failing: [string, FaultSpec, string][] = [
   ['hang', { always: { kind: 'hang' } }, 'timeout'],
   ['body cut halfway', { always: { kind: 'cut' } }, 'connection_error'],
 ];
+
+describe.each(TRANSPORTS)('%s transport', (transport) => {
+  beforeEach(() => useTransport(transport));
 
 describe('plain requests through the real SDK over real HTTP', () => {
   it('answers from the primary when it is healthy', async () => {
@@ -110,7 +114,7 @@ describe('plain requests through the real SDK over real HTTP', () => {
       providers: { dead: { baseURL: `http://127.0.0.1:${port}/v1` }, ok: { baseURL: r.fallback.url } },
       endpoints: { a: { provider: 'dead', model: 'm' }, b: { provider: 'ok', model: 'm' } },
       routes: { chat: { endpoints: ['a', 'b'] } },
-    });
+    }, { transport });
     const outcomes: string[] = [];
     router.events.on('attempt:end', (_a, res) => outcomes.push(res.outcome));
     const res = await router.dispatch(ask);
@@ -118,4 +122,5 @@ describe('plain requests through the real SDK over real HTTP', () => {
     expect(outcomes).toEqual(['connection_error', 'success']);
     await router.close();
   });
+});
 });

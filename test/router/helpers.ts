@@ -36,7 +36,7 @@ export async function rig(opts: {
     breaker: { volumeThreshold: 3, resetTimeoutMs: 60_000, jitter: 0 },
     ...opts.config,
   };
-  const router = createRouter(config, opts.router);
+  const router = createRouter(config, { transport, ...opts.router });
   const attempts: Rig['attempts'] = [];
   const events: Rig['events'] = [];
   router.events.on('attempt:end', (a: AttemptInfo, r: AttemptResult) => attempts.push({ endpoint: a.endpoint, outcome: r.outcome, number: a.number }));
@@ -54,6 +54,14 @@ export async function rig(opts: {
       await Promise.all([primary.close(), fallback.close()]);
     },
   };
+}
+
+/** Every test of the router runs over both ways of calling a provider. */
+export const TRANSPORTS = ['sdk', 'native'] as const;
+let transport: (typeof TRANSPORTS)[number] = 'sdk';
+/** Call in a beforeEach of a `describe.each(TRANSPORTS)` block. */
+export function useTransport(t: (typeof TRANSPORTS)[number]): void {
+  transport = t;
 }
 
 export const ask = { model: 'chat', messages: [{ role: 'user' as const, content: 'hello' }] };

@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { FaultSpec } from '../../src/simulator/index.js';
 import { ask, rig, type Rig } from './helpers.js';
+import { TRANSPORTS, useTransport } from './helpers.js';
 
 let r: Rig | undefined;
 afterEach(async () => {
@@ -24,6 +25,9 @@ async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<{ te
   }
   return { text, models };
 }
+
+describe.each(TRANSPORTS)('%s transport', (transport) => {
+  beforeEach(() => useTransport(transport));
 
 describe('streaming through the real SDK over real HTTP', () => {
   it('streams chunk by chunk from the primary and records the attempt when the stream ends', async () => {
@@ -104,4 +108,5 @@ describe('streaming through the real SDK over real HTTP', () => {
     expect(rest.error).toBeUndefined();
     expect(r.attempts).toEqual([{ endpoint: 'primary', outcome: 'cancelled', number: 1 }]);
   });
+});
 });

@@ -1,0 +1,40 @@
+import type { IncomingMessage } from 'node:http';
+import { APIError } from 'openai';
+
+/**
+ * Server-sent events from a provider's response, as the openai SDK reads them: `data:` lines, one JSON value
+ * per event, `[DONE]` ends it, an `error` object inside is the provider failing mid-answer. A line that is
+ * not JSON throws SyntaxError (the classifier makes it `invalid_response`).
+ */
+export async function* sseChunks<T>(res: IncomingMessage, signal: AbortSignal): AsyncGenerator<T> {
+  res.setEncoding('utf8');
+  let buffer = '';
+  let data: string[] = [];
+  try {
+    for await (const piece of res as AsyncIterable<string>) {
+      buffer += piece;
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.endsWith('\r', nl) ? buffer.slice(0, nl - 1) : buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line !== '') {
+          if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
+          continue;
+        }
+        if (data.length === 0) continue;
+        const payload = data.join('\n');
+        data = [];
+        if (payload.startsWith('[DONE]')) return;
+        const value = JSON.parse(payload) as T & { error?: unknown };
+        if (value && typeof value === 'object' && value.error) throw new APIError(undefined, value.error as object, undefined, undefined);
+        yield value as Awaited<T>;
+      }
+    }
+  } catch (e) {
+    // Like the SDK: an abort (caller, timeout) ends the stream quietly; the router knows why it aborted.
+    if (signal.aborted) return;
+    throw e;
+  } finally {
+    if (!res.complete) res.destroy();
+  }
+}
