@@ -1,6 +1,7 @@
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { SwitchyardConfigInput } from '../src/config/index.js';
 import { createRouter } from '../src/router/router.js';
+import type { Router } from '../src/router/types.js';
 import { closedPort, startSimulator, type FaultSpec, type Simulator } from '../src/simulator/index.js';
 import { sleep, withTimeout } from './cleanup.js';
 import { startInProcessGateway } from './inprocess-gateway.js';
@@ -12,8 +13,9 @@ import { summarize, type Summary } from './stats.js';
  * What Switchyard buys when things fail. Each scenario breaks the primary of a two-endpoint chain in one
  * way, and each system gets the same open-loop traffic (a request every 1000/rate ms, whatever happened to
  * the previous ones, as real callers do), with fresh simulators. Attempts on the primary are counted by
- * the simulator (and, for a port that refuses connections, where no simulator can count, by a fetch that
- * logs each call: in this process for Switchyard and the naive pattern, in Portkey's process via a preload).
+ * the simulator. For a port that refuses connections, where no simulator can count, and for the timeline of
+ * calls, each system's own calls are logged: Switchyard's attempts from its router's `attempt:start` events
+ * (whatever transport it uses), the naive pattern's by a logging fetch, Portkey's by a preload in its process.
  */
 
 /** Breaker timings for the bench: short, so each scenario fits in seconds. */
@@ -110,6 +112,12 @@ export interface System {
 const MESSAGES = [{ role: 'user' as const, content: 'hello' }];
 const PARAMS: ChatCompletionCreateParamsNonStreaming = { model: 'chat', messages: MESSAGES };
 
+/** Logs each attempt the router starts as [time, host of the endpoint's provider]. */
+function logAttempts(router: Router, env: Env, log: () => [number, string][]): void {
+  const hosts: Record<string, string> = { primary: new URL(env.primaryURL).host, secondary: new URL(env.secondaryURL).host };
+  router.events.on('attempt:start', (a) => void log().push([Date.now(), hosts[a.endpoint] ?? a.endpoint]));
+}
+
 function loggingFetch(log: [number, string][]): typeof fetch {
   return (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
@@ -156,7 +164,8 @@ export const SYSTEMS: System[] = [
     name: 'switchyard (library)',
     async start(env) {
       let log: [number, string][] = [];
-      const router = createRouter(switchyardConfig(env), { fetch: (i, n) => loggingFetch(log)(i, n) });
+      const router = createRouter(switchyardConfig(env));
+      logAttempts(router, env, () => log);
       return {
         async call() {
           const r = await router.dispatch(PARAMS);
@@ -171,7 +180,8 @@ export const SYSTEMS: System[] = [
     name: 'switchyard (gateway)',
     async start(env) {
       let log: [number, string][] = [];
-      const gw = await startInProcessGateway(switchyardConfig(env), { fetch: (i, n) => loggingFetch(log)(i, n) });
+      const gw = await startInProcessGateway(switchyardConfig(env));
+      logAttempts(gw.router, env, () => log);
       return {
         call: () => postChat(`${gw.url}/v1/chat/completions`, {}, (h) => (h.get('x-switchyard-endpoint') as 'primary' | 'secondary') ?? undefined),
         fetches: async () => [log, (log = [])][0]!,
@@ -233,11 +243,11 @@ export interface FailoverResult {
   requests: number;
   ok: number;
   latency: Summary;
-  /** Calls that reached the primary (simulator count; logged fetches for a refused port). */
+  /** Calls that reached the primary (simulator count; the system's own log of calls for a refused port). */
   primaryAttempts: number;
   /** Of those, the ones that did not produce a usable answer. */
   wasted: number;
-  /** Logged calls to the primary (cross-check with the simulator). */
+  /** Logged calls to the primary: attempts (Switchyard), fetches (naive, Portkey); a cross-check of the simulator. */
   primaryFetches: number;
   /** ms from the fault's start to the last call before traffic stopped; null = never stopped. */
   stopMs: number | null | undefined;
@@ -373,7 +383,7 @@ export async function failover(opts: {
       out.push(r);
       const f = (v: number | null | undefined) => (v === undefined ? '-' : v === null ? 'never' : `${v} ms`);
       opts.log(
-        `    ${system.name.padEnd(40)} ok ${((100 * r.ok) / r.requests).toFixed(1).padStart(5)} %  p50 ${r.latency.p50.toFixed(1).padStart(7)} ms  p99 ${r.latency.p99.toFixed(1).padStart(7)} ms  primary ${String(r.primaryAttempts).padStart(4)} (wasted ${String(r.wasted).padStart(4)}, fetch log ${r.primaryFetches})  stop ${f(r.stopMs)}  return ${f(r.returnMs)}`,
+        `    ${system.name.padEnd(40)} ok ${((100 * r.ok) / r.requests).toFixed(1).padStart(5)} %  p50 ${r.latency.p50.toFixed(1).padStart(7)} ms  p99 ${r.latency.p99.toFixed(1).padStart(7)} ms  primary ${String(r.primaryAttempts).padStart(4)} (wasted ${String(r.wasted).padStart(4)}, logged ${r.primaryFetches})  stop ${f(r.stopMs)}  return ${f(r.returnMs)}`,
       );
     }
   }

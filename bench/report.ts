@@ -272,7 +272,8 @@ function failoverSection(results: FailoverResult[], out: string[], params: Recor
     '',
     '- **success**: callers that got an answer with content. **p50 / p99**: caller latency, failures included.',
     '- **primary calls / wasted**: requests that reached the primary according to its simulator, and how many of them gave no usable answer. ' +
-      'For the refused port (no simulator can count a refused connection) the count comes from a logging `fetch` in the client (Switchyard, naive) or from a preload in the Portkey process.',
+      'For the refused port (no simulator can count a refused connection) the count comes from each system\'s own log of its calls: ' +
+      'the router\'s `attempt:start` events (Switchyard), a logging `fetch` in the openai clients (naive), a preload wrapping `fetch` in the Portkey process. The same logs give the timeline.',
     `- **stops after**: from the fault's start to the last call to the primary before a ${STOP_GAP_MS} ms stretch with none while requests kept arriving; "never" = it kept being called. ` +
       '**returns after**: from the primary\'s recovery to the first request it answered again.',
     '',
@@ -334,10 +335,10 @@ function failoverVerdicts(rows: FailoverResult[]): string[] {
   return lines;
 }
 
-function soakSection(s: SoakReport, out: string[]): void {
+function soakSection(s: SoakReport, out: string[], concurrency: unknown): void {
   const ok = s.violationCount === 0;
   out.push(
-    `${int(s.requests)} requests in ${s.durationMs / 1000} s from ${s.requests ? '' : ''}concurrent callers through the gateway; ${s.faultChanges} random fault changes over three simulators ` +
+    `${int(s.requests)} requests in ${s.durationMs / 1000} s from ${concurrency ?? 'several'} concurrent callers through the gateway; ${s.faultChanges} random fault changes over three simulators ` +
       `(every fault kind: statuses 400–503, hang, reset, malformed, empty, slow first token, cut mid-answer, not JSON; outages; latency and jitter) ` +
       `plus an endpoint whose port refuses connections. Route deadline ${s.deadlineMs} ms (450 ms for the single-endpoint route, shorter than its attempt timeout).`,
     '',
@@ -442,7 +443,7 @@ export function renderReport(r: BenchResults, discussion: string[]): string {
   if (r.failover) failoverSection(r.failover, out, r.params);
   else out.push('not run', '');
   out.push('## Chaos soak', '');
-  if (r.soak) soakSection(r.soak, out);
+  if (r.soak) soakSection(r.soak, out, r.params.soakConcurrency);
   else out.push('not run', '');
   out.push('## Parameters', '', '```json', JSON.stringify(r.params, null, 2), '```', '');
   return out.join('\n');
