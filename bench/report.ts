@@ -19,6 +19,8 @@ export interface BenchResults {
   startedAt: Date;
   finishedAt: Date;
   machine: Machine;
+  /** The last commit that touched src/ when the run started, and whether src/ had uncommitted changes. */
+  src?: { commit: string; subject: string; dirty: boolean };
   loadAverage: { start: string; end: string };
   params: Record<string, unknown>;
   library?: LibraryOverhead;
@@ -395,6 +397,7 @@ export function renderReport(r: BenchResults, discussion: string[]): string {
         ['CPU', `${m.cpu}, ${m.cores} cores`],
         ['memory', `${m.memoryGb} GB`],
         ['Node', m.node],
+        ...(r.src ? [['Switchyard measured', `src/ at \`${r.src.commit}\` (${r.src.subject})${r.src.dirty ? ' plus uncommitted changes' : ''}`]] : []),
         ...(m.virtualization ? [['virtualisation', m.virtualization]] : []),
         ['load average (1/5/15 min) at start / end', `${r.loadAverage.start} · ${r.loadAverage.end}`],
         ['sections (s)', Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')],

@@ -5,6 +5,7 @@
  * Options: --only=library,gateway,profile,memory,failover,soak   --out=FILE
  *          --rerender (write the report again from bench/.tmp/results.json, measuring nothing)
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cleanupAll, installSignalCleanup } from './cleanup.js';
@@ -65,6 +66,16 @@ const P = quick
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const want = (section: string) => !only || only.includes(section);
 
+function srcVersion(): BenchResults['src'] {
+  try {
+    const git = (...a: string[]) => execFileSync('git', a, { cwd: `${here}..`, encoding: 'utf8' }).trim();
+    const [commit = '', subject = ''] = git('log', '-1', '--format=%h%x00%s', '--', 'src').split('\0');
+    return { commit, subject, dirty: git('status', '--porcelain', '--', 'src') !== '' };
+  } catch {
+    return undefined;
+  }
+}
+
 /** `--rerender`: write the report again from the last run's bench/.tmp/results.json (no measuring). */
 function rerender(): void {
   const r = JSON.parse(readFileSync(`${here}.tmp/results.json`, 'utf8')) as BenchResults;
@@ -85,6 +96,7 @@ async function main(): Promise<void> {
     startedAt,
     finishedAt: startedAt,
     machine: machine(),
+    ...(srcVersion() ? { src: srcVersion()! } : {}),
     loadAverage: { start: loadAverage(), end: '' },
     params: P,
     errors: {},
