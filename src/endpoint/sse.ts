@@ -10,8 +10,10 @@ export async function* sseChunks<T>(res: IncomingMessage, signal: AbortSignal): 
   res.setEncoding('utf8');
   let buffer = '';
   let data: string[] = [];
+  let done = false;
   try {
-    for await (const piece of res as AsyncIterable<string>) {
+    // Not `for await (… of res)`: leaving that loop destroys the response, and with it the keep-alive socket.
+    for await (const piece of res.iterator({ destroyOnReturn: false }) as AsyncIterable<string>) {
       buffer += piece;
       let nl: number;
       while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -24,7 +26,10 @@ export async function* sseChunks<T>(res: IncomingMessage, signal: AbortSignal): 
         if (data.length === 0) continue;
         const payload = data.join('\n');
         data = [];
-        if (payload.startsWith('[DONE]')) return;
+        if (payload.startsWith('[DONE]')) {
+          done = true;
+          return;
+        }
         const value = JSON.parse(payload) as T & { error?: unknown };
         if (value && typeof value === 'object' && value.error) throw new APIError(undefined, value.error as object, undefined, undefined);
         yield value as Awaited<T>;
@@ -35,6 +40,9 @@ export async function* sseChunks<T>(res: IncomingMessage, signal: AbortSignal): 
     if (signal.aborted) return;
     throw e;
   } finally {
-    if (!res.complete) res.destroy();
+    // After [DONE] the body's last bytes may still be in flight: drain them so the keep-alive socket goes
+    // back to the pool. A reader that stopped early (caller break, error) gets the socket destroyed instead.
+    if (done) res.resume();
+    else if (!res.complete) res.destroy();
   }
 }
