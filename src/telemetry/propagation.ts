@@ -11,13 +11,21 @@ export function extractContext(headers: IncomingHeaders, base: Context = context
   return propagation.extract(base, headers);
 }
 
+/** True when the headers carry any field the registered propagator reads (none without an SDK). */
+function carriesContext(headers: IncomingHeaders): boolean {
+  for (const field of propagation.fields()) if (headers[field] !== undefined) return true;
+  return false;
+}
+
 /**
  * Runs `fn` inside the incoming request's trace context, so the router's request span becomes a child of
  * the caller's span. Everything `fn` awaits stays in that context (with the SDK's AsyncLocalStorage
- * context manager; with no SDK it is a plain call).
+ * context manager). A request without `traceparent`, `tracestate` or `baggage` (whatever the registered
+ * propagator reads; nothing without an SDK) has no context to enter: the active one is already right, so
+ * `fn` is a plain call.
  */
 export function withIncomingContext<T>(headers: IncomingHeaders, fn: () => T): T {
-  return context.with(extractContext(headers), fn);
+  return carriesContext(headers) ? context.with(extractContext(headers), fn) : fn();
 }
 
 /**

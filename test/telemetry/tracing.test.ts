@@ -6,7 +6,7 @@ import {
   SimpleSpanProcessor,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { REQUEST_SPAN_NAME, traceRouter, withIncomingContext } from '../../src/telemetry/index.js';
 import { fakeRouter, fallBackTwice, requestInfo } from './fake-router.js';
 
@@ -158,6 +158,28 @@ describe('tracing: context', () => {
       outer.end();
     });
     const outer = exporter.getFinishedSpans().find((s) => s.name === 'handle-user-question')!;
+    const req = exporter.getFinishedSpans().find((s) => s.name === REQUEST_SPAN_NAME)!;
+    expect(req.parentSpanContext?.spanId).toBe(outer.spanContext().spanId);
+  });
+
+  it('a request without trace headers runs in the active context as it is (no context.with)', () => {
+    const exporter = new InMemorySpanExporter();
+    provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    provider.register();
+    const router = fakeRouter();
+    traceRouter(router);
+    trace.getTracer('caller').startActiveSpan('outer', (outer) => {
+      const active = context.active();
+      const spy = vi.spyOn(context, 'with');
+      withIncomingContext({ 'content-type': 'application/json', 'x-other': 'a' }, () => {
+        expect(spy).not.toHaveBeenCalled();
+        spy.mockRestore();
+        expect(context.active()).toBe(active);
+        fallBackTwice(router.events);
+      });
+      outer.end();
+    });
+    const outer = exporter.getFinishedSpans().find((s) => s.name === 'outer')!;
     const req = exporter.getFinishedSpans().find((s) => s.name === REQUEST_SPAN_NAME)!;
     expect(req.parentSpanContext?.spanId).toBe(outer.spanContext().spanId);
   });
