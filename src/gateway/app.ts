@@ -1,5 +1,5 @@
-import express, { type ErrorRequestHandler, type Express } from 'express';
-import type { Server } from 'node:http';
+import express, { type ErrorRequestHandler } from 'express';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Registry, type OpenMetricsContentType, type PrometheusContentType } from 'prom-client';
@@ -7,10 +7,10 @@ import { serverSchema, type ServerConfig, type SwitchyardConfig } from '../confi
 import type { Router } from '../router/types.js';
 import { requireClientKey } from './auth.js';
 import { trackCalls } from './context.js';
-import { createScrubber, HttpError, mapError, sendError } from './errors.js';
+import { createScrubber, errorResponder, HttpError } from './errors.js';
 import { createLogger, logCircuitTransitions, requestLogger } from './logging.js';
 import { adminRoutes } from './routes/admin.js';
-import { chatRoutes } from './routes/chat.js';
+import { chatPath, chatRoute } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes, type MetricsSource } from './routes/metrics.js';
 import { renderMetrics } from '../telemetry/exposition.js';
@@ -44,7 +44,11 @@ export interface CloseResult {
 }
 
 export interface Gateway {
-  readonly app: Express;
+  /**
+   * The whole gateway as a node:http request listener (what `listen` serves), to mount in a server of your
+   * own: POST /v1/chat/completions is served directly, everything else by an express app.
+   */
+  readonly handler: RequestListener;
   /** Starts listening; host and port default to the config's `server` section (port 0 = any free port). */
   listen(port?: number, host?: string): Promise<ListeningAddress>;
   /** Requests (streams included) being served right now. */
@@ -93,48 +97,46 @@ export function createGateway(opts: GatewayOptions): Gateway {
   let draining = false;
   const idleWaiters = new Set<() => void>();
   let httpServer: Server | undefined;
+  const settle = () => {
+    inFlight--;
+    if (inFlight === 0) for (const w of idleWaiters) w();
+  };
+  const respondError = errorResponder(logger, scrub);
 
+  // Everything but the chat route: probes, metrics, models, admin, and the OpenAI-shaped 404.
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestLogger(logger));
-  app.use((_req, res, next) => {
-    inFlight++;
-    // While draining, ask clients not to reuse the connection so it can close once this answer is out.
-    if (draining) res.setHeader('connection', 'close');
-    res.on('close', () => {
-      inFlight--;
-      if (inFlight === 0) for (const w of idleWaiters) w();
-    });
-    next();
-  });
   app.use(healthRoutes(router, () => draining));
   app.use(metricsRoutes(metrics));
   app.use('/v1', requireClientKey(server.apiKeys));
-  app.use('/v1', chatRoutes({ router, tracker, bodyLimitBytes: server.bodyLimitBytes, scrub }));
   app.use('/v1', modelRoutes(router));
   app.use('/admin', adminRoutes(router, server.adminKey, logger));
   app.use((req, _res, next) => {
     next(new HttpError(404, 'invalid_request_error', 'not_found', `no such path: ${req.method} ${req.path}`));
   });
-  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
-    const mapped = mapError(err);
-    if (mapped.status >= 500) {
-      const name = err instanceof Error ? err.name : typeof err;
-      const message = err instanceof Error ? scrub(err.message) : undefined;
-      logger.error({ err: { name, message } }, 'unhandled error');
-    }
-    sendError(res, mapped, scrub);
-  };
+  const onError: ErrorRequestHandler = (err, _req, res, _next) => void respondError(res, err);
   app.use(onError);
 
+  const chat = chatRoute({ router, tracker, apiKeys: server.apiKeys, bodyLimitBytes: server.bodyLimitBytes, scrub, logger, respondError });
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    // While draining, ask clients not to reuse the connection so it can close once this answer is out.
+    if (draining) res.setHeader('connection', 'close');
+    res.once('close', settle);
+    const path = chatPath(req);
+    if (path !== undefined) chat(req, res, path);
+    else void app(req, res);
+  };
+
   return {
-    app,
+    handler,
     inFlight: () => inFlight,
     draining: () => draining,
     listen(port = server.port, host = server.host) {
       return new Promise((resolve, reject) => {
-        const s = app.listen(port, host);
+        const s = createServer(handler).listen(port, host);
         httpServer = s;
         s.once('error', reject);
         s.once('listening', () => {

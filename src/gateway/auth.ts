@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { HttpError } from './errors.js';
 
 /*
@@ -22,7 +23,7 @@ export function keyMatcher(keys: readonly string[]): (candidate: string | undefi
 }
 
 /** The token of `Authorization: Bearer <token>`, or undefined. */
-export function bearerToken(req: Request): string | undefined {
+export function bearerToken(req: Pick<IncomingMessage, 'headers'>): string | undefined {
   const h = req.headers.authorization;
   if (typeof h !== 'string') return undefined;
   const m = /^Bearer[ \t]+(.+)$/i.exec(h.trim());
@@ -32,16 +33,22 @@ export function bearerToken(req: Request): string | undefined {
 const unauthorized = (message: string) =>
   new HttpError(401, 'authentication_error', 'invalid_api_key', message, undefined, { 'www-authenticate': 'Bearer' });
 
-/** Client auth for /v1/*: a no-op when `server.apiKeys` is empty. */
-export function requireClientKey(apiKeys: readonly string[]): RequestHandler {
-  if (apiKeys.length === 0) return (_req, _res, next) => next();
+/** Client auth for /v1/*: the 401 to answer with, or undefined to go on (always, when `server.apiKeys` is empty). */
+export function clientKeyCheck(apiKeys: readonly string[]): (req: Pick<IncomingMessage, 'headers'>) => HttpError | undefined {
+  if (apiKeys.length === 0) return () => undefined;
   const matches = keyMatcher(apiKeys);
-  return (req, _res, next) => {
+  return (req) => {
     const token = bearerToken(req);
-    if (token === undefined) return next(unauthorized('missing API key: send Authorization: Bearer <key>'));
-    if (!matches(token)) return next(unauthorized('invalid API key'));
-    next();
+    if (token === undefined) return unauthorized('missing API key: send Authorization: Bearer <key>');
+    if (!matches(token)) return unauthorized('invalid API key');
+    return undefined;
   };
+}
+
+/** The same check as an express middleware, for the /v1/* paths express serves. */
+export function requireClientKey(apiKeys: readonly string[]): RequestHandler {
+  const check = clientKeyCheck(apiKeys);
+  return (req, _res, next) => next(check(req));
 }
 
 /**

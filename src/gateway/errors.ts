@@ -1,4 +1,5 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import {
   isAllAttemptsFailedError,
   isDeadlineExceededError,
@@ -70,29 +71,9 @@ function publicAttempts(attempts: readonly AttemptRecord[]): AttemptRecord[] {
   }));
 }
 
-/** body-parser's errors carry `type` and `status`; recognise them without importing body-parser. */
-function bodyParserError(e: unknown): { type: string; status: number } | undefined {
-  if (typeof e !== 'object' || e === null) return undefined;
-  const { type, status } = e as { type?: unknown; status?: unknown };
-  if (typeof type === 'string' && typeof status === 'number') return { type, status };
-  return undefined;
-}
-
 export function mapError(e: unknown, now = Date.now()): MappedError {
   if (e instanceof HttpError) {
     return { status: e.status, body: errorBody(e.message, e.type, e.code, e.param), headers: e.headers };
-  }
-  const bp = bodyParserError(e);
-  if (bp) {
-    if (bp.type === 'entity.too.large') {
-      return { status: 413, body: errorBody('request body is too large', 'invalid_request_error', 'request_too_large'), headers: {} };
-    }
-    if (bp.type === 'entity.parse.failed') {
-      return { status: 400, body: errorBody('request body is not valid JSON', 'invalid_request_error', 'invalid_json'), headers: {} };
-    }
-    if (bp.status >= 400 && bp.status < 500) {
-      return { status: bp.status, body: errorBody('request body could not be read', 'invalid_request_error', 'invalid_body'), headers: {} };
-    }
   }
   if (isUnknownRouteError(e)) {
     return { status: 404, body: errorBody(e.message, 'invalid_request_error', e.code, 'model'), headers: {} };
@@ -149,8 +130,29 @@ export function createScrubber(secrets: readonly string[]): (text: string) => st
   };
 }
 
-export function sendError(res: Response, mapped: MappedError, scrub: (text: string) => string = (t) => t): void {
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** Writes the mapped error as the whole answer, unless the caller is gone or the answer has already begun. */
+export function sendError(res: ServerResponse, mapped: MappedError, scrub: (text: string) => string = (t) => t): void {
   if (mapped.cancelled || res.headersSent || res.destroyed) return;
-  for (const [k, v] of Object.entries(mapped.headers)) res.setHeader(k, v);
-  res.status(mapped.status).type('application/json').send(scrub(JSON.stringify(mapped.body)));
+  const text = scrub(JSON.stringify(mapped.body));
+  res.writeHead(mapped.status, { ...mapped.headers, 'content-type': JSON_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/**
+ * Answers with whatever went wrong outside a router call (a bad body, a missing key, no such path, a bug).
+ * Returns what was sent, for the request log.
+ */
+export function errorResponder(logger: Logger, scrub: (text: string) => string): (res: ServerResponse, err: unknown) => MappedError {
+  return (res, err) => {
+    const mapped = mapError(err);
+    if (mapped.status >= 500) {
+      const name = err instanceof Error ? err.name : typeof err;
+      const message = err instanceof Error ? scrub(err.message) : undefined;
+      logger.error({ err: { name, message } }, 'unhandled error');
+    }
+    sendError(res, mapped, scrub);
+    return mapped;
+  };
 }

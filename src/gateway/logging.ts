@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import type { ServerResponse } from 'node:http';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { RequestOutcome } from '../endpoint/outcome.js';
 import type { Router } from '../router/types.js';
@@ -41,7 +42,7 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 
-/** What a route handler leaves in `res.locals` for the request line. */
+/** What a handler leaves for the request line (express routes: in `res.locals`). */
 export interface RequestLogState {
   call?: CallInfo;
   /** Settles once the handler is done with the router (streams: once the stream ended). */
@@ -63,36 +64,40 @@ function outcomeOf(status: number, closedEarly: boolean, call: CallInfo | undefi
 /**
  * One line per request once it is over: on the chat path at info level (route, endpoint, attempts,
  * outcome, duration), elsewhere at debug (scrapers and probes would drown the rest), admin writes at info.
+ * `path` is the request's path without its query.
  */
+export function logRequest(logger: Logger, method: string, path: string, res: ServerResponse, state: RequestLogState): void {
+  const started = performance.now();
+  res.once('close', () => {
+    const closedEarly = !res.writableFinished;
+    const write = () => {
+      const call = state.call;
+      const line = {
+        method,
+        path,
+        status: closedEarly ? undefined : res.statusCode,
+        route: call?.route,
+        endpoint: call?.endpoint,
+        attempts: call?.attempts,
+        outcome: outcomeOf(res.statusCode, closedEarly, call),
+        stream: state.streamEnd,
+        code: state.errorCode,
+        durationMs: Math.round(performance.now() - started),
+      };
+      const important = path === '/v1/chat/completions' || (path.startsWith('/admin/') && method !== 'GET');
+      if (important) logger.info(line, 'request');
+      else logger.debug(line, 'request');
+    };
+    if (state.settled) state.settled.then(write, write);
+    else write();
+  });
+}
+
+/** The request line for the routes express serves. */
 export function requestLogger(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const started = performance.now();
     // Read now: mounted routers rewrite req.url while they handle the request.
-    const path = req.path;
-    res.on('close', () => {
-      const closedEarly = !res.writableFinished;
-      const state = res.locals as RequestLogState;
-      void Promise.resolve(state.settled)
-        .catch(() => undefined)
-        .then(() => {
-          const call = state.call;
-          const line = {
-            method: req.method,
-            path,
-            status: closedEarly ? undefined : res.statusCode,
-            route: call?.route,
-            endpoint: call?.endpoint,
-            attempts: call?.attempts,
-            outcome: outcomeOf(res.statusCode, closedEarly, call),
-            stream: state.streamEnd,
-            code: state.errorCode,
-            durationMs: Math.round(performance.now() - started),
-          };
-          const important = path === '/v1/chat/completions' || (path.startsWith('/admin/') && req.method !== 'GET');
-          if (important) logger.info(line, 'request');
-          else logger.debug(line, 'request');
-        });
-    });
+    logRequest(logger, req.method, req.path, res, res.locals as RequestLogState);
     next();
   };
 }

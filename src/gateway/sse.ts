@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { mapError } from './errors.js';
@@ -24,7 +24,7 @@ export interface PipeOptions {
 
 const frame = (data: string) => `data: ${data}\n\n`;
 
-async function write(res: Response, text: string, signal: AbortSignal): Promise<void> {
+async function write(res: ServerResponse, text: string, signal: AbortSignal): Promise<void> {
   if (res.write(text)) return;
   // Wait for the client to catch up, or stop waiting when it leaves (close) so the handler can unwind.
   await Promise.race([once(res, 'drain'), once(signal, 'abort')]);
@@ -37,7 +37,7 @@ async function write(res: Response, text: string, signal: AbortSignal): Promise<
  */
 export async function pipeStream(
   stream: AsyncIterable<ChatCompletionChunk>,
-  res: Response,
+  res: ServerResponse,
   opts: PipeOptions,
 ): Promise<StreamEnd> {
   const it = stream[Symbol.asyncIterator]();
@@ -47,14 +47,15 @@ export async function pipeStream(
     await it.return?.();
     return 'cancelled';
   }
-  for (const [k, v] of Object.entries(opts.headers())) res.setHeader(k, v);
-  res.status(200);
-  res.setHeader('content-type', 'text/event-stream; charset=utf-8');
-  res.setHeader('cache-control', 'no-cache, no-transform');
-  // Proxies such as nginx buffer responses unless told not to.
-  res.setHeader('x-accel-buffering', 'no');
   res.socket?.setNoDelay(true);
-  res.flushHeaders();
+  res.writeHead(200, {
+    ...opts.headers(),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    // Proxies such as nginx buffer responses unless told not to.
+    'x-accel-buffering': 'no',
+  });
+  // No flushHeaders(): the headers go out in the same write as the first chunk, just below.
 
   try {
     let next = first;

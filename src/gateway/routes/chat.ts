@@ -1,18 +1,48 @@
-import express, { Router as ExpressRouter, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { isRequestCancelledError, isUpstreamClientError } from '../../errors/router-errors.js';
 import type { Routed, Router } from '../../router/types.js';
 import { withIncomingContext } from '../../telemetry/propagation.js';
+import { clientKeyCheck } from '../auth.js';
+import { readJsonBody } from '../body.js';
 import { newCallInfo, switchyardHeaders, type CallTracker, type CallInfo } from '../context.js';
-import { HttpError, mapError, sendError } from '../errors.js';
+import { HttpError, JSON_CONTENT_TYPE, mapError, sendError, type MappedError } from '../errors.js';
+import { logRequest, type RequestLogState } from '../logging.js';
 import { pipeStream } from '../sse.js';
-import type { RequestLogState } from '../logging.js';
+
+/*
+ * POST /v1/chat/completions, served straight from node's request handler: the one hot path of the gateway
+ * skips express (routing, `res.json` and body-parser cost more than the rest of the gateway together).
+ * Everything else about it is what express did: client auth, the body limit, the OpenAI-shaped errors, the
+ * request line, and cancelling the router call when the client goes away.
+ */
 
 export interface ChatRouteOptions {
   router: Router;
   tracker: CallTracker;
+  apiKeys: readonly string[];
   bodyLimitBytes: number;
   scrub: (text: string) => string;
+  logger: Logger;
+  /** Answers with an error from outside the router call (and logs it when it is a bug). */
+  respondError: (res: ServerResponse, err: unknown) => MappedError;
+}
+
+const CHAT_PATH = '/v1/chat/completions';
+
+/**
+ * The request's path (query left out) when it is a POST to the chat route, matched as express matched it:
+ * case-insensitive, with or without a trailing slash.
+ */
+export function chatPath(req: IncomingMessage): string | undefined {
+  if (req.method !== 'POST') return undefined;
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (path === CHAT_PATH) return path;
+  const bare = path.endsWith('/') ? path.slice(0, -1) : path;
+  return bare.toLowerCase() === CHAT_PATH ? path : undefined;
 }
 
 const invalid = (message: string, param?: string) =>
@@ -51,53 +81,59 @@ function errorHeaders(info: CallInfo, e: unknown): Record<string, string> {
   return h;
 }
 
-export function chatRoutes(opts: ChatRouteOptions): ExpressRouter {
-  const r = ExpressRouter();
-  // Any content type: `curl -d` sends form-encoded by default and a newcomer should still get an answer.
-  const json = express.json({ limit: opts.bodyLimitBytes, type: () => true });
+const errorCode = (mapped: MappedError) => (mapped.body as { error?: { code?: unknown } }).error?.code as string | undefined;
 
-  r.post('/chat/completions', json, async (req: Request, res: Response) => {
-    const params = validate(req.body);
-    const info = newCallInfo();
-    const log = res.locals as RequestLogState;
-    log.call = info;
+export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: ServerResponse, path: string) => void {
+  const checkKey = clientKeyCheck(opts.apiKeys);
 
+  /** The router call and the answer, inside the request's trace context and call tracking. */
+  async function call(params: ChatCompletionCreateParams, info: CallInfo, signal: AbortSignal, res: ServerResponse, log: RequestLogState) {
+    try {
+      if (params.stream) {
+        const routed = await opts.router.dispatch(params, { signal });
+        answered(info, routed);
+        log.streamEnd = await pipeStream(routed.response, res, { headers: () => switchyardHeaders(info), signal, scrub: opts.scrub });
+        return;
+      }
+      const routed = await opts.router.dispatch(params, { signal });
+      answered(info, routed);
+      if (signal.aborted) return;
+      const body = JSON.stringify(routed.response);
+      const headers: Record<string, string | number> = switchyardHeaders(info);
+      headers['content-type'] = JSON_CONTENT_TYPE;
+      headers['content-length'] = Buffer.byteLength(body);
+      res.writeHead(200, headers);
+      res.end(body);
+    } catch (e) {
+      if (signal.aborted || isRequestCancelledError(e)) return;
+      const mapped = mapError(e);
+      Object.assign(mapped.headers, errorHeaders(info, e));
+      log.errorCode = errorCode(mapped);
+      sendError(res, mapped, opts.scrub);
+    }
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse, log: RequestLogState): Promise<void> {
     const controller = new AbortController();
     // 'close' before the response finished means the client went away: cancel the upstream attempt.
-    res.on('close', () => {
+    res.once('close', () => {
       if (!res.writableFinished) controller.abort();
     });
+    const params = validate(await readJsonBody(req, opts.bodyLimitBytes));
+    if (controller.signal.aborted) return;
+    const info = newCallInfo();
+    log.call = info;
+    await withIncomingContext(req.headers, () => opts.tracker.run(info, () => call(params, info, controller.signal, res, log)));
+  }
 
-    // Entered here, after the body was read: body-parser's stream callbacks would have lost the context.
-    const work = withIncomingContext(req.headers, () =>
-      opts.tracker.run(info, async () => {
-      try {
-        if (params.stream) {
-          const routed = await opts.router.dispatch(params, { signal: controller.signal });
-          answered(info, routed);
-          log.streamEnd = await pipeStream(routed.response, res, {
-            headers: () => switchyardHeaders(info),
-            signal: controller.signal,
-            scrub: opts.scrub,
-          });
-          return;
-        }
-        const routed = await opts.router.dispatch(params, { signal: controller.signal });
-        answered(info, routed);
-        if (controller.signal.aborted) return;
-        for (const [k, v] of Object.entries(switchyardHeaders(info))) res.setHeader(k, v);
-        res.status(200).json(routed.response);
-      } catch (e) {
-        if (controller.signal.aborted || isRequestCancelledError(e)) return;
-        const mapped = mapError(e);
-        Object.assign(mapped.headers, errorHeaders(info, e));
-        log.errorCode = (mapped.body as { error?: { code?: unknown } }).error?.code as string | undefined;
-        sendError(res, mapped, opts.scrub);
-      }
-      }),
-    );
-    log.settled = work;
-    await work;
-  });
-  return r;
+  return (req, res, path) => {
+    const log: RequestLogState = {};
+    logRequest(opts.logger, 'POST', path, res, log);
+    const fail = (e: unknown) => {
+      log.errorCode = errorCode(opts.respondError(res, e));
+    };
+    const denied = checkKey(req);
+    if (denied) return fail(denied);
+    log.settled = serve(req, res, log).catch(fail);
+  };
 }
