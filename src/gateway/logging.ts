@@ -32,6 +32,11 @@ export interface CreateLoggerOptions {
   destination?: DestinationStream;
 }
 
+/**
+ * Lines to stdout go through an asynchronous destination: a request never waits on a write(2), and lines
+ * written while one is in flight go out together. Whoever stops the process flushes first
+ * (`logger.flush(cb)`, as the shutdown does); pino also flushes synchronously on exit.
+ */
 export function createLogger(opts: CreateLoggerOptions = {}): Logger {
   const options: LoggerOptions = {
     name: 'switchyard',
@@ -39,7 +44,7 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
   };
-  return opts.destination ? pino(options, opts.destination) : pino(options);
+  return pino(options, opts.destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
 /** What a handler leaves for the request line (express routes: in `res.locals`). */
