@@ -1,13 +1,12 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RequestOutcome } from '../endpoint/outcome.js';
 import type { AttemptInfo, RequestInfo, RequestResult } from '../router/events.js';
 import type { Router } from '../router/types.js';
 
 /*
  * What the router did for one HTTP request (route, answering endpoint, attempt count, outcome), for the
- * x-switchyard-* headers and the request log line. The router emits its events synchronously in the
- * caller's async context, so an AsyncLocalStorage entered around the call tells which HTTP request an event
- * belongs to without the engine knowing anything about HTTP.
+ * x-switchyard-* headers and the request log line. The router emits `request:start` synchronously inside
+ * `dispatch()`, so the call being run at that moment owns the request; every later event names its request.
+ * No AsyncLocalStorage: with one active, every promise in the process pays an async hook.
  */
 
 export interface CallInfo {
@@ -23,7 +22,7 @@ export interface CallInfo {
 }
 
 export interface CallTracker {
-  /** Runs `fn` with `info` as the current call, so router events fired inside it update `info`. */
+  /** Runs `fn`, which calls `router.dispatch()` synchronously: events of the request it starts update `info`. */
   run<T>(info: CallInfo, fn: () => T): T;
   /** Detaches from the router's events. */
   dispose(): void;
@@ -32,24 +31,24 @@ export interface CallTracker {
 export const newCallInfo = (): CallInfo => ({ attempts: 0, ended: false });
 
 export function trackCalls(router: Router): CallTracker {
-  const als = new AsyncLocalStorage<CallInfo>();
-  // Events from nested or concurrent router use outside a tracked call find no store and are ignored.
+  let current: CallInfo | undefined;
+  // Requests started outside a tracked call (the demo's own traffic, a library user's) are ignored.
   const owned = new WeakMap<RequestInfo, CallInfo>();
   const onStart = (request: RequestInfo) => {
-    const info = als.getStore();
+    const info = current;
     if (!info) return;
     owned.set(request, info);
     info.requestId = request.id;
     info.route = request.route;
   };
   const onAttempt = (attempt: AttemptInfo) => {
-    const info = owned.get(attempt.request) ?? als.getStore();
+    const info = owned.get(attempt.request);
     if (!info) return;
     info.endpoint = attempt.endpoint;
     info.attempts = Math.max(info.attempts, attempt.number);
   };
   const onEnd = (request: RequestInfo, result: RequestResult) => {
-    const info = owned.get(request) ?? als.getStore();
+    const info = owned.get(request);
     if (!info) return;
     info.route = request.route;
     info.outcome = result.outcome;
@@ -61,7 +60,15 @@ export function trackCalls(router: Router): CallTracker {
   router.events.on('attempt:start', onAttempt);
   router.events.on('request:end', onEnd);
   return {
-    run: (info, fn) => als.run(info, fn),
+    run(info, fn) {
+      const outer = current;
+      current = info;
+      try {
+        return fn();
+      } finally {
+        current = outer;
+      }
+    },
     dispose() {
       router.events.off('request:start', onStart);
       router.events.off('attempt:start', onAttempt);
