@@ -107,19 +107,3 @@ export function buildEndpoints(
   }
   return endpoints;
 }
-
-/** Every configured secret, so text that might echo one can be scrubbed before it leaves. */
-export function configuredSecrets(config: SwitchyardConfig): string[] {
-  const out: string[] = [];
-  for (const p of Object.values(config.providers)) {
-    if (p.apiKey) out.push(p.apiKey);
-    for (const v of Object.values(p.headers ?? {})) if (v.length >= 8) out.push(v);
-  }
-  return out;
-}
-
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s && out.includes(s)) out = out.split(s).join('[redacted]');
-  return out;
-}

@@ -7,7 +7,8 @@ import { serverSchema, type ServerConfig, type SwitchyardConfig } from '../confi
 import type { Router } from '../router/types.js';
 import { requireClientKey } from './auth.js';
 import { trackCalls } from './context.js';
-import { createScrubber, errorResponder, HttpError } from './errors.js';
+import { configuredSecrets, createScrubber } from '../config/secrets.js';
+import { errorResponder, HttpError } from './errors.js';
 import { createLogger, logCircuitTransitions, requestLogger } from './logging.js';
 import { adminRoutes } from './routes/admin.js';
 import { chatPath, chatRoute } from './routes/chat.js';
@@ -81,15 +82,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const server: ServerConfig = opts.config.server ?? serverSchema.parse({});
   const metrics: MetricsSource = opts.metrics ?? registrySource(opts.registry ?? new Registry());
   const logger = opts.logger ?? createLogger();
-  const scrub = createScrubber([
-    ...Object.values(opts.config.providers ?? {}).flatMap((p) => [
-      ...(p.apiKey ? [p.apiKey] : []),
-      // Provider headers often carry credentials too (api-key, x-goog-api-key).
-      ...Object.values(p.headers ?? {}).filter((v) => v.length >= 8),
-    ]),
-    ...server.apiKeys,
-    ...(server.adminKey ? [server.adminKey] : []),
-  ]);
+  const scrub = createScrubber(configuredSecrets(opts.config));
   const tracker = trackCalls(router);
   const unsubscribeCircuits = logCircuitTransitions(router, logger);
 

@@ -116,20 +116,6 @@ export function mapError(e: unknown, now = Date.now()): MappedError {
   return { status: 500, body: errorBody('internal error', 'server_error', 'internal_error'), headers: {} };
 }
 
-/**
- * Replaces every occurrence of a configured secret. Switchyard's own messages never carry keys, but an
- * upstream's error body is passed through as is and a provider could echo a key back in it.
- */
-export function createScrubber(secrets: readonly string[]): (text: string) => string {
-  const list = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
-  if (list.length === 0) return (text) => text;
-  return (text) => {
-    let out = text;
-    for (const s of list) out = out.split(s).join('[redacted]');
-    return out;
-  };
-}
-
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** Writes the mapped error as the whole answer, unless the caller is gone or the answer has already begun. */

@@ -1,7 +1,6 @@
 import { APIError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { classify, InvalidResponseError } from '../endpoint/classify.js';
-import { redact } from '../endpoint/endpoint.js';
 import { validateCompletion, type ValidationRules } from '../endpoint/validate.js';
 import type { AttemptRunner } from './request-run.js';
 import type { ResponseValidator } from './types.js';
@@ -12,7 +11,8 @@ export interface CompleteContext {
   readonly rules: ValidationRules;
   readonly validator?: ResponseValidator | undefined;
   readonly route: string;
-  readonly secrets: readonly string[];
+  /** Scrubs configured secrets from text a provider sent back. */
+  readonly scrub: (text: string) => string;
   readonly now: () => number;
 }
 
@@ -48,16 +48,16 @@ export function completeRunner(ctx: CompleteContext): AttemptRunner<ChatCompleti
     } catch (e) {
       const classified = classify(e, scope.abortCause, endpoint.spec.timeoutMs, ctx.now());
       // A 4xx goes back to the caller as the provider said it (scrubbed: some providers echo a masked key).
-      const body = classified.outcome === 'client_error' && e instanceof APIError ? scrub(e.error, ctx.secrets) : undefined;
+      const body = classified.outcome === 'client_error' && e instanceof APIError ? scrubBody(e.error, ctx.scrub) : undefined;
       return { kind: 'failed', classified, durationMs: ctx.now() - started, ...(body !== undefined ? { body } : {}) };
     }
   };
 }
 
-function scrub(body: unknown, secrets: readonly string[]): unknown {
+function scrubBody(body: unknown, scrub: (text: string) => string): unknown {
   if (body === undefined) return undefined;
   try {
-    return JSON.parse(redact(JSON.stringify(body), secrets));
+    return JSON.parse(scrub(JSON.stringify(body)));
   } catch {
     return undefined;
   }

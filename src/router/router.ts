@@ -4,7 +4,8 @@ import type { Stream } from 'openai/streaming';
 import { EndpointBreaker } from '../breaker/breaker.js';
 import { parseConfig } from '../config/load.js';
 import type { SwitchyardConfig, SwitchyardConfigInput } from '../config/schema.js';
-import { buildEndpoints, configuredSecrets } from '../endpoint/endpoint.js';
+import { configuredSecrets, createScrubber } from '../config/secrets.js';
+import { buildEndpoints } from '../endpoint/endpoint.js';
 import { UnknownRouteError } from '../errors/router-errors.js';
 import { completeRunner, type CompleteContext } from './complete-attempt.js';
 import type { RouterEvents } from './events.js';
@@ -46,7 +47,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
   for (const [id, r] of Object.entries(cfg.routes)) chains.set(id, { kind: 'route', endpoints: r.endpoints });
   const active = new Set<RequestRun>();
   const deps: RunDeps = { endpoints, breakers, events, now, random, active };
-  const secrets = configuredSecrets(cfg);
+  const scrub = createScrubber(configuredSecrets(cfg));
   let closed = false;
 
   function dispatch(body: ChatCompletionCreateParams, opts: RequestOptions = {}): Promise<Routed<ChatCompletion | Stream<ChatCompletionChunk>>> {
@@ -63,7 +64,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
       rules: cfg.validation,
       validator: options.validator,
       route,
-      secrets,
+      scrub,
       now,
     };
     const walked = body.stream === true ? run.walk(streamRunner(ctx, run)) : run.walk(completeRunner(ctx));

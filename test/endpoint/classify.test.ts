@@ -2,7 +2,7 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
 import { describe, expect, it } from 'vitest';
 import { classify, InvalidResponseError, outcomeForStatus, parseRetryAfter } from '../../src/endpoint/classify.js';
 import { isContentChunk, validateCompletion } from '../../src/endpoint/validate.js';
-import { redact } from '../../src/endpoint/endpoint.js';
+import { createScrubber } from '../../src/config/secrets.js';
 
 const apiError = (status: number | undefined, headers: Record<string, string> = {}) =>
   APIError.generate(status, { message: 'Incorrect API key provided: sk-abc***xyz' }, undefined, new Headers(headers));
@@ -76,8 +76,9 @@ describe('validateCompletion', () => {
   });
 });
 
-describe('redact', () => {
-  it('scrubs every configured secret', () => {
-    expect(redact('key sk-1 and sk-1 and sk-2', ['sk-1', 'sk-2'])).toBe('key [redacted] and [redacted] and [redacted]');
+describe('createScrubber', () => {
+  it('scrubs every configured secret, longest first', () => {
+    const scrub = createScrubber(['sk-1', 'sk-2', 'sk-1-long']);
+    expect(scrub('key sk-1 and sk-1-long and sk-2')).toBe('key [redacted] and [redacted] and [redacted]');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { keyMatcher } from '../../src/gateway/auth.js';
-import { createScrubber, mapError } from '../../src/gateway/errors.js';
+import { createScrubber } from '../../src/config/secrets.js';
+import { mapError } from '../../src/gateway/errors.js';
 import {
   AllAttemptsFailedError,
   DeadlineExceededError,

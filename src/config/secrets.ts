@@ -1,0 +1,31 @@
+import type { SwitchyardConfig } from './schema.js';
+
+/**
+ * Every secret the config holds: provider keys, provider headers long enough to be credentials (api-key,
+ * x-goog-api-key), client keys and the admin key. Text that might echo one is scrubbed with `createScrubber`.
+ */
+export function configuredSecrets(config: Pick<SwitchyardConfig, 'providers' | 'server'>): string[] {
+  const out: string[] = [];
+  for (const p of Object.values(config.providers ?? {})) {
+    if (p.apiKey) out.push(p.apiKey);
+    for (const v of Object.values(p.headers ?? {})) if (v.length >= 8) out.push(v);
+  }
+  out.push(...(config.server?.apiKeys ?? []));
+  if (config.server?.adminKey) out.push(config.server.adminKey);
+  return out;
+}
+
+/**
+ * Replaces every occurrence of the given secrets with `[redacted]`, longest first (so a key that contains
+ * another is not half-replaced). Switchyard's own messages never carry keys; this is for what providers send
+ * back, which is passed on as is and could echo a key.
+ */
+export function createScrubber(secrets: readonly string[]): (text: string) => string {
+  const list = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
+  if (list.length === 0) return (text) => text;
+  return (text) => {
+    let out = text;
+    for (const s of list) if (out.includes(s)) out = out.split(s).join('[redacted]');
+    return out;
+  };
+}
