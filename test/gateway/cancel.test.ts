@@ -7,6 +7,21 @@ afterEach(async () => {
   s = undefined;
 });
 
+/** The client aborts while the primary hangs: the upstream call must end too, and the request as cancelled. */
+async function abortWhileUpstreamHangs(stack: Stack, stream: boolean): Promise<void> {
+  const controller = new AbortController();
+  const pending = stack
+    .client()
+    .chat.completions.create({ model: 'chat', messages: HELLO, stream }, { signal: controller.signal })
+    .catch((e: unknown) => e);
+  await waitFor(() => stack.sims.primary!.stats().inFlight === 1, 'the upstream request to start');
+  controller.abort();
+  await pending;
+  await waitFor(() => stack.sims.primary!.stats().inFlight === 0, 'the upstream request to end');
+  await waitFor(() => stack.ends.length === 1, 'request:end');
+  expect(stack.ends[0]!.result.outcome).toBe('cancelled');
+}
+
 describe('client disconnect', () => {
   it('mid-stream: aborts the upstream attempt, counts as cancelled, leaves the circuit alone', async () => {
     // A long stream: 200 chunks, 50 ms apart.
@@ -43,17 +58,7 @@ describe('client disconnect', () => {
   it('before the first token: aborts the upstream attempt and nothing falls back', async () => {
     s = await startStack({ upstreams: { primary: { always: { kind: 'hang' } }, fallback: {} } });
     const stack = s;
-    const controller = new AbortController();
-    const pending = stack
-      .client()
-      .chat.completions.create({ model: 'chat', messages: HELLO, stream: true }, { signal: controller.signal })
-      .catch((e: unknown) => e);
-    await waitFor(() => stack.sims.primary!.stats().inFlight === 1, 'the upstream request to start');
-    controller.abort();
-    await pending;
-    await waitFor(() => stack.sims.primary!.stats().inFlight === 0, 'the upstream request to end');
-    await waitFor(() => stack.ends.length === 1, 'request:end');
-    expect(stack.ends[0]!.result.outcome).toBe('cancelled');
+    await abortWhileUpstreamHangs(stack, true);
     expect(stack.router.circuits().find((c) => c.endpoint === 'primary')!.window.failures).toBe(0);
     expect(stack.sims.fallback!.stats().requests).toBe(0);
   });
@@ -61,17 +66,7 @@ describe('client disconnect', () => {
   it('a plain request: the hung upstream call is aborted too', async () => {
     s = await startStack({ upstreams: { primary: { always: { kind: 'hang' } } } });
     const stack = s;
-    const controller = new AbortController();
-    const pending = stack
-      .client()
-      .chat.completions.create({ model: 'chat', messages: HELLO }, { signal: controller.signal })
-      .catch((e: unknown) => e);
-    await waitFor(() => stack.sims.primary!.stats().inFlight === 1, 'the upstream request to start');
-    controller.abort();
-    await pending;
-    await waitFor(() => stack.sims.primary!.stats().inFlight === 0, 'the upstream request to end');
-    await waitFor(() => stack.ends.length === 1, 'request:end');
-    expect(stack.ends[0]!.result.outcome).toBe('cancelled');
+    await abortWhileUpstreamHangs(stack, false);
     expect(stack.router.circuits()[0]!.window.failures).toBe(0);
   });
 });

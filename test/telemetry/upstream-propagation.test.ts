@@ -31,37 +31,33 @@ afterEach(async () => {
   propagation.disable();
 });
 
+/** One plain request through an instrumented router to a recording upstream; returns the headers it saw. */
+async function headersSeenUpstream(): Promise<IncomingHttpHeaders> {
+  const seen: IncomingHttpHeaders[] = [];
+  server = await recordingUpstream(seen);
+  const { port } = server.address() as { port: number };
+  router = createRouter({
+    providers: { local: { baseURL: `http://127.0.0.1:${port}/v1` } },
+    endpoints: { e: { provider: 'local', model: 'm' } },
+  });
+  const telemetry = instrument(router);
+  await router.chat.completions.create({ model: 'e', messages: [{ role: 'user', content: 'x' }] });
+  telemetry.stop();
+  return seen[0]!;
+}
+
 describe('trace context to the provider', () => {
   it('sends each attempt\'s own span as traceparent upstream', async () => {
     const exporter = new InMemorySpanExporter();
     provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
     provider.register();
-    const seen: IncomingHttpHeaders[] = [];
-    server = await recordingUpstream(seen);
-    const { port } = server.address() as { port: number };
-    router = createRouter({
-      providers: { local: { baseURL: `http://127.0.0.1:${port}/v1` } },
-      endpoints: { e: { provider: 'local', model: 'm' } },
-    });
-    const telemetry = instrument(router);
-    await router.chat.completions.create({ model: 'e', messages: [{ role: 'user', content: 'x' }] });
-    telemetry.stop();
+    const headers = await headersSeenUpstream();
     const attempt = exporter.getFinishedSpans().find((s) => s.name === 'chat m')!;
     const { traceId, spanId } = attempt.spanContext();
-    expect(seen[0]!.traceparent).toBe(`00-${traceId}-${spanId}-01`);
+    expect(headers.traceparent).toBe(`00-${traceId}-${spanId}-01`);
   });
 
   it('adds no header when no tracing SDK is registered', async () => {
-    const seen: IncomingHttpHeaders[] = [];
-    server = await recordingUpstream(seen);
-    const { port } = server.address() as { port: number };
-    router = createRouter({
-      providers: { local: { baseURL: `http://127.0.0.1:${port}/v1` } },
-      endpoints: { e: { provider: 'local', model: 'm' } },
-    });
-    const telemetry = instrument(router);
-    await router.chat.completions.create({ model: 'e', messages: [{ role: 'user', content: 'x' }] });
-    telemetry.stop();
-    expect(seen[0]!.traceparent).toBeUndefined();
+    expect((await headersSeenUpstream()).traceparent).toBeUndefined();
   });
 });
