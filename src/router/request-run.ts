@@ -68,7 +68,7 @@ export class RequestRun {
       const endpoint = endpoints.get(id)!;
       const breaker = breakers.get(id)!;
       for (let retry = 0; ; retry++) {
-        if (this.scope.signal.aborted) throw this.aborted();
+        if (this.scope.aborted) throw this.aborted();
         const admission = breaker.admit();
         if (!admission.admitted) {
           earliestRetry = Math.min(earliestRetry, admission.retryAt);
@@ -112,7 +112,7 @@ export class RequestRun {
           this.end('client_error');
           throw new UpstreamClientError(this.route, id, c.status ?? 400, c.message, run.body);
         }
-        if (c.outcome === 'cancelled' || this.scope.signal.aborted) throw this.aborted();
+        if (c.outcome === 'cancelled' || this.scope.aborted) throw this.aborted();
         lastFailed = id;
         const policy = endpoint.spec.retry;
         if (retry >= policy.retries || !policy.on.includes(c.outcome)) break;

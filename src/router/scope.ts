@@ -1,15 +1,17 @@
 import type { AbortCause } from '../endpoint/classify.js';
 
-/**
- * A request's lifetime: its deadline and the caller's signal folded into one AbortController, with the cause
- * remembered (the SDK reports every abort alike). Each attempt gets a child controller that also fires on
- * its own timeout. Every timer is cleared by `dispose()`.
+/*
+ * A request's lifetime: its deadline and the caller's signal, with the cause of an abort remembered (the SDK
+ * reports every abort alike). The request holds no AbortController of its own: it aborts its attempts
+ * directly. A listener on an AbortSignal costs about 10 µs on Node 20, more than the rest of the router's
+ * bookkeeping together, so the only one here is on the caller's signal, when there is one.
  */
 export class RequestScope {
-  private readonly controller = new AbortController();
   private cause: AbortCause | undefined;
   private readonly deadlineTimer: NodeJS.Timeout;
-  private readonly detachCaller: () => void;
+  private readonly attempts = new Set<AttemptScope>();
+  private readonly sleepers = new Set<() => void>();
+  private detachCaller: (() => void) | undefined;
   readonly deadlineAt: number;
 
   constructor(
@@ -19,20 +21,23 @@ export class RequestScope {
   ) {
     this.deadlineAt = now() + deadlineMs;
     this.deadlineTimer = setTimeout(() => this.abort('deadline'), deadlineMs);
-    const onCallerAbort = () => this.abort('cancelled');
     if (callerSignal?.aborted) this.abort('cancelled');
-    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-    this.detachCaller = () => callerSignal?.removeEventListener('abort', onCallerAbort);
+    else if (callerSignal) {
+      const onCallerAbort = () => this.abort('cancelled');
+      callerSignal.addEventListener('abort', onCallerAbort, { once: true });
+      this.detachCaller = () => callerSignal.removeEventListener('abort', onCallerAbort);
+    }
   }
 
   abort(cause: AbortCause): void {
     if (this.cause) return;
     this.cause = cause;
-    this.controller.abort(cause);
+    for (const a of this.attempts) a.abort(cause);
+    for (const wake of this.sleepers) wake();
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  get aborted(): boolean {
+    return this.cause !== undefined;
   }
 
   /** Why the request was aborted, if it was. */
@@ -44,29 +49,32 @@ export class RequestScope {
     return Math.max(0, this.deadlineAt - this.now());
   }
 
-  /** A controller for one attempt: aborted by the request, or by `timeout()` with cause 'timeout'. */
+  /** A controller for one attempt: aborted by the request, or by its own `arm()` timeout with cause 'timeout'. */
   attempt(): AttemptScope {
-    return new AttemptScope(this);
+    const a = new AttemptScope(() => this.attempts.delete(a));
+    if (this.cause) a.abort(this.cause);
+    else this.attempts.add(a);
+    return a;
   }
 
   /** Waits `ms` unless the request is aborted first; resolves false when aborted. */
   sleep(ms: number): Promise<boolean> {
-    if (this.signal.aborted) return Promise.resolve(false);
+    if (this.cause) return Promise.resolve(false);
     return new Promise((resolve) => {
       const done = (ok: boolean) => {
         clearTimeout(t);
-        this.signal.removeEventListener('abort', onAbort);
+        this.sleepers.delete(wake);
         resolve(ok);
       };
-      const onAbort = () => done(false);
+      const wake = () => done(false);
       const t = setTimeout(() => done(true), ms);
-      this.signal.addEventListener('abort', onAbort, { once: true });
+      this.sleepers.add(wake);
     });
   }
 
   dispose(): void {
     clearTimeout(this.deadlineTimer);
-    this.detachCaller();
+    this.detachCaller?.();
   }
 }
 
@@ -74,14 +82,10 @@ export class AttemptScope {
   private readonly controller = new AbortController();
   private cause: AbortCause | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private readonly onParentAbort: () => void;
 
-  constructor(private readonly parent: RequestScope) {
-    this.onParentAbort = () => this.abort(parent.abortCause ?? 'cancelled');
-    if (parent.signal.aborted) this.onParentAbort();
-    else parent.signal.addEventListener('abort', this.onParentAbort, { once: true });
-  }
+  constructor(private readonly release: () => void) {}
 
+  /** For the transport: fires on the attempt's timeout or the request's abort. */
   get signal(): AbortSignal {
     return this.controller.signal;
   }
@@ -93,6 +97,7 @@ export class AttemptScope {
   abort(cause: AbortCause): void {
     if (this.cause) return;
     this.cause = cause;
+    clearTimeout(this.timer);
     this.controller.abort(cause);
   }
 
@@ -104,6 +109,6 @@ export class AttemptScope {
 
   dispose(): void {
     clearTimeout(this.timer);
-    this.parent.signal.removeEventListener('abort', this.onParentAbort);
+    this.release();
   }
 }
