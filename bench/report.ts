@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { FailoverResult } from './failover.js';
 import { ATTEMPT_TIMEOUT_MS, BENCH_BREAKER, STOP_GAP_MS } from './failover.js';
 import type { Machine } from './machine.js';
@@ -42,6 +44,21 @@ const TARGET = {
   p99AddedMs: 1.5,
   libraryUs: 25,
 };
+
+/**
+ * Commits to src/ after the one measured, when the report is rendered again later (`--rerender`): the prose
+ * describes the measured code, and a reader should know when src/ has moved on.
+ */
+function srcChangedSince(commit: string): string {
+  try {
+    const log = execFileSync('git', ['log', '--format=%h %s', `${commit}..HEAD`, '--', 'src'], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' }).trim();
+    if (!log) return '';
+    const lines = log.split('\n');
+    return `; src/ has changed since (not measured here): ${lines.map((l) => `\`${l.slice(0, l.indexOf(' '))}\` ${l.slice(l.indexOf(' ') + 1)}`).join('; ')}`;
+  } catch {
+    return '';
+  }
+}
 
 const verdict = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? '**met**' : '**missed**');
 
@@ -311,30 +328,10 @@ function failoverSection(results: FailoverResult[], out: string[], params: Recor
 /** Who did best on each measure, Switchyard or not: said plainly. */
 function failoverVerdicts(rows: FailoverResult[]): string[] {
   const ran = rows.filter((r) => !r.missing && r.requests > 0);
-  const sy = ran.filter((r) => r.system.startsWith('switchyard'));
-  const others = ran.filter((r) => !r.system.startsWith('switchyard'));
-  if (sy.length === 0 || others.length === 0) return [];
-  const lines: string[] = [];
-  const best = <T>(list: FailoverResult[], f: (r: FailoverResult) => T, better: (a: T, b: T) => boolean) =>
-    list.reduce((a, b) => (better(f(b), f(a)) ? b : a));
-  const say = (measure: string, f: (r: FailoverResult) => number, lowerIsBetter: boolean, fmt: (v: number) => string, slack: (v: number) => number) => {
-    const cmp = (a: number, b: number) => (lowerIsBetter ? a < b : a > b);
-    const bSy = best(sy, f, cmp);
-    const bOther = best(others, f, cmp);
-    const vs = f(bSy);
-    const vo = f(bOther);
-    if (!Number.isFinite(vs) || !Number.isFinite(vo)) return;
-    if (cmp(vo, vs) && Math.abs(vo - vs) > slack(vs)) lines.push(`- ${measure}: **${bOther.system} wins** (${fmt(vo)} vs Switchyard's best ${fmt(vs)}).`);
-  };
-  // Differences within the noise (a millisecond, or 5 % of a latency) are not a win.
-  say('success', (r) => r.ok / r.requests, false, (v) => pct(v), () => 0.005);
-  say('p50 latency', (r) => r.latency.p50, true, (v) => ms(v), (v) => Math.max(1, v * 0.05));
-  say('p99 latency', (r) => r.latency.p99, true, (v) => ms(v), (v) => Math.max(2, v * 0.05));
-  say('calls wasted on the primary', (r) => r.wasted, true, (v) => int(v), () => 1);
-  const ret = (r: FailoverResult) => (r.returnMs === undefined ? NaN : r.returnMs === null ? Number.POSITIVE_INFINITY : r.returnMs);
-  say('time until traffic returns', ret, true, (v) => (Number.isFinite(v) ? `${int(v)} ms` : 'never'), () => 50);
-  if (lines.length === 0) lines.push('- Switchyard is best or level on every measure here.');
-  return lines;
+  if (!ran.some((r) => r.system.startsWith('switchyard')) || !ran.some((r) => !r.system.startsWith('switchyard'))) return [];
+  const wins = failoverWins(rows);
+  if (wins.length === 0) return ['- Switchyard is best or level on every measure here.'];
+  return wins.map((w) => `- ${w.measure}: **${w.system} wins** (${w.other} vs Switchyard's best ${w.switchyard}).`);
 }
 
 function soakSection(s: SoakReport, out: string[], concurrency: unknown): void {
@@ -397,7 +394,7 @@ export function renderReport(r: BenchResults, discussion: string[]): string {
         ['CPU', `${m.cpu}, ${m.cores} cores`],
         ['memory', `${m.memoryGb} GB`],
         ['Node', m.node],
-        ...(r.src ? [['Switchyard measured', `src/ at \`${r.src.commit}\` (${r.src.subject})${r.src.dirty ? ' plus uncommitted changes' : ''}`]] : []),
+        ...(r.src ? [['Switchyard measured', `src/ at \`${r.src.commit}\` (${r.src.subject})${r.src.dirty ? ' plus uncommitted changes' : ''}${srcChangedSince(r.src.commit)}`]] : []),
         ...(m.virtualization ? [['virtualisation', m.virtualization]] : []),
         ['load average (1/5/15 min) at start / end', `${r.loadAverage.start} · ${r.loadAverage.end}`],
         ['sections (s)', Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')],
@@ -419,6 +416,8 @@ export function renderReport(r: BenchResults, discussion: string[]): string {
   }
   out.push('## Targets', '');
   targetsSection(r, out);
+  out.push('## History', '');
+  historySection(r, out);
   if (discussion.length > 0) out.push('## What the numbers say', '', ...discussion, '');
   out.push('## Overhead: library (in-process)', '');
   if (r.library) librarySection(r.library.rows, out);
@@ -456,11 +455,297 @@ export function renderReport(r: BenchResults, discussion: string[]): string {
 function incl(p: ProfileSummary, pkg: string): number {
   return p.inclusiveByPackage.find((r) => r.name === pkg)?.share ?? 0;
 }
+/** Self share of the given packages together (those below the summary's cut count as 0). */
+function selfPkgs(p: ProfileSummary, names: readonly string[]): number {
+  return p.byPackage.filter((r) => names.includes(r.name)).reduce((a, r) => a + r.share, 0);
+}
 function selfOf(p: ProfileSummary, re: RegExp): number {
   return p.topFunctions.filter((r) => re.test(r.name)).reduce((a, r) => a + r.share, 0);
 }
 function inclFn(p: ProfileSummary, re: RegExp): number {
   return p.topInclusive.filter((r) => re.test(r.name)).reduce((a, r) => Math.max(a, r.share), 0);
+}
+/** A share as the report prints it; below 0.05 % it rounds to nothing and is left out. */
+const shows = (share: number) => share >= 0.0005;
+
+/** AbortSignals and the listeners on them (node:http's `signal` option adds one per request). */
+const ABORT_PACKAGES = ['node:abort_controller', 'node:event_target', 'node:events/abort_listener', 'node:streams/add-abort-signal', 'node:worker/js_transferable'];
+
+/** What each of Switchyard's source folders is, on the gateway's path. */
+const FOLDER: Record<string, string> = {
+  'switchyard src/endpoint': 'the transport (src/endpoint)',
+  'switchyard src/gateway': 'the gateway (src/gateway)',
+  'switchyard src/router': 'the router (src/router)',
+  'switchyard src/telemetry': 'telemetry (src/telemetry)',
+  'switchyard src/breaker': 'the breaker (src/breaker)',
+};
+
+/** Libraries Switchyard's code drives (and the ones the first run's gateway went through), by self time. */
+const LIBRARIES: [string, string[]][] = [
+  ['pino with sonic-boom and @pinojs/redact', ['pino', 'sonic-boom', '@pinojs/redact']],
+  ['prom-client', ['prom-client']],
+  ['opossum', ['opossum']],
+  ['openai (the `Stream` and error classes the transport uses)', ['openai']],
+  ['the OpenTelemetry API', ['@opentelemetry/api']],
+  ['express and body-parser', ['express', 'router', 'body-parser', 'raw-body']],
+  ['undici', ['node:deps/undici']],
+];
+
+const connectionsOf = (p: ProfileSummary) => p.file.match(/c(\d+)/)?.[1] ?? '?';
+const isStream = (p: ProfileSummary) => p.file.includes('stream');
+
+/** Where the busy time goes by self time: syscalls, GC, Switchyard's folders, its libraries, AbortSignals, Node. */
+function selfBreakdown(p: ProfileSummary): { text: string; abort: number; own: number } {
+  const writev = selfPkgs(p, ['writev']);
+  const gc = selfPkgs(p, ['(gc)']);
+  const folders = p.byPackage.filter((r) => r.name.startsWith('switchyard src/') && shows(r.share));
+  const own = folders.reduce((a, r) => a + r.share, 0);
+  const libs = LIBRARIES.map(([label, names]) => [label, selfPkgs(p, names)] as const).filter(([, s]) => shows(s));
+  const libShare = libs.reduce((a, [, s]) => a + s, 0);
+  const abort = selfPkgs(p, ABORT_PACKAGES);
+  const parts: string[] = [];
+  if (shows(writev)) parts.push(`the \`writev\` syscall ${pct(writev)}`);
+  if (shows(gc)) parts.push(`GC ${pct(gc)}`);
+  if (folders.length) parts.push(`Switchyard's own code ${pct(own)} (${folders.map((r) => `${FOLDER[r.name] ?? r.name.replace('switchyard ', '')} ${pct(r.share)}`).join(', ')})`);
+  if (libs.length) parts.push(`the libraries it drives ${pct(libShare)} (${libs.map(([label, s]) => `${label} ${pct(s)}`).join(', ')})`);
+  if (shows(abort)) parts.push(`AbortSignals and their listeners ${pct(abort)}`);
+  const rest = 1 - writev - gc - own - libShare - abort;
+  parts.push(`the rest, ${pct(rest, 0)}, is Node itself (HTTP client and server, streams, events, microtasks)`);
+  return { text: parts.join('; '), abort, own };
+}
+
+/** The profile bullets: self time by kind, and what the (overlapping) inclusive shares of the folders contain. */
+function profileBullets(r: BenchResults, out: string[]): void {
+  for (const p of r.profiles ?? []) {
+    const mode: Mode = isStream(p) ? 'stream' : 'plain';
+    const c = connectionsOf(p);
+    const cpu = r.gateway && cellOf(r.gateway, mode, Number(c), 'switchyard')?.cpuUsPerRequest;
+    const { text } = selfBreakdown(p);
+    let line =
+      `- **Profile (${mode === 'plain' ? 'plain' : 'streamed'}, ${c} connections):** ${int(p.busyUsPerRequest)} µs of busy main-thread time per request while profiling` +
+      (cpu !== undefined ? ` (the overhead run measured ${int(cpu)} µs of CPU per request at this load: the sampler adds its own cost, and it counts wall-clock time, so a sample inside a syscall can include time spent waiting for one of the ${r.machine.cores} shared cores)` : '') +
+      `. Self time: ${text}.`;
+    if (mode === 'stream') {
+      const pipe = inclFn(p, /^pipeStream \(src\/gateway\/sse\.js/);
+      const chunks = inclFn(p, /^sseChunks \(src\/endpoint\/sse\.js/);
+      if (shows(pipe) || shows(chunks)) {
+        line += ` The stream path's own steps, inclusive: writing the events (\`pipeStream\`, src/gateway/sse.ts) ${pct(pipe)}, parsing the provider's events (\`sseChunks\`, src/endpoint/sse.ts) ${pct(chunks)}.`;
+      }
+    }
+    out.push(line);
+    if (mode !== 'plain') continue;
+    // What "src/router 31 %" and the other folders' inclusive shares contain: from the main steps' inclusive times.
+    const call = inclFn(p, /^call \(src\/gateway\/routes\/chat\.js/);
+    const dispatch = inclFn(p, /^dispatch \(src\/router\/router\.js/);
+    const post = inclFn(p, /^post \(src\/endpoint\/native-transport\.js/);
+    const listeners = inclFn(p, /^listener \(src\/telemetry\/listeners\.js/);
+    const withCtx = inclFn(p, /^withIncomingContext \(src\/telemetry\/propagation\.js/);
+    const logLine = inclFn(p, /^write \(src\/gateway\/logging\.js/);
+    const folder = (f: string) => incl(p, `switchyard src/${f}`);
+    if (!shows(call) || !shows(dispatch)) continue;
+    const steps = [
+      shows(post) ? `sending the upstream request (\`post\` in src/endpoint/native-transport.ts) ${pct(post)}` : '',
+      shows(listeners) ? `the metrics and tracing listeners its events run (src/telemetry/listeners.ts) ${pct(listeners)}` : '',
+    ].filter(Boolean);
+    let inner =
+      `- **What the folders' inclusive shares cover** (the profile section's right-hand tables: time with a frame of it anywhere on the stack, so they overlap; code resumed after an \`await\` starts from a fresh stack, under its own function only): ` +
+      `the chat handler (\`call\` in src/gateway/routes/chat.ts) is on the stack for ${pct(call)} of the busy time, the router's \`dispatch\`, which it calls, for ${pct(dispatch)}` +
+      (steps.length ? `, and inside that ${steps.join(' and ')}` : '') +
+      `. So src/router's ${pct(folder('router'), 0)} is the router's own code plus what it runs synchronously: sending the upstream request (src/endpoint) and the listeners of its events (telemetry's, and the gateway's call tracking); none of the gateway's own work (body, response, log) is in it. ` +
+      `src/gateway's ${pct(folder('gateway'), 0)} holds the router call, the response write with its \`writev\`${shows(logLine) ? ` and the request log line (${pct(logLine)})` : ''}; ` +
+      `src/endpoint's ${pct(folder('endpoint'), 0)} is the native transport, sending the request and reading the answer.`;
+    if (withCtx > folder('telemetry') / 2) {
+      inner += ` src/telemetry's ${pct(folder('telemetry'), 0)} is mostly \`withIncomingContext\` (${pct(withCtx)}) being on the stack: it calls the handler (without \`context.with\` when no trace header came in), so that is not telemetry work.`;
+    }
+    out.push(inner);
+  }
+}
+
+/**
+ * The first full run, on src/ before the native transport and the gateway hot-path work (src/ at f74e1c2), as
+ * its report gave them (`git show 09dfe5f:bench/RESULTS.md`): copied from that file, not measured here.
+ */
+const FIRST_RUN = {
+  report: '09dfe5f',
+  src: 'f74e1c2',
+  when: '2026-11-24 03:29 UTC',
+  machine: 'AMD EPYC, 2 cores, Node v20.20.2',
+  c32: {
+    plain: { rps: 875, cpuUs: 1_264, proxyRps: 9_899, proxyCpuUs: 91, portkeyRps: 794 },
+    stream: { rps: 702, cpuUs: 1_558, proxyRps: 7_990, proxyCpuUs: 109, portkeyRps: 565 },
+  },
+  c1: { plain: { p50AddedMs: 2.13, p99AddedMs: 12.8 }, stream: { p50AddedMs: 1.89, p99AddedMs: 9.76 } },
+  libraryAddedUs: 70.5,
+  params:
+    '{"libraryPairs":8000,"libraryStreamPairs":4000,"libraryCpuCalls":3000,"libraryProfileCalls":4000,"gatewayConnections":[1,8,32],"gatewayDurationMs":3000,"gatewayWarmupMs":500,"gatewayRounds":1,"profileDurationMs":5000,"profileConnections":32,"memoryRequests":120000,"memoryLimitMs":170000,"failoverDurationMs":4000,"failoverRate":50,"soakDurationMs":45000,"soakConcurrency":16}',
+  /** Gateway profile, plain, 32 connections: inclusive shares as that report's prose and tables give them. */
+  profile: { undici: 0.413, openai: 0.236, express: 0.167, bodyParsing: 0.08, asyncHooks: 0.149, otelApi: 0.04 },
+};
+
+function historySection(r: BenchResults, out: string[]): void {
+  const g = r.gateway;
+  const now = (mode: Mode, c: number, t: Target) => (g ? cellOf(g, mode, c, t) : undefined);
+  const f = FIRST_RUN;
+  const rows: string[][] = [];
+  for (const mode of ['plain', 'stream'] as Mode[]) {
+    const sy = now(mode, 32, 'switchyard');
+    const proxy = now(mode, 32, 'bare proxy')?.result;
+    const peer = now(mode, 32, 'portkey')?.result;
+    const then = f.c32[mode];
+    rows.push([
+      `gateway, ${mode}, c=32: req/s (vs bare proxy, vs Portkey)`,
+      `${int(then.rps)} (${pct(then.rps / then.proxyRps, 0)}, ${(then.rps / then.portkeyRps).toFixed(2)}×)`,
+      sy?.result ? `${int(sy.result.rps)} (${proxy ? pct(sy.result.rps / proxy.rps, 0) : 'n/a'}, ${peer ? `${(sy.result.rps / peer.rps).toFixed(2)}×` : 'n/a'})` : 'not measured',
+    ]);
+    rows.push([`gateway, ${mode}, c=32: CPU per request`, `${int(then.cpuUs)} µs`, sy?.cpuUsPerRequest !== undefined ? `${int(sy.cpuUsPerRequest)} µs` : 'n/a']);
+  }
+  for (const mode of ['plain', 'stream'] as Mode[]) {
+    const sy = now(mode, 1, 'switchyard')?.result;
+    const d = now(mode, 1, 'direct')?.result;
+    const then = f.c1[mode];
+    rows.push([
+      `gateway, ${mode}, c=1: added p50 / p99`,
+      `${ms(then.p50AddedMs)} / ${ms(then.p99AddedMs)}`,
+      sy && d ? `${ms(sy.latency.p50 - d.latency.p50)} / ${ms(sy.latency.p99 - d.latency.p99)}` : 'n/a',
+    ]);
+  }
+  const lib = r.library?.rows.find((x) => x.mode === 'plain');
+  rows.push(['library, plain: added p50 per call (over a bare openai client)', `${f.libraryAddedUs.toFixed(1)} µs`, lib ? us(lib.router.p50 - lib.bare.p50) : 'n/a']);
+  const proxy = now('plain', 32, 'bare proxy');
+  rows.push([
+    'bare proxy, plain, c=32 (the yardstick)',
+    `${int(f.c32.plain.proxyRps)} req/s, ${int(f.c32.plain.proxyCpuUs)} µs`,
+    proxy?.result ? `${int(proxy.result.rps)} req/s, ${proxy.cpuUsPerRequest !== undefined ? int(proxy.cpuUsPerRequest) : 'n/a'} µs` : 'n/a',
+  ]);
+  const m = r.machine;
+  const sameMachine = `${m.cpu}, ${m.cores} cores, Node ${m.node}` === f.machine;
+  const sameParams = JSON.stringify(r.params) === f.params;
+  out.push(
+    `The first full run (${f.when}, src/ at \`${f.src}\`: the gateway still called providers through the openai SDK over \`fetch\` and served chat through express; ` +
+      `its report is \`git show ${f.report}:bench/RESULTS.md\`) beside this one${r.src ? ` (src/ at \`${r.src.commit}\`)` : ''}. ` +
+      (sameMachine
+        ? `Same machine type (${f.machine})${sameParams ? ' and bench parameters' : ', other bench parameters (see that report)'}; the bare proxy's row shows how comparable the two runs' conditions were.`
+        : `The machines differ (then ${f.machine}; now ${m.cpu}, ${m.cores} cores, Node ${m.node}): compare the ratios, not the absolute numbers.`),
+    '',
+    table(['', `first full run (\`${f.report}\`)`, 'this run'], rows),
+    '',
+  );
+}
+
+/** Changes since the first run, each with its share in that run's profile and in this one. */
+function doneSince(p: ProfileSummary, out: string[]): void {
+  const f = FIRST_RUN.profile;
+  const nowShare = (s: number, what: string) => (shows(s) ? `${what} under ${pct(s)}` : `${what} does not appear`);
+  const undici = incl(p, 'node:deps/undici');
+  const sdk = incl(p, 'openai');
+  const express = Math.max(incl(p, 'express'), incl(p, 'router'));
+  const body = Math.max(incl(p, 'body-parser'), incl(p, 'raw-body'));
+  const hooks = incl(p, 'node:async_hooks');
+  const otel = incl(p, '@opentelemetry/api');
+  const transport = incl(p, 'switchyard src/endpoint');
+  const prom = selfPkgs(p, ['prom-client']);
+  out.push(
+    `**Done since the first run** (inclusive shares of the gateway's busy time, plain, ${connectionsOf(p)} connections, then → now):`,
+    '',
+    `- Providers are called through the native \`node:http\` transport (src/endpoint/native-transport.ts; docs/config.md puts it at about 3× cheaper per call than the SDK, which this bench does not measure on its own): ` +
+      `undici's \`fetch\` was under ${pct(f.undici, 0)} and the openai SDK under ${pct(f.openai, 0)}; now ${nowShare(undici, 'undici')}, ${nowShare(sdk, 'the openai SDK')}, and the transport (src/endpoint) is under ${pct(transport)}.`,
+    `- \`POST /v1/chat/completions\` is served from the \`node:http\` handler, before express (src/gateway/app.ts, src/gateway/routes/chat.ts): ` +
+      `express was under ${pct(f.express, 0)} and body parsing ${pct(f.bodyParsing, 0)}; now ${shows(express) || shows(body) ? `express ${pct(express)}, body parsing ${pct(body)}` : 'neither appears'}.`,
+    `- Call tracking without AsyncLocalStorage (src/gateway/context.ts): its async hooks (\`node:async_hooks\`) were under ${pct(f.asyncHooks, 0)}; now ${shows(hooks) ? pct(hooks) : 'they do not appear'}.`,
+    `- No \`context.with\` for a request without trace headers (src/telemetry/propagation.ts \`withIncomingContext\`): the OpenTelemetry API was under ${pct(f.otelApi, 0)}, mostly that wrapper; now ${shows(otel) ? pct(otel) : 'it does not appear'}.`,
+    '',
+    `**Tried, not kept:** caching prom-client's labelled children (\`histogram.labels(...)\`) at start-up measured slower: prom-client 15's child \`observe\` still validates and hashes the label object on every call. prom-client is ${pct(prom)} of the busy time here (self).`,
+    '',
+  );
+}
+
+/** Fixes the profile supports, for what the measured src/ does not do yet, and what is not worth a fix. */
+function stillOpen(r: BenchResults, p: ProfileSummary, out: string[]): void {
+  const { abort, own } = selfBreakdown(p);
+  const createSignal = selfOf(p, /^createAbortSignal /);
+  const writev = selfPkgs(p, ['writev']);
+  const routerSelf = selfPkgs(p, ['switchyard src/router']);
+  const routerTop = p.topFunctions.filter((x) => x.name.includes('(src/router/')).slice(0, 3);
+  const listeners = inclFn(p, /^listener \(src\/telemetry\/listeners\.js/);
+  const prom = selfPkgs(p, ['prom-client']);
+  const gc = selfPkgs(p, ['(gc)']);
+  // Which controllers the measured code creates, from the profile: each scope with a controller has a `signal` getter.
+  const scopeSignals = new Set(p.topInclusive.filter((x) => /^get signal \(src\/router\/scope\.js:/.test(x.name)).map((x) => x.name)).size;
+  const controllers =
+    scopeSignals >= 2
+      ? 'three AbortControllers, the chat route\'s (src/gateway/routes/chat.ts `serve`, to cancel when the client goes away), `RequestScope`\'s and `AttemptScope`\'s (src/router/scope.ts), each linked to the next by an abort listener'
+      : scopeSignals === 1
+        ? 'AbortControllers in the chat route (src/gateway/routes/chat.ts `serve`, to cancel when the client goes away) and per attempt (src/router/scope.ts `AttemptScope`), the router listening on the route\'s signal'
+        : 'AbortControllers in the chat route (src/gateway/routes/chat.ts `serve`) and the router (src/router/scope.ts)';
+  const fixes: [number, string][] = [
+    [
+      abort,
+      `AbortSignals, ${pct(abort)} self with their listeners (\`createAbortSignal\` alone ${pct(createSignal)}): a plain request creates ${controllers}, ` +
+        'and the native transport passes the attempt\'s signal to `http.request`, which adds one more listener per request (src/endpoint/native-transport.ts `post`). ' +
+        (scopeSignals >= 2 ? 'The request scope could abort its attempts directly instead of through a controller of its own; ' : '') +
+        'the chat route could hand the router a cancel callback instead of a signal the router has to listen on, and the transport could take the attempt\'s cancel as a callback (`req.destroy()`) instead of the `signal` option.',
+    ],
+  ];
+  const worth = fixes.filter(([share]) => share >= 0.02).sort((a, b) => b[0] - a[0]);
+  out.push(`**What the profile still points at** (plain, ${connectionsOf(p)} connections; only what is at least 2 % of the busy time and not done in the measured src/; \`src/\` is not touched by the bench):`, '');
+  if (worth.length) out.push(...worth.map(([, text]) => `1. ${text}`), '');
+  else out.push('Nothing Switchyard\'s code does on this path is 2 % of the busy time on its own.', '');
+  const notes: string[] = [];
+  if (shows(writev)) {
+    notes.push(`- \`writev\`, ${pct(writev)}: one syscall per HTTP message already, the upstream request's and the response's; a proxy cannot write less, and the bare proxy writes the same two. Its share is this VM's syscall cost (and, in a wall-clock profile, waiting for a core inside it).`);
+  }
+  if (shows(routerSelf)) {
+    notes.push(
+      `- The router's own code, ${pct(routerSelf)} self: spread thin (its busiest functions: ${routerTop.map((x) => `\`${x.name}\` ${pct(x.share)}`).join(', ')}). ` +
+        `What it costs beyond that is what it runs: the AbortSignals above, the telemetry listeners of its events (${pct(listeners)} inclusive, prom-client ${pct(prom)} of it) and the transport.`,
+    );
+  }
+  const logLine = inclFn(p, /^write \(src\/gateway\/logging\.js/);
+  if (shows(logLine)) {
+    notes.push(
+      `- The request log line, ${pct(logLine)} (pino, sonic-boom and the redaction ${pct(selfPkgs(p, ['pino', 'sonic-boom', '@pinojs/redact']))} self): already asynchronous ` +
+        '(pino\'s default destination was; src/gateway/logging.ts `createLogger` now names it, `pino.destination({ sync: false })`), so this is what one JSON line per request costs.',
+    );
+  }
+  if (shows(gc)) notes.push(`- GC, ${pct(gc)}: the gateway parses the request, builds the upstream body, parses the answer and serialises it again; allocation is the price of reading the JSON at all, which the bare proxy never does.`);
+  const sy = r.gateway && cellOf(r.gateway, 'plain', Number(connectionsOf(p)), 'switchyard');
+  const proxy = r.gateway && cellOf(r.gateway, 'plain', Number(connectionsOf(p)), 'bare proxy');
+  if (notes.length) out.push('Not fix targets, on this data:', '', ...notes, '');
+  if (sy?.cpuUsPerRequest !== undefined && proxy?.cpuUsPerRequest !== undefined) {
+    out.push(
+      `So the gap to the bare proxy (${int(sy.cpuUsPerRequest)} against ${int(proxy.cpuUsPerRequest)} µs of CPU per request) has no single large cause left: Switchyard's own code is ${pct(own)} of the busy time in self time, ` +
+        `and the largest piece a change in src/ could shrink is ${worth.length ? `the AbortSignals' ${pct(abort)}` : 'under 2 % of it'}; the rest is spread thin over work the bare proxy, which only pipes bytes, never does: parsing, checking and re-serialising the JSON both ways, the router's bookkeeping, metrics, the log line, and the GC all that allocation brings.`,
+      '',
+    );
+  }
+}
+
+/** Who beat Switchyard's best, per scenario and measure (the same rule as the scenario sections). */
+function failoverWins(rows: FailoverResult[]): { measure: string; system: string; other: string; switchyard: string }[] {
+  const ran = rows.filter((r) => !r.missing && r.requests > 0);
+  const sy = ran.filter((r) => r.system.startsWith('switchyard'));
+  const others = ran.filter((r) => !r.system.startsWith('switchyard'));
+  if (sy.length === 0 || others.length === 0) return [];
+  const wins: { measure: string; system: string; other: string; switchyard: string }[] = [];
+  const best = (list: FailoverResult[], f: (r: FailoverResult) => number, better: (a: number, b: number) => boolean) =>
+    list.reduce((a, b) => (better(f(b), f(a)) ? b : a));
+  const say = (measure: string, f: (r: FailoverResult) => number, lowerIsBetter: boolean, fmt: (v: number) => string, slack: (v: number) => number) => {
+    const cmp = (a: number, b: number) => (lowerIsBetter ? a < b : a > b);
+    const bSy = best(sy, f, cmp);
+    const bOther = best(others, f, cmp);
+    const vs = f(bSy);
+    const vo = f(bOther);
+    if (Number.isNaN(vs) || Number.isNaN(vo) || !Number.isFinite(vo)) return;
+    if (cmp(vo, vs) && (!Number.isFinite(vs) || Math.abs(vo - vs) > slack(vs))) wins.push({ measure, system: bOther.system, other: fmt(vo), switchyard: fmt(vs) });
+  };
+  // Differences within the noise (a millisecond, or 5 % of a latency) are not a win.
+  say('success', (r) => r.ok / r.requests, false, (v) => pct(v), () => 0.005);
+  say('p50 latency', (r) => r.latency.p50, true, (v) => ms(v), (v) => Math.max(1, v * 0.05));
+  say('p99 latency', (r) => r.latency.p99, true, (v) => ms(v), (v) => Math.max(2, v * 0.05));
+  say('calls wasted on the primary', (r) => r.wasted, true, (v) => int(v), () => 1);
+  const ret = (r: FailoverResult) => (r.returnMs === undefined ? NaN : r.returnMs === null ? Number.POSITIVE_INFINITY : r.returnMs);
+  say('time until traffic returns', ret, true, (v) => (Number.isFinite(v) ? `${int(v)} ms` : 'never'), () => 50);
+  return wins;
 }
 
 /** The prose: headline comparisons, what the profile shows, and what to change, all from the numbers. */
@@ -481,7 +766,7 @@ export function discussion(r: BenchResults): string[] {
         `(direct to the simulator: ${direct?.result ? int(direct.result.rps) : '?'}). It spends ${sy.cpuUsPerRequest !== undefined ? int(sy.cpuUsPerRequest) : '?'} µs of CPU per request against the proxy's ${proxy.cpuUsPerRequest !== undefined ? int(proxy.cpuUsPerRequest) : '?'} µs.`;
       if (peer?.result) {
         const ratio = sy.result.rps / peer.result.rps;
-        line += ` Portkey serves ${int(peer.result.rps)} req/s (${peer.cpuUsPerRequest !== undefined ? int(peer.cpuUsPerRequest) : '?'} µs CPU per request): Switchyard is ${ratio.toFixed(2)}× Portkey${ratio < 1 ? ', i.e. **Portkey is faster here**' : ratio < TARGET.throughputVsPeer ? ', far from the 10× target' : ''}.`;
+        line += ` Portkey serves ${int(peer.result.rps)} req/s (${peer.cpuUsPerRequest !== undefined ? int(peer.cpuUsPerRequest) : '?'} µs CPU per request): Switchyard is ${ratio.toFixed(2)}× Portkey${ratio < 1 ? ', i.e. **Portkey is faster here**' : ratio < TARGET.throughputVsPeer ? `, short of the ${TARGET.throughputVsPeer}× target` : ''}.`;
       }
       out.push(line);
     }
@@ -499,77 +784,24 @@ export function discussion(r: BenchResults): string[] {
   if (lib) {
     out.push(
       `- **Library:** the router adds ${us(lib.router.p50 - lib.bare.p50)} at the median per call over a bare openai client (paired ${us(lib.pairedMedianMs)}), ` +
-        `${int(lib.routerCpuUs - lib.bareCpuUs)} µs of CPU per call; the bare SDK call itself costs ${int(lib.bareCpuUs)} µs of CPU in this process.`,
+        `${int(lib.routerCpuUs - lib.bareCpuUs)} µs of CPU per call; the bare SDK call itself costs ${int(lib.bareCpuUs)} µs of CPU in this process. ` +
+        'Both go through the openai SDK (the library\'s default transport); the native transport the gateway uses is not measured in-process.',
     );
   }
-  const p = r.profiles?.find((x) => !x.file.includes('stream')) ?? r.profiles?.[0];
+  profileBullets(r, out);
+  const p = r.profiles?.find((x) => !isStream(x)) ?? r.profiles?.[0];
   if (p) {
-    const upstream = Math.max(incl(p, 'node:deps/undici'), inclFn(p, /^makeRequest \(openai/));
-    const express = Math.max(incl(p, 'express'), incl(p, 'router'));
-    const body = Math.max(incl(p, 'body-parser'), incl(p, 'raw-body'));
-    const sdk = incl(p, 'openai');
-    const pino = Math.max(incl(p, 'pino'), incl(p, 'sonic-boom'));
-    const prom = incl(p, 'prom-client');
-    const otel = incl(p, '@opentelemetry/api');
-    const routerSrc = incl(p, 'switchyard src/router');
-    const abort = selfOf(p, /createAbortSignal|makeTransferable|AbortController|AbortSignal/);
-    const gc = p.byPackage.find((x) => x.name === '(gc)')?.share ?? 0;
-    const writev = p.topFunctions.find((x) => x.name === 'writev')?.share ?? 0;
-    out.push(
-      `- **Profile (plain, ${p.file.match(/c(\d+)/)?.[1]} connections):** ${upstream > 0.3 ? 'the upstream call dominates: ' : ''}undici's \`fetch\` (Node's built-in, used by the openai SDK) is under ${pct(incl(p, 'node:deps/undici'), 0)} of the busy time, ` +
-        `the openai SDK under ${pct(sdk, 0)} (its \`makeRequest\`, which includes starting the fetch, ${pct(inclFn(p, /^makeRequest \(openai/), 0)}). ` +
-        `express (routing, \`res.json\`) is under ${pct(express, 0)}, body parsing ${pct(body, 0)}, the pino request log ${pct(pino, 0)}, prom-client ${pct(prom, 0)}, ` +
-        `the OpenTelemetry API (no SDK) ${pct(otel, 0)} (mostly the \`context.with\` wrapper, whose share includes the handler it wraps), Switchyard's own router ${pct(routerSrc, 0)}. ` +
-        `Creating AbortSignals costs ${pct(abort)} in self time alone; GC ${pct(gc)}; the \`writev\` syscall ${pct(writev)} (syscalls are expensive in this VM).`,
-    );
-    out.push('', '**Suggested fixes** (ordered by the share of time they address; `src/` is not touched by the bench):', '');
-    const fixes: [number, string][] = [
-      [
-        upstream,
-        `Upstream call, ${pct(upstream, 0)}: \`Endpoint.complete\` / \`Endpoint.stream\` (src/endpoint/endpoint.ts) go through \`openai\` → global \`fetch\` (undici): a WHATWG Request, Headers, ` +
-          'AbortSignal and ReadableStream per call, the body sent through an async iterator (a separate `writev`). On the gateway hot path, call the provider with `node:http` ' +
-          '(or `undici.request`) on a keep-alive Agent per provider, parse the JSON / SSE directly and map status codes with the existing `outcomeForStatus`/`classify` ' +
-          '(src/endpoint/classify.ts), keeping the SDK types for the library surface; a cheaper first step is a custom `fetch` passed to `new OpenAI({ fetch })` in `buildEndpoints`. ' +
-          'The bare proxy (same upstream, `node:http`) shows what this buys.',
-      ],
-      [
-        express + body,
-        `express, ${pct(express, 0)} + body parsing ${pct(body, 0)}: serve \`POST /v1/chat/completions\` from the \`http\` server's request handler before express ` +
-          '(src/gateway/app.ts `createGateway`, src/gateway/routes/chat.ts `chatRoutes`): read the body with a length cap, `JSON.parse`, and answer with ' +
-          '`res.writeHead(200, headers)` + `res.end(JSON.stringify(body))` instead of `res.json` (which goes through `send`, content negotiation and charset handling); keep express for the other routes.',
-      ],
-      [
-        abort,
-        `AbortSignals, ${pct(abort)} self: a request creates several AbortControllers (the chat route's, \`RequestScope\`, \`AttemptScope\` in src/router/scope.ts, the SDK's own timeout controller, undici's Request signal); ` +
-          'in Node 20 each `AbortSignal` is made transferable, which is slow. Create the attempt controller lazily or share one per request when no retry/fallback is pending, and let the SDK reuse the attempt signal instead of adding its own timeout.',
-      ],
-      [
-        pino,
-        `Request log, ${pct(pino, 0)}: one synchronous pino write per request (src/gateway/logging.ts \`requestLogger\`): use an asynchronous destination (\`pino.destination({ sync: false })\`) in \`createLogger\`.`,
-      ],
-      [
-        prom + otel,
-        `Telemetry, ${pct(prom + otel, 0)}: prom-client \`observe\` with label objects (src/telemetry/metrics.ts) and the no-op \`context.with\` in \`withIncomingContext\` (src/telemetry/propagation.ts): ` +
-          'cache the labelled children (`histogram.labels(...)`) per route/endpoint/outcome at start-up, and skip `context.with` when no `traceparent` header came in and no SDK is registered.',
-      ],
-    ];
-    // Only what the profile shows to matter (a fix already made drops out on the next run).
-    const minimum = (text: string) => (text.startsWith('Upstream call') ? 0.1 : 0.02);
-    for (const [share, text] of fixes.sort((a, b) => b[0] - a[0])) if (share >= minimum(text)) out.push(`1. ${text}`);
     out.push('');
+    doneSince(p, out);
+    stillOpen(r, p, out);
   }
   const f = r.failover;
   if (f) {
-    const wins = f.filter((x) => !x.missing).reduce<Record<string, string[]>>((acc, x) => {
-      const rows = f.filter((y) => y.scenario.id === x.scenario.id);
-      if (x.system.startsWith('switchyard')) return acc;
-      const syBestWaste = Math.min(...rows.filter((y) => y.system.startsWith('switchyard')).map((y) => y.wasted));
-      if (x.wasted < syBestWaste) (acc[x.system] ??= []).push(`${x.scenario.short ?? x.scenario.id} (wasted calls)`);
-      const ret = (y: FailoverResult) => (y.returnMs === null ? Infinity : y.returnMs ?? NaN);
-      const syRet = Math.min(...rows.filter((y) => y.system.startsWith('switchyard')).map(ret));
-      if (Number.isFinite(ret(x)) && ret(x) + 50 < syRet) (acc[x.system] ??= []).push(`${x.scenario.short ?? x.scenario.id} (time until traffic returns)`);
-      return acc;
-    }, {});
+    const scenarios = [...new Map(f.map((x) => [x.scenario.id, x.scenario])).values()];
+    const wins = scenarios
+      .map((s) => ({ s, w: failoverWins(f.filter((x) => x.scenario.id === s.id)) }))
+      .filter((x) => x.w.length > 0)
+      .map(({ s, w }) => `${s.short ?? s.id}: ${w.map((x) => `${x.measure} (${x.system} ${x.other} against Switchyard's best ${x.switchyard})`).join('; ')}`);
     const syStops = f
       .filter((x) => x.system === 'switchyard (library)' && !x.missing && x.stopMs !== undefined)
       .map((x) => `${x.scenario.short ?? x.scenario.id}: ${fmtTime(x.stopMs)}`);
@@ -578,9 +810,7 @@ export function discussion(r: BenchResults): string[] {
     out.push(
       `- **Failover:** Switchyard (library) stopped calling the broken primary after ${syStops.join(', ')} (from the fault's start); afterwards only its probes reached it (half-open probes, or one call when a Retry-After ran out); ` +
         `the naive pattern and Portkey kept calling it on every request (they never stopped in ${othersNever} of ${othersStopped} runs), and the naive pattern with the SDK's default retries paid its timeout and backoff up to three times per request. ` +
-        (Object.keys(wins).length
-          ? `Where others do better: ${Object.entries(wins).map(([sys, what]) => `${sys} on ${what.join(', ')}`).join('; ')}.`
-          : 'No other system did better than Switchyard on wasted calls or on time until traffic returns.'),
+        (wins.length ? `Where another system does better: ${wins.join('. ')}.` : 'No other system did better than Switchyard on any measure.'),
     );
     const hang = f.find((x) => x.scenario.id === 'hang' && x.system === 'switchyard (library)' && !x.missing);
     if (hang) {
