@@ -4,6 +4,9 @@ export abstract class SwitchyardError extends Error {
   readonly isSwitchyardError = true;
 }
 
-export function isSwitchyardError(e: unknown): e is SwitchyardError {
-  return typeof e === 'object' && e !== null && (e as { isSwitchyardError?: unknown }).isSwitchyardError === true;
+/** The `isX()` guard for a class that carries `readonly isX = true`: works across copies of the package. */
+export function markerGuard<T>(marker: string): (e: unknown) => e is T {
+  return (e: unknown): e is T => typeof e === 'object' && e !== null && (e as Record<string, unknown>)[marker] === true;
 }
+
+export const isSwitchyardError = markerGuard<SwitchyardError>('isSwitchyardError');

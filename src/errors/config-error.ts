@@ -1,4 +1,4 @@
-import { SwitchyardError } from './base.js';
+import { markerGuard, SwitchyardError } from './base.js';
 
 /** One problem in a configuration, located by its dotted path (`endpoints.gpt-4o.timeoutMs`). */
 export interface ConfigProblem {
@@ -16,5 +16,4 @@ export class ConfigError extends SwitchyardError {
   }
 }
 
-export const isConfigError = (e: unknown): e is ConfigError =>
-  typeof e === 'object' && e !== null && (e as { isConfigError?: unknown }).isConfigError === true;
+export const isConfigError = markerGuard<ConfigError>('isConfigError');

@@ -1,5 +1,5 @@
 import type { AttemptOutcome } from '../endpoint/outcome.js';
-import { SwitchyardError } from './base.js';
+import { markerGuard, SwitchyardError } from './base.js';
 
 /** What the caller learns about one attempt. Never includes a key, a prompt or an upstream body. */
 export interface AttemptRecord {
@@ -21,8 +21,7 @@ export class UnknownRouteError extends SwitchyardError {
     this.name = 'UnknownRouteError';
   }
 }
-export const isUnknownRouteError = (e: unknown): e is UnknownRouteError =>
-  typeof e === 'object' && e !== null && (e as { isUnknownRouteError?: unknown }).isUnknownRouteError === true;
+export const isUnknownRouteError = markerGuard<UnknownRouteError>('isUnknownRouteError');
 
 /** Every endpoint of the route was skipped (open circuit or Retry-After): failed fast, nothing was sent. */
 export class RouteUnavailableError extends SwitchyardError {
@@ -42,8 +41,7 @@ export class RouteUnavailableError extends SwitchyardError {
     return Math.max(0, this.retryAt - now);
   }
 }
-export const isRouteUnavailableError = (e: unknown): e is RouteUnavailableError =>
-  typeof e === 'object' && e !== null && (e as { isRouteUnavailableError?: unknown }).isRouteUnavailableError === true;
+export const isRouteUnavailableError = markerGuard<RouteUnavailableError>('isRouteUnavailableError');
 
 function describe(attempts: readonly AttemptRecord[]): string {
   return attempts
@@ -63,8 +61,7 @@ export class AllAttemptsFailedError extends SwitchyardError {
     this.name = 'AllAttemptsFailedError';
   }
 }
-export const isAllAttemptsFailedError = (e: unknown): e is AllAttemptsFailedError =>
-  typeof e === 'object' && e !== null && (e as { isAllAttemptsFailedError?: unknown }).isAllAttemptsFailedError === true;
+export const isAllAttemptsFailedError = markerGuard<AllAttemptsFailedError>('isAllAttemptsFailedError');
 
 /** The request deadline passed before any endpoint answered. */
 export class DeadlineExceededError extends SwitchyardError {
@@ -79,8 +76,7 @@ export class DeadlineExceededError extends SwitchyardError {
     this.name = 'DeadlineExceededError';
   }
 }
-export const isDeadlineExceededError = (e: unknown): e is DeadlineExceededError =>
-  typeof e === 'object' && e !== null && (e as { isDeadlineExceededError?: unknown }).isDeadlineExceededError === true;
+export const isDeadlineExceededError = markerGuard<DeadlineExceededError>('isDeadlineExceededError');
 
 /** The caller aborted the request (its AbortSignal fired, or it stopped reading a stream). */
 export class RequestCancelledError extends SwitchyardError {
@@ -91,8 +87,7 @@ export class RequestCancelledError extends SwitchyardError {
     this.name = 'RequestCancelledError';
   }
 }
-export const isRequestCancelledError = (e: unknown): e is RequestCancelledError =>
-  typeof e === 'object' && e !== null && (e as { isRequestCancelledError?: unknown }).isRequestCancelledError === true;
+export const isRequestCancelledError = markerGuard<RequestCancelledError>('isRequestCancelledError');
 
 /**
  * The request itself is wrong (upstream 400/404/413/422): returned to the caller as is, never fallen back
@@ -112,8 +107,7 @@ export class UpstreamClientError extends SwitchyardError {
     this.name = 'UpstreamClientError';
   }
 }
-export const isUpstreamClientError = (e: unknown): e is UpstreamClientError =>
-  typeof e === 'object' && e !== null && (e as { isUpstreamClientError?: unknown }).isUpstreamClientError === true;
+export const isUpstreamClientError = markerGuard<UpstreamClientError>('isUpstreamClientError');
 
 /** A stream failed after its first content chunk reached the caller: it ends here, never glued to another model. */
 export class StreamInterruptedError extends SwitchyardError {
@@ -129,5 +123,4 @@ export class StreamInterruptedError extends SwitchyardError {
     this.name = 'StreamInterruptedError';
   }
 }
-export const isStreamInterruptedError = (e: unknown): e is StreamInterruptedError =>
-  typeof e === 'object' && e !== null && (e as { isStreamInterruptedError?: unknown }).isStreamInterruptedError === true;
+export const isStreamInterruptedError = markerGuard<StreamInterruptedError>('isStreamInterruptedError');
