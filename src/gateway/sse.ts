@@ -27,7 +27,13 @@ const frame = (data: string) => `data: ${data}\n\n`;
 async function write(res: ServerResponse, text: string, signal: AbortSignal): Promise<void> {
   if (res.write(text)) return;
   // Wait for the client to catch up, or stop waiting when it leaves (close) so the handler can unwind.
-  await Promise.race([once(res, 'drain'), once(signal, 'abort')]);
+  // `once` with a signal removes both listeners whichever comes first; a race of two `once`s would leave the
+  // loser registered, one more per backpressure wait on a long stream.
+  try {
+    await once(res, 'drain', { signal });
+  } catch (e) {
+    if (!signal.aborted) throw e;
+  }
 }
 
 /**
