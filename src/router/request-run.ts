@@ -146,12 +146,15 @@ export class RequestRun {
 
   /** The error for a request that was aborted: its deadline passed, or the caller went away. Ends the request. */
   aborted(): Error {
-    if (this.scope.abortCause === 'deadline') {
-      this.end('timeout');
-      return new DeadlineExceededError(this.route, this.scope.deadlineMs, this.attempts);
-    }
-    this.end('cancelled');
-    return new RequestCancelledError(this.route);
+    this.endAborted();
+    return this.scope.abortCause === 'deadline'
+      ? new DeadlineExceededError(this.route, this.scope.deadlineMs, this.attempts)
+      : new RequestCancelledError(this.route);
+  }
+
+  /** Ends an aborted request: `timeout` when its deadline passed, else `cancelled` (the caller went away). */
+  endAborted(): void {
+    this.end(this.scope.abortCause === 'deadline' ? 'timeout' : 'cancelled');
   }
 
   /** Emits `request:end` once and releases the request's timers. */

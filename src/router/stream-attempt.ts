@@ -58,7 +58,7 @@ export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunn
       if (reading) return;
       upstream.controller.abort();
       finish({ ...failureResult(classify(undefined, 'cancelled', 0), ctx.now() - started), timeToFirstTokenMs: ttft });
-      run.end(scope.abortCause === 'deadline' ? 'timeout' : 'cancelled');
+      run.endAborted();
     }, { once: true });
     const tail = () => {
       reading = true;
@@ -130,8 +130,7 @@ async function* follow(a: FollowArgs): AsyncGenerator<ChatCompletionChunk> {
     );
     if (!c) a.run.end('success');
     else if (c.outcome !== 'cancelled') a.run.end('failed');
-    else if (a.scope.abortCause === 'deadline') a.run.end('timeout');
-    else a.run.end('cancelled');
+    else a.run.endAborted();
   }
   const c = ended.classified;
   // A caller that cancelled gets a quiet end, as with the SDK; anything else is an error event.
