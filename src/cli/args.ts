@@ -1,3 +1,5 @@
+import { formatProblem, type ConfigProblem } from '../errors/config-error.js';
+
 /** A command-line mistake: printed with the command's usage, exit status 2. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -30,3 +32,9 @@ export const consoleOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 };
+
+/** Every problem of an invalid configuration, one per line under a header naming where it came from. */
+export function reportProblems(io: Output, where: string, problems: readonly ConfigProblem[]): void {
+  io.err(`${where}: invalid configuration, ${problems.length} problem${problems.length === 1 ? '' : 's'}:`);
+  for (const p of problems) io.err(`  ${formatProblem(p)}`);
+}

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { checkConfigFile } from '../config/index.js';
-import { consoleOutput, UsageError, type Output } from './args.js';
+import { consoleOutput, reportProblems, UsageError, type Output } from './args.js';
 
 export const CHECK_USAGE = `Usage: switchyard check FILE
 
@@ -28,7 +28,6 @@ export async function runCheck(argv: string[], io: Output = consoleOutput): Prom
     io.out(`${file}: ok (${n(c.providers, 'provider')}, ${n(c.endpoints, 'endpoint')}, ${n(c.routes, 'route')})`);
     return 0;
   }
-  io.err(`${file}: invalid configuration, ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}:`);
-  for (const p of result.problems) io.err(`  ${p.path ? `${p.path}: ` : ''}${p.message}`);
+  reportProblems(io, file, result.problems);
   return 2;
 }

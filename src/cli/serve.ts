@@ -9,7 +9,7 @@ import { installShutdown } from '../gateway/shutdown.js';
 import { createRouter } from '../router/router.js';
 import type { Router } from '../router/types.js';
 import { instrument, startTracingSdk, type Instrumentation } from '../telemetry/index.js';
-import { consoleOutput, parsePort, type Output } from './args.js';
+import { consoleOutput, parsePort, reportProblems, type Output } from './args.js';
 import { startDemo, type Demo } from './demo.js';
 import { bannerLines } from './banner.js';
 
@@ -178,8 +178,7 @@ export async function runServe(argv: string[], io: Output = consoleOutput): Prom
   } catch (e) {
     if (!isConfigError(e)) throw e;
     const where = args.configPath ?? process.env.SWITCHYARD_CONFIG ?? 'configuration';
-    io.err(`switchyard: ${where}: invalid configuration, ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}:`);
-    for (const p of e.problems) io.err(`  ${p.path ? `${p.path}: ` : ''}${p.message}`);
+    reportProblems(io, `switchyard: ${where}`, e.problems);
     return 2;
   }
   installShutdown({
