@@ -1,9 +1,8 @@
 import OpenAI from 'openai';
-import type { Stream } from 'openai/streaming';
-import type { ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { BreakerConfig, ProviderConfig, RetryConfig, SwitchyardConfig } from '../config/schema.js';
 import { nativeTransport } from './native-transport.js';
-import { sdkTransport, type Transport, type TransportKind } from './transport.js';
+import { sdkTransport, type Cancellation, type ChunkStream, type Transport, type TransportKind } from './transport.js';
 
 /** Everything the router needs to know about one endpoint, resolved from the config once. */
 export interface EndpointSpec {
@@ -29,12 +28,12 @@ export class Endpoint {
   ) {}
 
   /** A plain completion. Resolves to whatever the body parsed to: validate before trusting it. */
-  complete(params: ChatCompletionCreateParams, signal: AbortSignal, headers?: Record<string, string>): Promise<unknown> {
-    return this.transport.complete({ ...params, model: this.spec.model }, signal, headers);
+  complete(params: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>): Promise<unknown> {
+    return this.transport.complete({ ...params, model: this.spec.model, stream: false }, abort, headers);
   }
 
-  stream(params: ChatCompletionCreateParams, signal: AbortSignal, headers?: Record<string, string>): Promise<Stream<ChatCompletionChunk>> {
-    return this.transport.stream({ ...params, model: this.spec.model }, signal, headers);
+  stream(params: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>): Promise<ChunkStream> {
+    return this.transport.stream({ ...params, model: this.spec.model, stream: true }, abort, headers);
   }
 
   /** Releases pooled connections (shared by the provider's endpoints; closing twice is harmless). */

@@ -1,10 +1,9 @@
-import http, { type IncomingMessage } from 'node:http';
+import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
-import { Stream } from 'openai/streaming';
-import type { ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { sseChunks } from './sse.js';
-import type { Transport } from './transport.js';
+import type { Cancellation, Transport } from './transport.js';
 
 export interface NativeTransportOptions {
   readonly baseURL: string;
@@ -12,89 +11,155 @@ export interface NativeTransportOptions {
   readonly headers?: Record<string, string> | undefined;
 }
 
-/** A keep-alive `node:http(s)` client for one provider: the OpenAI chat API without the SDK's per-call machinery. */
+const ok = (res: IncomingMessage) => (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
+const isJson = (res: IncomingMessage) => /\bjson\b/i.test(res.headers['content-type'] ?? '');
+
+/** A non-2xx answer, as the SDK would throw it: the subclass for the status, with the headers (Retry-After). */
+function failure(res: IncomingMessage, text: string): APIError {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
+  return APIError.generate(res.statusCode ?? 500, parsed as object | undefined, undefined, headers);
+}
+
+/**
+ * A keep-alive `node:http(s)` client for one provider: the OpenAI chat API without the SDK's per-call
+ * machinery. Written against events rather than async iterators and AbortSignals, which cost more per call
+ * than the rest of the request's handling here.
+ */
 export function nativeTransport(opts: NativeTransportOptions): Transport {
   const base = new URL(opts.baseURL.endsWith('/') ? opts.baseURL : `${opts.baseURL}/`);
   const url = new URL('chat/completions', base);
   const secure = url.protocol === 'https:';
   const agent = new (secure ? https : http).Agent({ keepAlive: true, maxSockets: 1024 });
+  // Resolved once: `request(url)` would convert the URL to options on every call.
+  const target = {
+    protocol: url.protocol,
+    hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+    port: url.port || (secure ? 443 : 80),
+    path: `${url.pathname}${url.search}`,
+    method: 'POST',
+    agent,
+  };
   const fixed: Record<string, string> = {
     'content-type': 'application/json',
     ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}),
     ...opts.headers,
   };
 
-  function post(body: object, signal: AbortSignal, headers: Record<string, string> | undefined, accept: string): Promise<IncomingMessage> {
+  /**
+   * Sends the request; `onResponse` gets the answer, `fail` every error as the SDK's class. Once the answer
+   * is handled (`done()`), an abort no longer touches the request: its socket may be back in the pool.
+   */
+  function send(body: object, abort: Cancellation, headers: Record<string, string> | undefined, accept: string, fail: (e: Error) => void): ClientRequest | undefined {
+    if (abort.aborted) {
+      fail(new APIUserAbortError());
+      return undefined;
+    }
     const payload = JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      if (signal.aborted) return reject(new APIUserAbortError());
-      const req = (secure ? https : http).request(url, {
-        method: 'POST',
-        agent,
-        signal,
-        headers: { ...fixed, ...headers, accept, 'content-length': Buffer.byteLength(payload) },
-      });
-      req.once('response', resolve);
-      req.once('error', (e) => reject(signal.aborted ? new APIUserAbortError() : new APIConnectionError({ cause: e })));
-      req.end(payload);
-    });
+    const h: OutgoingHttpHeaders = { ...fixed, accept, 'content-length': Buffer.byteLength(payload) };
+    if (headers) Object.assign(h, headers);
+    const req = (secure ? https : http).request({ ...target, headers: h });
+    req.once('error', (e) => fail(abort.aborted ? new APIUserAbortError() : new APIConnectionError({ cause: e })));
+    req.end(payload);
+    return req;
   }
 
-  async function readAll(res: IncomingMessage, signal: AbortSignal): Promise<string> {
+  /** Reads the whole body; `cb` gets it once, or an error if the connection dies first. */
+  function readAll(res: IncomingMessage, abort: Cancellation, cb: (e: Error | undefined, text: string) => void): void {
     res.setEncoding('utf8');
     let text = '';
-    try {
-      for await (const piece of res as AsyncIterable<string>) text += piece;
-    } catch (e) {
-      throw signal.aborted ? new APIUserAbortError() : new APIConnectionError({ cause: e as Error });
-    }
-    if (!res.complete) throw new APIConnectionError({ message: 'response ended early' });
-    return text;
+    let finished = false;
+    res.on('data', (piece: string) => (text += piece));
+    res.once('end', () => {
+      finished = true;
+      cb(res.complete ? undefined : new APIConnectionError({ message: 'response ended early' }), text);
+    });
+    // 'close' without 'end': the socket went away mid-body (or the attempt aborted and destroyed it).
+    res.once('close', () => {
+      if (!finished) cb(abort.aborted ? new APIUserAbortError() : new APIConnectionError({ message: 'response ended early' }), text);
+    });
+    res.once('error', () => undefined);
   }
-
-  /** A non-2xx answer, as the SDK would throw it: the subclass for the status, with the headers (Retry-After). */
-  async function failure(res: IncomingMessage, signal: AbortSignal): Promise<never> {
-    const text = await readAll(res, signal);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
-    throw APIError.generate(res.statusCode ?? 500, parsed as object | undefined, undefined, headers);
-  }
-
-  const ok = (res: IncomingMessage) => (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
-  const isJson = (res: IncomingMessage) => /\bjson\b/i.test(res.headers['content-type'] ?? '');
 
   return {
-    async complete(body: ChatCompletionCreateParams, signal, headers) {
-      const res = await post({ ...body, stream: false }, signal, headers, 'application/json');
-      if (!ok(res)) return failure(res, signal);
-      const text = await readAll(res, signal);
-      // As the SDK: JSON when the content type says so (a parse error is the provider's), else the raw text.
-      return isJson(res) ? JSON.parse(text) : text;
+    complete(body, abort, headers) {
+      return new Promise((resolve, reject) => {
+        let settled = false;
+        const fail = (e: Error) => {
+          if (settled) return;
+          settled = true;
+          reject(e);
+        };
+        const req = send(body, abort, headers, 'application/json', fail);
+        if (!req) return;
+        abort.onAbort(() => {
+          if (!settled) req.destroy();
+        });
+        req.once('response', (res: IncomingMessage) => {
+          readAll(res, abort, (e, text) => {
+            if (e) return fail(e);
+            if (settled) return;
+            settled = true;
+            if (!ok(res)) return reject(failure(res, text));
+            // As the SDK: JSON when the content type says so (a parse error is the provider's), else the raw text.
+            if (!isJson(res)) return resolve(text);
+            try {
+              resolve(JSON.parse(text));
+            } catch (parseError) {
+              reject(parseError);
+            }
+          });
+        });
+      });
     },
-    async stream(body: ChatCompletionCreateParams, signal, headers) {
-      const res = await post({ ...body, stream: true }, signal, headers, 'text/event-stream');
-      if (!ok(res)) return failure(res, signal);
-      const controller = new AbortController();
-      const stop = () => controller.abort();
-      signal.addEventListener('abort', stop, { once: true });
-      controller.signal.addEventListener('abort', () => res.destroy(), { once: true });
-      async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
-        try {
-          yield* sseChunks<ChatCompletionChunk>(res, controller.signal);
-        } catch (e) {
-          if (e instanceof SyntaxError || e instanceof APIError) throw e;
-          throw new APIConnectionError({ cause: e as Error });
-        } finally {
-          signal.removeEventListener('abort', stop);
-        }
-      }
-      return new Stream(() => chunks(), controller);
+    stream(body, abort, headers) {
+      return new Promise((resolve, reject) => {
+        let answered = false;
+        let response: IncomingMessage | undefined;
+        const fail = (e: Error) => {
+          if (answered) return;
+          answered = true;
+          reject(e);
+        };
+        const req = send(body, abort, headers, 'text/event-stream', fail);
+        if (!req) return;
+        // For the stream's whole life: an abort (timeout, caller gone) cuts the connection, unless the body is
+        // complete and its socket back in the pool.
+        abort.onAbort(() => {
+          if (!response?.complete) req.destroy();
+        });
+        req.once('response', (res: IncomingMessage) => {
+          response = res;
+          if (!ok(res)) {
+            return readAll(res, abort, (e, text) => fail(e ?? failure(res, text)));
+          }
+          answered = true;
+          let stopped = false;
+          async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
+            try {
+              yield* sseChunks<ChatCompletionChunk>(res, () => stopped || abort.aborted);
+            } catch (e) {
+              if (e instanceof SyntaxError || e instanceof APIError) throw e;
+              throw new APIConnectionError({ cause: e as Error });
+            }
+          }
+          resolve({
+            [Symbol.asyncIterator]: chunks,
+            controller: {
+              abort() {
+                stopped = true;
+                if (!res.complete) res.destroy();
+              },
+            },
+          });
+        });
+      });
     },
     close: () => agent.destroy(),
   };

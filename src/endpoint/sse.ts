@@ -6,7 +6,7 @@ import { APIError } from 'openai';
  * per event, `[DONE]` ends it, an `error` object inside is the provider failing mid-answer. A line that is
  * not JSON throws SyntaxError (the classifier makes it `invalid_response`).
  */
-export async function* sseChunks<T>(res: IncomingMessage, signal: AbortSignal): AsyncGenerator<T> {
+export async function* sseChunks<T>(res: IncomingMessage, aborted: () => boolean): AsyncGenerator<T> {
   res.setEncoding('utf8');
   let buffer = '';
   let data: string[] = [];
@@ -37,7 +37,7 @@ export async function* sseChunks<T>(res: IncomingMessage, signal: AbortSignal): 
     }
   } catch (e) {
     // Like the SDK: an abort (caller, timeout) ends the stream quietly; the router knows why it aborted.
-    if (signal.aborted) return;
+    if (aborted()) return;
     throw e;
   } finally {
     // After [DONE] the body's last bytes may still be in flight: drain them so the keep-alive socket goes

@@ -1,16 +1,26 @@
 import type OpenAI from 'openai';
-import type { Stream } from 'openai/streaming';
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import { signalOf, type Cancellation } from './cancellation.js';
+
+export type { Cancellation } from './cancellation.js';
+
+/**
+ * A provider's stream of chunks: the openai SDK's `Stream` is one; `controller.abort()` stops it and cuts
+ * the connection.
+ */
+export interface ChunkStream extends AsyncIterable<ChatCompletionChunk> {
+  readonly controller: { abort(): void };
+}
 
 /**
  * How an endpoint's calls reach its provider. Failures are thrown as the openai SDK's error classes
  * (APIError subclasses by status, APIConnectionError, APIUserAbortError) whichever transport runs, so one
- * classifier serves both.
+ * classifier serves both. `body` already names the endpoint's model and its `stream` flag.
  */
 export interface Transport {
   /** Resolves to whatever the body parsed to (a string for a non-JSON content type): validate before use. */
-  complete(body: ChatCompletionCreateParams, signal: AbortSignal, headers?: Record<string, string>): Promise<unknown>;
-  stream(body: ChatCompletionCreateParams, signal: AbortSignal, headers?: Record<string, string>): Promise<Stream<ChatCompletionChunk>>;
+  complete(body: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>): Promise<unknown>;
+  stream(body: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>): Promise<ChunkStream>;
   /** Releases pooled connections. */
   close(): void;
 }
@@ -24,8 +34,8 @@ export type TransportKind = 'sdk' | 'native';
 
 export function sdkTransport(client: OpenAI): Transport {
   return {
-    complete: (body, signal, headers) => client.chat.completions.create({ ...body, stream: false }, { signal, headers, maxRetries: 0 }),
-    stream: (body, signal, headers) => client.chat.completions.create({ ...body, stream: true }, { signal, headers, maxRetries: 0 }),
+    complete: (body, abort, headers) => client.chat.completions.create({ ...body, stream: false }, { signal: signalOf(abort), headers, maxRetries: 0 }),
+    stream: (body, abort, headers) => client.chat.completions.create({ ...body, stream: true }, { signal: signalOf(abort), headers, maxRetries: 0 }),
     close: () => undefined,
   };
 }

@@ -32,8 +32,9 @@ export const newCallInfo = (): CallInfo => ({ attempts: 0, ended: false });
 
 export function trackCalls(router: Router): CallTracker {
   let current: CallInfo | undefined;
-  // Requests started outside a tracked call (the demo's own traffic, a library user's) are ignored.
-  const owned = new WeakMap<RequestInfo, CallInfo>();
+  // Requests started outside a tracked call (the demo's own traffic, a library user's) are ignored. A Map
+  // rather than a WeakMap (whose entries cost the GC extra work): every request ends, and its entry with it.
+  const owned = new Map<RequestInfo, CallInfo>();
   const onStart = (request: RequestInfo) => {
     const info = current;
     if (!info) return;
@@ -50,6 +51,7 @@ export function trackCalls(router: Router): CallTracker {
   const onEnd = (request: RequestInfo, result: RequestResult) => {
     const info = owned.get(request);
     if (!info) return;
+    owned.delete(request);
     info.route = request.route;
     info.outcome = result.outcome;
     info.attempts = result.attempts;

@@ -1,12 +1,14 @@
 import type { ServerResponse } from 'node:http';
-import { once } from 'node:events';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { Cancellation } from '../endpoint/cancellation.js';
 import { mapError } from './errors.js';
 
 /*
- * The streaming proxy. Each chunk is written the moment the router yields it (no buffering, Nagle off), and
- * the response waits on 'drain' when the client reads slower than the model writes, so a slow reader
- * throttles the upstream instead of growing memory.
+ * The streaming proxy. Chunks go out as the router yields them, and the response waits on 'drain' when the
+ * client reads slower than the model writes, so a slow reader throttles the upstream instead of growing memory.
+ * Chunks that arrive together (one read from the provider usually holds several events) leave in one write:
+ * the socket is corked from the first chunk of a burst until the event loop's check phase, after the
+ * current I/O is handled, so nothing waits for more than the rest of that pass.
  *
  * Headers are sent only once the first chunk is in hand: until then the router may still fall back, and a
  * failure before any byte is out can still be a proper HTTP status instead of an SSE error event.
@@ -17,22 +19,44 @@ export type StreamEnd = 'completed' | 'interrupted' | 'cancelled';
 export interface PipeOptions {
   /** Headers to send with the first byte (read then, so they name the endpoint that is actually streaming). */
   headers: () => Record<string, string>;
-  /** Fires when the client went away. */
-  signal: AbortSignal;
+  /** Aborted when the client went away. */
+  cancelled: Cancellation;
   scrub: (text: string) => string;
 }
 
 const frame = (data: string) => `data: ${data}\n\n`;
 
-async function write(res: ServerResponse, text: string, signal: AbortSignal): Promise<void> {
-  if (res.write(text)) return;
-  // Wait for the client to catch up, or stop waiting when it leaves (close) so the handler can unwind.
-  // `once` with a signal removes both listeners whichever comes first; a race of two `once`s would leave the
-  // loser registered, one more per backpressure wait on a long stream.
-  try {
-    await once(res, 'drain', { signal });
-  } catch (e) {
-    if (!signal.aborted) throw e;
+/** Resolves on 'drain', or on 'close' (the client left); both listeners go whichever comes first. */
+function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/** Corks the response for the rest of this event-loop pass, so a burst of writes leaves as one. */
+class Burst {
+  private pending: NodeJS.Immediate | undefined;
+  constructor(private readonly res: ServerResponse) {}
+
+  write(text: string): boolean {
+    if (!this.pending) {
+      this.res.cork();
+      this.pending = setImmediate(() => this.flush());
+    }
+    return this.res.write(text);
+  }
+
+  flush(): void {
+    if (!this.pending) return;
+    clearImmediate(this.pending);
+    this.pending = undefined;
+    this.res.uncork();
   }
 }
 
@@ -48,8 +72,9 @@ export async function pipeStream(
 ): Promise<StreamEnd> {
   const it = stream[Symbol.asyncIterator]();
   const first = await it.next();
+  const { cancelled } = opts;
 
-  if (opts.signal.aborted) {
+  if (cancelled.aborted) {
     await it.return?.();
     return 'cancelled';
   }
@@ -63,24 +88,36 @@ export async function pipeStream(
   });
   // No flushHeaders(): the headers go out in the same write as the first chunk, just below.
 
+  const burst = new Burst(res);
   try {
     let next = first;
     while (!next.done) {
-      await write(res, frame(JSON.stringify(next.value)), opts.signal);
-      if (opts.signal.aborted) break;
+      if (!burst.write(frame(JSON.stringify(next.value)))) {
+        // Waiting on a corked socket would wait forever: let the burst out first.
+        burst.flush();
+        await drainOrClose(res);
+      }
+      if (cancelled.aborted) break;
       next = await it.next();
     }
-    if (opts.signal.aborted) {
+    if (cancelled.aborted) {
+      burst.flush();
       await it.return?.();
       return 'cancelled';
     }
+    // end() uncorks the socket itself: the last burst and [DONE] leave together.
     res.end(frame('[DONE]'));
+    burst.flush();
     return 'completed';
   } catch (e) {
-    if (opts.signal.aborted || res.destroyed) return 'cancelled';
+    if (cancelled.aborted || res.destroyed) {
+      burst.flush();
+      return 'cancelled';
+    }
     // The OpenAI SDKs turn a `data: {"error": ...}` event into a thrown APIError on the client side.
     const mapped = mapError(e);
     res.end(frame(opts.scrub(JSON.stringify(mapped.body))));
+    burst.flush();
     return 'interrupted';
   }
 }

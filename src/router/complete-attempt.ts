@@ -32,7 +32,7 @@ export function completeRunner(ctx: CompleteContext): AttemptRunner<ChatCompleti
     const started = ctx.now();
     scope.arm(endpoint.spec.timeoutMs);
     try {
-      const raw = await endpoint.complete(ctx.params, scope.signal, attemptHeaders(ctx.headers, attempt.headers));
+      const raw = await endpoint.complete(ctx.params, scope, attemptHeaders(ctx.headers, attempt.headers));
       const completion = validateCompletion(raw, ctx.params, ctx.rules);
       if (ctx.validator) await runValidator(ctx.validator, completion, ctx, endpoint.spec.id);
       return {

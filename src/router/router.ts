@@ -56,7 +56,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     const chain = chains.get(route);
     if (!chain) return Promise.reject(new UnknownRouteError(route));
     const deadlineMs = Math.min(cfg.routes[route]?.deadlineMs ?? cfg.request.deadlineMs, opts.timeout ?? Number.POSITIVE_INFINITY);
-    const scope = new RequestScope(deadlineMs, opts.signal, now);
+    const scope = new RequestScope(deadlineMs, opts.signal, now, opts.cancellation);
     const run = new RequestRun(deps, route, chain.endpoints, scope, body.stream === true);
     const ctx: CompleteContext = {
       params: body,

@@ -1,10 +1,10 @@
+import { CancelSource, type Cancellation } from '../endpoint/cancellation.js';
 import type { AbortCause } from '../endpoint/classify.js';
 
 /*
- * A request's lifetime: its deadline and the caller's signal, with the cause of an abort remembered (the SDK
- * reports every abort alike). The request holds no AbortController of its own: it aborts its attempts
- * directly. A listener on an AbortSignal costs about 10 µs on Node 20, more than the rest of the router's
- * bookkeeping together, so the only one here is on the caller's signal, when there is one.
+ * A request's lifetime: its deadline and the caller's signal or cancellation, with the cause of an abort
+ * remembered (the SDK reports every abort alike). No AbortSignals of its own (see endpoint/cancellation.ts):
+ * the request aborts its attempts directly, and each attempt is a Cancellation its transport watches.
  */
 export class RequestScope {
   private cause: AbortCause | undefined;
@@ -18,9 +18,11 @@ export class RequestScope {
     readonly deadlineMs: number,
     callerSignal: AbortSignal | null | undefined,
     private readonly now: () => number,
+    cancellation?: Cancellation,
   ) {
     this.deadlineAt = now() + deadlineMs;
     this.deadlineTimer = setTimeout(() => this.abort('deadline'), deadlineMs);
+    cancellation?.onAbort(() => this.abort('cancelled'));
     if (callerSignal?.aborted) this.abort('cancelled');
     else if (callerSignal) {
       const onCallerAbort = () => this.abort('cancelled');
@@ -78,16 +80,13 @@ export class RequestScope {
   }
 }
 
-export class AttemptScope {
-  private readonly controller = new AbortController();
+/** One attempt: aborted by its request, or by its own `arm()` timeout with cause 'timeout'. */
+export class AttemptScope extends CancelSource {
   private cause: AbortCause | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly release: () => void) {}
-
-  /** For the transport: fires on the attempt's timeout or the request's abort. */
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  constructor(private readonly releaseFromRequest: () => void) {
+    super();
   }
 
   get abortCause(): AbortCause | undefined {
@@ -98,7 +97,7 @@ export class AttemptScope {
     if (this.cause) return;
     this.cause = cause;
     clearTimeout(this.timer);
-    this.controller.abort(cause);
+    this.cancel();
   }
 
   /** (Re)arms the attempt's timeout: called at start, and after each stream chunk for the idle limit. */
@@ -110,5 +109,6 @@ export class AttemptScope {
   dispose(): void {
     clearTimeout(this.timer);
     this.release();
+    this.releaseFromRequest();
   }
 }

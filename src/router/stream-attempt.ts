@@ -2,6 +2,7 @@ import { Stream } from 'openai/streaming';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { classify, InvalidResponseError, type Classified } from '../endpoint/classify.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
+import type { ChunkStream } from '../endpoint/transport.js';
 import { isContentChunk } from '../endpoint/validate.js';
 import { StreamInterruptedError } from '../errors/router-errors.js';
 import { failureResult, type AttemptFinisher, type AttemptRunner, type RequestRun } from './request-run.js';
@@ -9,6 +10,22 @@ import { attemptHeaders, type CompleteContext } from './complete-attempt.js';
 import type { AttemptScope } from './scope.js';
 
 type Chunks = AsyncIterator<ChatCompletionChunk>;
+
+/**
+ * The controller of the Stream handed to the caller: `stream.controller.abort()` cancels the attempt. A
+ * subclass rather than a listener on its signal, which would create the signal (costly on Node 20) for
+ * every stream; the signal is only made if someone reads it or it is aborted.
+ */
+class CallerController extends AbortController {
+  constructor(private readonly onAbort: () => void) {
+    super();
+  }
+
+  override abort(reason?: unknown): void {
+    if (!this.signal.aborted) this.onAbort();
+    super.abort(reason);
+  }
+}
 
 /**
  * A streaming attempt. Chunks are held back until the first one with content: until then the attempt may
@@ -24,9 +41,9 @@ export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunn
       durationMs: ctx.now() - started,
     });
     scope.arm(endpoint.spec.firstTokenTimeoutMs);
-    let upstream: Stream<ChatCompletionChunk>;
+    let upstream: ChunkStream;
     try {
-      upstream = await endpoint.stream(ctx.params, scope.signal, attemptHeaders(ctx.headers, attempt.headers));
+      upstream = await endpoint.stream(ctx.params, scope, attemptHeaders(ctx.headers, attempt.headers));
     } catch (e) {
       return failed(e);
     }
@@ -49,17 +66,16 @@ export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunn
       return failed(e);
     }
     const ttft = ctx.now() - started;
-    const caller = new AbortController();
-    caller.signal.addEventListener('abort', () => scope.abort('cancelled'), { once: true });
+    const caller = new CallerController(() => scope.abort('cancelled'));
     // A caller that never reads the stream must not hold the upstream (or a half-open probe) forever.
     let reading = false;
     scope.arm(endpoint.spec.streamIdleTimeoutMs);
-    scope.signal.addEventListener('abort', () => {
+    scope.onAbort(() => {
       if (reading) return;
       upstream.controller.abort();
       finish({ ...failureResult(classify(undefined, 'cancelled', 0), ctx.now() - started), timeToFirstTokenMs: ttft });
       run.endAborted();
-    }, { once: true });
+    });
     const tail = () => {
       reading = true;
       return follow({ endpoint, scope, finish, run, it, held, started, ttft, now: ctx.now });

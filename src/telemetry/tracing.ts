@@ -1,4 +1,5 @@
 import {
+  ProxyTracerProvider,
   propagation,
   SpanKind,
   SpanStatusCode,
@@ -44,9 +45,23 @@ interface Traced {
   readonly context: Context;
 }
 
+// What the global API hands out while no SDK is registered.
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * True while no tracer provider is registered: every span would be a no-op and nothing would propagate
+ * (no propagator either), so a request is not traced at all rather than paying for spans of nothing.
+ */
+function globalTracingOff(): boolean {
+  const provider = trace.getTracerProvider();
+  return provider instanceof ProxyTracerProvider && provider.getDelegate() === NOOP_PROVIDER;
+}
+
 /** One span per request and one CLIENT span per attempt (GenAI semantic conventions), from the router's events. */
 export function traceRouter(router: Pick<Router, 'events'>, options: TracingOptions = {}): RouterTracing {
   const tracer = options.tracer ?? trace.getTracer(TRACER_NAME, PACKAGE_VERSION);
+  // A tracer given explicitly is always used; the global one only once an SDK registers a provider.
+  const off = options.tracer ? () => false : globalTracingOff;
   const requestKind = options.requestSpanKind ?? SpanKind.INTERNAL;
   // Keyed on the event objects themselves: nothing to clean up when a request vanishes mid-way.
   const requests = new WeakMap<RequestInfo, Traced>();
@@ -63,11 +78,14 @@ export function traceRouter(router: Pick<Router, 'events'>, options: TracingOpti
       // Emitted synchronously inside the caller's call: the active context is the caller's (or the one the
       // gateway extracted from `traceparent`).
       'request:start'(request) {
+        if (off()) return;
         const attributes = { 'switchyard.route': request.route, 'switchyard.stream': request.stream };
         requests.set(request, start(REQUEST_SPAN_NAME, requestKind, request.startedAt, attributes, context.active()));
       },
       'attempt:start'(attempt) {
-        const parent = requests.get(attempt.request)?.context ?? context.active();
+        // No request span: tracing was off when the request started (or it started before this subscribed).
+        const parent = requests.get(attempt.request)?.context;
+        if (!parent) return;
         const traced = start(`chat ${attempt.model}`, SpanKind.CLIENT, attempt.startedAt, attemptAttributes(attempt), parent);
         attempts.set(attempt, traced);
         // The provider (vLLM, a proxy, another gateway) continues the trace from this attempt's span.

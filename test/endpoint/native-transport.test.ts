@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
+import { APIUserAbortError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CancelSource } from '../../src/endpoint/cancellation.js';
 import { nativeTransport } from '../../src/endpoint/native-transport.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 
@@ -11,7 +13,9 @@ afterEach(async () => {
   sim = counter = undefined;
 });
 
-const body = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }] };
+// As Endpoint hands them over: the endpoint's model and the stream flag already set.
+const body = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }], stream: false as const };
+const streamBody = { ...body, stream: true as const };
 
 /** A TCP front for the simulator that counts connections, so socket reuse is observable. */
 async function countingProxy(target: number): Promise<{ url: string; connections: () => number }> {
@@ -35,8 +39,8 @@ describe('native transport', () => {
     const proxy = await countingProxy(sim.port);
     const t = nativeTransport({ baseURL: proxy.url, apiKey: 'k' });
     for (let i = 0; i < 5; i++) {
-      await t.complete(body, new AbortController().signal);
-      const stream = await t.stream(body, new AbortController().signal);
+      await t.complete(body, new CancelSource());
+      const stream = await t.stream(streamBody, new CancelSource());
       for await (const _ of stream) void _;
       // Let the drained socket return to the pool before the next call picks one.
       await new Promise((r) => setImmediate(r));
@@ -57,9 +61,40 @@ describe('native transport', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     counter = server;
     const t = nativeTransport({ baseURL: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/`, apiKey: 'sk-x' });
-    expect(await t.complete(body, new AbortController().signal)).toEqual({ choices: [] });
+    expect(await t.complete(body, new CancelSource())).toEqual({ choices: [] });
     expect(seen.auth).toBe('Bearer sk-x');
     expect(JSON.parse(seen.body!)).toMatchObject({ model: 'm', stream: false });
+    t.close();
+  });
+
+  it('an abort cuts a call in flight and rejects it as the SDK would (APIUserAbortError)', async () => {
+    sim = await startSimulator({ faults: { always: { kind: 'hang' } } });
+    const t = nativeTransport({ baseURL: sim.url });
+    const abort = new CancelSource();
+    const call = t.complete(body, abort);
+    setTimeout(() => abort.cancel(), 20);
+    await expect(call).rejects.toBeInstanceOf(APIUserAbortError);
+    const already = new CancelSource();
+    already.cancel();
+    await expect(t.complete(body, already)).rejects.toBeInstanceOf(APIUserAbortError);
+    t.close();
+  });
+
+  it('an abort after the answer leaves the pooled connection alone', async () => {
+    sim = await startSimulator({ faults: { chunks: 2 } });
+    const proxy = await countingProxy(sim.port);
+    const t = nativeTransport({ baseURL: proxy.url });
+    for (let i = 0; i < 3; i++) {
+      const abort = new CancelSource();
+      await t.complete(body, abort);
+      // The router releases an attempt right after it ends; a late abort before that must not cut the socket.
+      abort.cancel();
+      const streamAbort = new CancelSource();
+      for await (const _ of await t.stream(streamBody, streamAbort)) void _;
+      streamAbort.cancel();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(proxy.connections()).toBe(1);
     t.close();
   });
 });

@@ -197,4 +197,23 @@ describe('tracing: context', () => {
     expect(ctx === undefined || !trace.isSpanContextValid(ctx)).toBe(true);
     tracing.stop();
   });
+
+  it('costs nothing while no provider is registered, and traces the requests that start once one is', () => {
+    const router = fakeRouter();
+    const tracing = traceRouter(router);
+    const before = fallBackTwice(router.events);
+    expect(tracing.requestSpanContext(before)).toBeUndefined();
+
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    trace.setGlobalTracerProvider(provider);
+    try {
+      const after = fallBackTwice(router.events);
+      expect(trace.isSpanContextValid(tracing.requestSpanContext(after)!)).toBe(true);
+      expect(exporter.getFinishedSpans()).toHaveLength(4);
+    } finally {
+      trace.disable();
+      tracing.stop();
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import { CancelSource } from '../../endpoint/cancellation.js';
 import { isRequestCancelledError, isUpstreamClientError } from '../../errors/router-errors.js';
 import type { Routed, Router } from '../../router/types.js';
 import { withIncomingContext } from '../../telemetry/propagation.js';
@@ -87,17 +88,17 @@ export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: S
   const checkKey = clientKeyCheck(opts.apiKeys);
 
   /** The router call and the answer, inside the request's trace context and call tracking. */
-  async function call(params: ChatCompletionCreateParams, info: CallInfo, signal: AbortSignal, res: ServerResponse, log: RequestLogState) {
+  async function call(params: ChatCompletionCreateParams, info: CallInfo, cancelled: CancelSource, res: ServerResponse, log: RequestLogState) {
     try {
       if (params.stream) {
-        const routed = await opts.router.dispatch(params, { signal });
+        const routed = await opts.router.dispatch(params, { cancellation: cancelled });
         answered(info, routed);
-        log.streamEnd = await pipeStream(routed.response, res, { headers: () => switchyardHeaders(info), signal, scrub: opts.scrub });
+        log.streamEnd = await pipeStream(routed.response, res, { headers: () => switchyardHeaders(info), cancelled, scrub: opts.scrub });
         return;
       }
-      const routed = await opts.router.dispatch(params, { signal });
+      const routed = await opts.router.dispatch(params, { cancellation: cancelled });
       answered(info, routed);
-      if (signal.aborted) return;
+      if (cancelled.aborted) return;
       const body = JSON.stringify(routed.response);
       const headers: Record<string, string | number> = switchyardHeaders(info);
       headers['content-type'] = JSON_CONTENT_TYPE;
@@ -105,7 +106,7 @@ export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: S
       res.writeHead(200, headers);
       res.end(body);
     } catch (e) {
-      if (signal.aborted || isRequestCancelledError(e)) return;
+      if (cancelled.aborted || isRequestCancelledError(e)) return;
       const mapped = mapError(e);
       Object.assign(mapped.headers, errorHeaders(info, e));
       log.errorCode = errorCode(mapped);
@@ -114,16 +115,16 @@ export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: S
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse, log: RequestLogState): Promise<void> {
-    const controller = new AbortController();
+    const cancelled = new CancelSource();
     // 'close' before the response finished means the client went away: cancel the upstream attempt.
     res.once('close', () => {
-      if (!res.writableFinished) controller.abort();
+      if (!res.writableFinished) cancelled.cancel();
     });
     const params = validate(await readJsonBody(req, opts.bodyLimitBytes));
-    if (controller.signal.aborted) return;
+    if (cancelled.aborted) return;
     const info = newCallInfo();
     log.call = info;
-    await withIncomingContext(req.headers, () => opts.tracker.run(info, () => call(params, info, controller.signal, res, log)));
+    await withIncomingContext(req.headers, () => opts.tracker.run(info, () => call(params, info, cancelled, res, log)));
   }
 
   return (req, res, path) => {
