@@ -83,6 +83,8 @@ export async function gatewayOverhead(opts: {
   connections: number[];
   durationMs: number;
   warmupMs: number;
+  /** Load on every target, plain and streamed, before the first measurement. */
+  initialWarmupMs: number;
   rounds: number;
   peerInstall: PeerInstall;
   log: (line: string) => void;
@@ -124,6 +126,15 @@ export async function gatewayOverhead(opts: {
       if (!c) cells.push((c = { mode, connections, target, rounds: [] }));
       return c;
     };
+    // Every server gets the same warm-up before the first measured cell, so that no target's first cell
+    // (plain, c=1) pays for its JIT compiling under load.
+    for (const target of TARGETS) {
+      const ep = endpoints[target];
+      if (!ep) continue;
+      for (const stream of [false, true]) {
+        await runLoad({ url: ep.url, body: body(ep.model, stream), connections: 8, durationMs: opts.initialWarmupMs, ...(ep.headers ? { headers: ep.headers } : {}) });
+      }
+    }
     let rotation = 0;
     for (const mode of ['plain', 'stream'] as Mode[]) {
       for (const connections of opts.connections) {

@@ -38,33 +38,28 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
   const secure = url.protocol === 'https:';
   const agent = new (secure ? https : http).Agent({ keepAlive: true, maxSockets: 1024 });
   // Resolved once: `request(url)` would convert the URL to options on every call.
-  const target = {
-    protocol: url.protocol,
-    hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
-    port: url.port || (secure ? 443 : 80),
-    path: `${url.pathname}${url.search}`,
-    method: 'POST',
-    agent,
-  };
-  const fixed: Record<string, string> = {
-    'content-type': 'application/json',
-    ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}),
-    ...opts.headers,
-  };
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const port = url.port || (secure ? 443 : 80);
+  const path = `${url.pathname}${url.search}`;
+  const send = (secure ? https : http).request;
+  // The provider's own headers (its key, its extra headers), set on every call; undefined when none.
+  const own: Record<string, string> = { ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}), ...opts.headers };
+  const fixed = Object.keys(own).length > 0 ? own : undefined;
 
-  /**
-   * Sends the request; `onResponse` gets the answer, `fail` every error as the SDK's class. Once the answer
-   * is handled (`done()`), an abort no longer touches the request: its socket may be back in the pool.
-   */
-  function send(body: object, abort: Cancellation, headers: Record<string, string> | undefined, accept: string, fail: (e: Error) => void): ClientRequest | undefined {
+  /** Sends the request; every error reaches `fail` as the SDK's class. */
+  function post(body: object, abort: Cancellation, extra: Record<string, string> | undefined, accept: string, fail: (e: Error) => void): ClientRequest | undefined {
     if (abort.aborted) {
       fail(new APIUserAbortError());
       return undefined;
     }
     const payload = JSON.stringify(body);
-    const h: OutgoingHttpHeaders = { ...fixed, accept, 'content-length': Buffer.byteLength(payload) };
-    if (headers) Object.assign(h, headers);
-    const req = (secure ? https : http).request({ ...target, headers: h });
+    const headers: OutgoingHttpHeaders = { 'content-type': 'application/json' };
+    if (fixed) Object.assign(headers, fixed);
+    if (extra) Object.assign(headers, extra);
+    // Ours whatever a configured or forwarded header said.
+    headers.accept = accept;
+    headers['content-length'] = Buffer.byteLength(payload);
+    const req = send({ agent, host, port, path, method: 'POST', headers });
     req.once('error', (e) => fail(abort.aborted ? new APIUserAbortError() : new APIConnectionError({ cause: e })));
     req.end(payload);
     return req;
@@ -74,17 +69,10 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
   function readAll(res: IncomingMessage, abort: Cancellation, cb: (e: Error | undefined, text: string) => void): void {
     res.setEncoding('utf8');
     let text = '';
-    let finished = false;
     res.on('data', (piece: string) => (text += piece));
-    res.once('end', () => {
-      finished = true;
-      cb(res.complete ? undefined : new APIConnectionError({ message: 'response ended early' }), text);
-    });
-    // 'close' without 'end': the socket went away mid-body (or the attempt aborted and destroyed it).
-    res.once('close', () => {
-      if (!finished) cb(abort.aborted ? new APIUserAbortError() : new APIConnectionError({ message: 'response ended early' }), text);
-    });
-    res.once('error', () => undefined);
+    res.once('end', () => cb(res.complete ? undefined : new APIConnectionError({ message: 'response ended early' }), text));
+    // The socket went away mid-body (or the attempt aborted and cut it): node destroys the response with an error.
+    res.once('error', (e) => cb(abort.aborted ? new APIUserAbortError() : new APIConnectionError({ cause: e }), text));
   }
 
   return {
@@ -96,7 +84,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
           settled = true;
           reject(e);
         };
-        const req = send(body, abort, headers, 'application/json', fail);
+        const req = post(body, abort, headers, 'application/json', fail);
         if (!req) return;
         abort.onAbort(() => {
           if (!settled) req.destroy();
@@ -127,7 +115,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
           answered = true;
           reject(e);
         };
-        const req = send(body, abort, headers, 'text/event-stream', fail);
+        const req = post(body, abort, headers, 'text/event-stream', fail);
         if (!req) return;
         // For the stream's whole life: an abort (timeout, caller gone) cuts the connection, unless the body is
         // complete and its socket back in the pool.

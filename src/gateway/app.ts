@@ -9,7 +9,7 @@ import { requireClientKey } from './auth.js';
 import { trackCalls } from './context.js';
 import { configuredSecrets, createScrubber } from '../config/secrets.js';
 import { errorResponder, HttpError } from './errors.js';
-import { createLogger, logCircuitTransitions, requestLogger } from './logging.js';
+import { createLogger, logCircuitTransitions, requestLineLogger, requestLogger } from './logging.js';
 import { adminRoutes } from './routes/admin.js';
 import { chatPath, chatRoute } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
@@ -85,6 +85,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const scrub = createScrubber(configuredSecrets(opts.config));
   const tracker = trackCalls(router);
   const unsubscribeCircuits = logCircuitTransitions(router, logger);
+  const lines = requestLineLogger(logger);
 
   let inFlight = 0;
   let draining = false;
@@ -100,7 +101,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestLogger(logger));
+  app.use(requestLogger(lines));
   app.use(healthRoutes(router, () => draining));
   app.use(metricsRoutes(metrics));
   app.use('/v1', requireClientKey(server.apiKeys));
@@ -112,7 +113,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const onError: ErrorRequestHandler = (err, _req, res, _next) => void respondError(res, err);
   app.use(onError);
 
-  const chat = chatRoute({ router, tracker, apiKeys: server.apiKeys, bodyLimitBytes: server.bodyLimitBytes, scrub, logger, respondError });
+  const chat = chatRoute({ router, tracker, apiKeys: server.apiKeys, bodyLimitBytes: server.bodyLimitBytes, scrub, lines, respondError });
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
     // While draining, ask clients not to reuse the connection so it can close once this answer is out.

@@ -25,7 +25,8 @@ export interface ChatRouteOptions {
   apiKeys: readonly string[];
   bodyLimitBytes: number;
   scrub: (text: string) => string;
-  logger: Logger;
+  /** Where the request line goes (`requestLineLogger`). */
+  lines: Logger;
   /** Answers with an error from outside the router call (and logs it when it is a bug). */
   respondError: (res: ServerResponse, err: unknown) => MappedError;
 }
@@ -129,7 +130,7 @@ export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: S
 
   return (req, res, path) => {
     const log: RequestLogState = {};
-    logRequest(opts.logger, 'POST', path, res, log);
+    logRequest(opts.lines, 'POST', path, res, log);
     const fail = (e: unknown) => {
       log.errorCode = errorCode(opts.respondError(res, e));
     };
