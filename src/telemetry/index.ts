@@ -39,8 +39,9 @@ export interface Instrumentation {
 
 /**
  * Prometheus metrics and OpenTelemetry traces for a router, in one call. Text and OpenMetrics are served
- * from two registries fed by the same events, because a prom-client metric object can only be rendered in
- * one format (OpenMetrics rendering strips `_total` from counter names for good).
+ * from two registries, because a prom-client metric object can only be rendered in one format (OpenMetrics
+ * rendering strips `_total` from counter names for good); the OpenMetrics one holds views of the text
+ * metrics plus their exemplars, so every event is recorded once.
  */
 export function instrument(router: InstrumentableRouter, options: InstrumentOptions = {}): Instrumentation {
   const onError: ErrorHandler = options.onError ?? warnOnce();
@@ -56,8 +57,12 @@ export function instrument(router: InstrumentableRouter, options: InstrumentOpti
     ...(options.tracer && { tracer: options.tracer }),
     ...(options.requestSpanKind !== undefined && { requestSpanKind: options.requestSpanKind }),
   });
-  const metrics: RouterMetrics[] = [registerMetrics(router, registry, { exemplars: tracing, onError })];
-  if (openMetricsRegistry && openMetricsRegistry !== registry) {
+  // A text registry records; an OpenMetrics one beside it serves views of the same metrics with exemplars.
+  const viewed = openMetricsRegistry && openMetricsRegistry !== registry && !isOpenMetrics(registry) ? openMetricsRegistry : undefined;
+  const metrics: RouterMetrics[] = [
+    registerMetrics(router, registry, { exemplars: tracing, onError, ...(viewed ? { openMetrics: viewed } : {}) }),
+  ];
+  if (openMetricsRegistry && openMetricsRegistry !== registry && !viewed) {
     metrics.push(registerMetrics(router, openMetricsRegistry, { exemplars: tracing, onError }));
   }
 

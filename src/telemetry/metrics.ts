@@ -1,11 +1,13 @@
 import { TraceFlags, isSpanContextValid, type SpanContext } from '@opentelemetry/api';
-import type { Counter, Histogram, LabelValues } from 'prom-client';
+import type { Counter, Histogram, LabelValues, Metric, OpenMetricsContentType, Registry } from 'prom-client';
+import { LLM_DURATION_BUCKETS } from './buckets.js';
+import { registerView, type OpenMetricsView } from './openmetrics-view.js';
 import { ATTEMPT_OUTCOMES, REQUEST_OUTCOMES } from '../endpoint/outcome.js';
 import { CIRCUIT_STATES, type AttemptInfo, type RequestInfo } from '../router/events.js';
 import type { Router } from '../router/types.js';
 import { ConfigLabels } from './config-labels.js';
 import { subscribe, warnOnce, type ErrorHandler } from './listeners.js';
-import { METRIC_NAMES, createMetricSet, type CircuitGauge, type MetricSet, type MetricsRegistry } from './metric-defs.js';
+import { METRIC_NAMES, createMetricSet, isOpenMetrics, type CircuitGauge, type MetricSet, type MetricsRegistry } from './metric-defs.js';
 
 /** Where exemplars get their trace: the tracing part knows the span of each request and attempt. */
 export interface ExemplarSource {
@@ -16,6 +18,11 @@ export interface ExemplarSource {
 export interface MetricsOptions {
   exemplars?: ExemplarSource;
   onError?: ErrorHandler;
+  /**
+   * An OpenMetrics registry that serves the same metrics with exemplars, when `registry` is a text one:
+   * views over the text metrics, so each event is recorded once (see openmetrics-view.ts).
+   */
+  openMetrics?: Registry<OpenMetricsContentType>;
 }
 
 export interface RouterMetrics {
@@ -43,7 +50,9 @@ export function registerMetrics(
   const onError = options.onError ?? warnOnce();
   const labels = new ConfigLabels(router);
   const m = createMetricSet(registry, (gauge) => refreshCircuitGauge(gauge, router, onError));
-  const exemplars = m.exemplars ? options.exemplars : undefined;
+  const om = options.openMetrics && options.openMetrics !== registry && !isOpenMetrics(registry) ? options.openMetrics : undefined;
+  const views = om ? viewsOf(m, om) : undefined;
+  const exemplars = m.exemplars || views ? options.exemplars : undefined;
   const requestExemplar = (r: RequestInfo) => exemplarOf(exemplars?.requestSpanContext(r));
   const attemptExemplar = (a: AttemptInfo) => exemplarOf(exemplars?.attemptSpanContext(a));
 
@@ -56,11 +65,13 @@ export function registerMetrics(
     if (!m.exemplars) c.inc(l, value);
     else if (ex) c.inc({ labels: l, value, exemplarLabels: ex as LabelValues<L> });
     else c.inc({ labels: l, value });
+    if (ex) views?.get(c)?.exemplar(l, value, ex);
   };
   const observe = <L extends string>(h: Histogram<L>, l: LabelValues<L>, value: number, ex?: Exemplar) => {
     if (!m.exemplars) h.observe(l, value);
     else if (ex) h.observe({ labels: l, value, exemplarLabels: ex as LabelValues<L> });
     else h.observe({ labels: l, value });
+    if (ex) views?.get(h)?.exemplar(l, value, ex);
   };
 
   precreate(m, labels, inc);
@@ -111,11 +122,25 @@ export function registerMetrics(
       unsubscribe();
       // By the registry's key, not the metric's `name`: OpenMetrics rendering renames counters in place.
       const ours = new Set<unknown>(Object.values(m));
+      const ourViews = new Set<unknown>(views?.values());
       for (const name of Object.values(METRIC_NAMES)) {
         if (ours.has(registry.getSingleMetric(name))) registry.removeSingleMetric(name);
+        if (om && ourViews.has(om.getSingleMetric(name))) om.removeSingleMetric(name);
       }
     },
   };
+}
+
+/** An OpenMetrics view of each metric of the set, by the metric it shows. */
+function viewsOf(m: MetricSet, om: Registry<OpenMetricsContentType>): Map<unknown, OpenMetricsView> {
+  const views = new Map<unknown, OpenMetricsView>();
+  for (const metric of Object.values(m)) {
+    if (typeof metric !== 'object') continue;
+    const { labelNames, type } = metric as unknown as { labelNames: readonly string[]; type: string };
+    const bounds = type === 'histogram' ? LLM_DURATION_BUCKETS : undefined;
+    views.set(metric, registerView(om, metric as unknown as Metric<string>, labelNames, bounds));
+  }
+  return views;
 }
 
 /*

@@ -88,6 +88,24 @@ describe('exemplars', () => {
     telemetry.stop();
   });
 
+  it('records each event once: the OpenMetrics registry shows views of the text metrics, in both formats alike', async () => {
+    const router = fakeRouter();
+    const telemetry = instrument(router);
+    expect(router.events.listenerCount('request:end')).toBe(2); // tracing + the metrics, not one per registry
+    fallBackTwice(router.events);
+    const om = (await telemetry.scrape(PROMETHEUS_ACCEPT)).body;
+    const text = (await telemetry.scrape('text/plain')).body;
+    const series = (body: string) =>
+      samples(body)
+        .filter((l) => l.startsWith('switchyard_') && !l.startsWith('switchyard_circuit_state'))
+        .map((l) => l.split(' # ')[0]!)
+        .sort();
+    expect(series(om)).toEqual(series(text));
+    expect(series(text)).toContain('switchyard_attempts_total{route="chat",endpoint="backup",outcome="success"} 1');
+    telemetry.stop();
+    expect(telemetry.openMetricsRegistry!.getMetricsAsArray()).toHaveLength(0);
+  });
+
   it('a caller-supplied text registry is all that is fed unless an OpenMetrics one is asked for', async () => {
     const router = fakeRouter();
     const registry = new Registry();
