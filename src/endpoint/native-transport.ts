@@ -129,16 +129,8 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
           }
           answered = true;
           let stopped = false;
-          async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
-            try {
-              yield* sseChunks<ChatCompletionChunk>(res, () => stopped || abort.aborted);
-            } catch (e) {
-              if (e instanceof SyntaxError || e instanceof APIError) throw e;
-              throw new APIConnectionError({ cause: e as Error });
-            }
-          }
           resolve({
-            [Symbol.asyncIterator]: chunks,
+            [Symbol.asyncIterator]: () => sseChunks<ChatCompletionChunk>(res, () => stopped || abort.aborted),
             controller: {
               abort() {
                 stopped = true;

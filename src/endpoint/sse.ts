@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { APIError } from 'openai';
+import { APIConnectionError, APIError } from 'openai';
 
 /**
  * Server-sent events from a provider's response, as the openai SDK reads them: `data:` lines, one JSON value
  * per event, `[DONE]` ends it, an `error` object inside is the provider failing mid-answer. A line that is
- * not JSON throws SyntaxError (the classifier makes it `invalid_response`).
+ * not JSON throws SyntaxError (the classifier makes it `invalid_response`); a connection failing mid-stream
+ * throws APIConnectionError.
  */
 export async function* sseChunks<T>(res: IncomingMessage, aborted: () => boolean): AsyncGenerator<T> {
   res.setEncoding('utf8');
@@ -38,7 +39,10 @@ export async function* sseChunks<T>(res: IncomingMessage, aborted: () => boolean
   } catch (e) {
     // Like the SDK: an abort (caller, timeout) ends the stream quietly; the router knows why it aborted.
     if (aborted()) return;
-    throw e;
+    // A bad event is the provider's answer (the classifier makes it invalid_response); anything else is the
+    // connection failing mid-stream.
+    if (e instanceof SyntaxError || e instanceof APIError) throw e;
+    throw new APIConnectionError({ cause: e as Error });
   } finally {
     // After [DONE] the body's last bytes may still be in flight: drain them so the keep-alive socket goes
     // back to the pool. A reader that stopped early (caller break, error) gets the socket destroyed instead.
