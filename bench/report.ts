@@ -561,14 +561,27 @@ function profileBullets(r: BenchResults, out: string[]): void {
   }
 }
 
-/**
- * The first full run, on src/ before the native transport and the gateway hot-path work (src/ at f74e1c2), as
- * its report gave them (`git show 09dfe5f:bench/RESULTS.md`): copied from that file, not measured here.
- */
+/** An earlier full run, as its committed report gave it: copied from that file, not measured here. */
+interface EarlierRun {
+  label: string;
+  /** The commit whose bench/RESULTS.md holds the run. */
+  report: string;
+  src: string;
+  when: string;
+  /** What src/ did then, in a few words. */
+  what: string;
+  machine: string;
+  c32: Record<Mode, { rps: number; cpuUs: number; proxyRps: number; proxyCpuUs: number; portkeyRps: number }>;
+  c1: Record<Mode, { p50AddedMs: number; p99AddedMs: number }>;
+  libraryAddedUs: number;
+}
+
 const FIRST_RUN = {
+  label: 'first full run',
   report: '09dfe5f',
   src: 'f74e1c2',
   when: '2026-11-24 03:29 UTC',
+  what: 'the gateway still called providers through the openai SDK over `fetch` and served chat through express',
   machine: 'AMD EPYC, 2 cores, Node v20.20.2',
   c32: {
     plain: { rps: 875, cpuUs: 1_264, proxyRps: 9_899, proxyCpuUs: 91, portkeyRps: 794 },
@@ -576,58 +589,78 @@ const FIRST_RUN = {
   },
   c1: { plain: { p50AddedMs: 2.13, p99AddedMs: 12.8 }, stream: { p50AddedMs: 1.89, p99AddedMs: 9.76 } },
   libraryAddedUs: 70.5,
-  params:
-    '{"libraryPairs":8000,"libraryStreamPairs":4000,"libraryCpuCalls":3000,"libraryProfileCalls":4000,"gatewayConnections":[1,8,32],"gatewayDurationMs":3000,"gatewayWarmupMs":500,"gatewayRounds":1,"profileDurationMs":5000,"profileConnections":32,"memoryRequests":120000,"memoryLimitMs":170000,"failoverDurationMs":4000,"failoverRate":50,"soakDurationMs":45000,"soakConcurrency":16}',
   /** Gateway profile, plain, 32 connections: inclusive shares as that report's prose and tables give them. */
   profile: { undici: 0.413, openai: 0.236, express: 0.167, bodyParsing: 0.08, asyncHooks: 0.149, otelApi: 0.04 },
+} satisfies EarlierRun & { profile: Record<string, number> };
+
+const SECOND_RUN: EarlierRun = {
+  label: 'second full run',
+  report: 'e69e308',
+  src: '5c067aa',
+  when: '2026-11-24 04:31 UTC',
+  what: 'native transport and chat before express, but AbortSignals per request and attempt, spans of the no-op tracer, every metric recorded in two registries',
+  machine: 'AMD EPYC, 2 cores, Node v20.20.2',
+  c32: {
+    plain: { rps: 4_388, cpuUs: 239, proxyRps: 8_990, proxyCpuUs: 104, portkeyRps: 904 },
+    stream: { rps: 2_815, cpuUs: 405, proxyRps: 10_356, proxyCpuUs: 85, portkeyRps: 744 },
+  },
+  c1: { plain: { p50AddedMs: 0.661, p99AddedMs: 4.84 }, stream: { p50AddedMs: 0.546, p99AddedMs: 5.57 } },
+  libraryAddedUs: 50.2,
 };
+
+const EARLIER_RUNS: EarlierRun[] = [FIRST_RUN, SECOND_RUN];
 
 function historySection(r: BenchResults, out: string[]): void {
   const g = r.gateway;
   const now = (mode: Mode, c: number, t: Target) => (g ? cellOf(g, mode, c, t) : undefined);
-  const f = FIRST_RUN;
   const rows: string[][] = [];
   for (const mode of ['plain', 'stream'] as Mode[]) {
     const sy = now(mode, 32, 'switchyard');
     const proxy = now(mode, 32, 'bare proxy')?.result;
     const peer = now(mode, 32, 'portkey')?.result;
-    const then = f.c32[mode];
     rows.push([
       `gateway, ${mode}, c=32: req/s (vs bare proxy, vs Portkey)`,
-      `${int(then.rps)} (${pct(then.rps / then.proxyRps, 0)}, ${(then.rps / then.portkeyRps).toFixed(2)}×)`,
+      ...EARLIER_RUNS.map((e) => `${int(e.c32[mode].rps)} (${pct(e.c32[mode].rps / e.c32[mode].proxyRps, 0)}, ${(e.c32[mode].rps / e.c32[mode].portkeyRps).toFixed(2)}×)`),
       sy?.result ? `${int(sy.result.rps)} (${proxy ? pct(sy.result.rps / proxy.rps, 0) : 'n/a'}, ${peer ? `${(sy.result.rps / peer.rps).toFixed(2)}×` : 'n/a'})` : 'not measured',
     ]);
-    rows.push([`gateway, ${mode}, c=32: CPU per request`, `${int(then.cpuUs)} µs`, sy?.cpuUsPerRequest !== undefined ? `${int(sy.cpuUsPerRequest)} µs` : 'n/a']);
+    rows.push([
+      `gateway, ${mode}, c=32: CPU per request`,
+      ...EARLIER_RUNS.map((e) => `${int(e.c32[mode].cpuUs)} µs`),
+      sy?.cpuUsPerRequest !== undefined ? `${int(sy.cpuUsPerRequest)} µs` : 'n/a',
+    ]);
   }
   for (const mode of ['plain', 'stream'] as Mode[]) {
     const sy = now(mode, 1, 'switchyard')?.result;
     const d = now(mode, 1, 'direct')?.result;
-    const then = f.c1[mode];
     rows.push([
       `gateway, ${mode}, c=1: added p50 / p99`,
-      `${ms(then.p50AddedMs)} / ${ms(then.p99AddedMs)}`,
+      ...EARLIER_RUNS.map((e) => `${ms(e.c1[mode].p50AddedMs)} / ${ms(e.c1[mode].p99AddedMs)}`),
       sy && d ? `${ms(sy.latency.p50 - d.latency.p50)} / ${ms(sy.latency.p99 - d.latency.p99)}` : 'n/a',
     ]);
   }
   const lib = r.library?.rows.find((x) => x.mode === 'plain');
-  rows.push(['library, plain: added p50 per call (over a bare openai client)', `${f.libraryAddedUs.toFixed(1)} µs`, lib ? us(lib.router.p50 - lib.bare.p50) : 'n/a']);
+  rows.push([
+    'library, plain: added p50 per call (over a bare openai client)',
+    ...EARLIER_RUNS.map((e) => `${e.libraryAddedUs.toFixed(1)} µs`),
+    lib ? us(lib.router.p50 - lib.bare.p50) : 'n/a',
+  ]);
   const proxy = now('plain', 32, 'bare proxy');
   rows.push([
     'bare proxy, plain, c=32 (the yardstick)',
-    `${int(f.c32.plain.proxyRps)} req/s, ${int(f.c32.plain.proxyCpuUs)} µs`,
+    ...EARLIER_RUNS.map((e) => `${int(e.c32.plain.proxyRps)} req/s, ${int(e.c32.plain.proxyCpuUs)} µs`),
     proxy?.result ? `${int(proxy.result.rps)} req/s, ${proxy.cpuUsPerRequest !== undefined ? int(proxy.cpuUsPerRequest) : 'n/a'} µs` : 'n/a',
   ]);
   const m = r.machine;
-  const sameMachine = `${m.cpu}, ${m.cores} cores, Node ${m.node}` === f.machine;
-  const sameParams = JSON.stringify(r.params) === f.params;
+  const sameMachine = EARLIER_RUNS.every((e) => `${m.cpu}, ${m.cores} cores, Node ${m.node}` === e.machine);
   out.push(
-    `The first full run (${f.when}, src/ at \`${f.src}\`: the gateway still called providers through the openai SDK over \`fetch\` and served chat through express; ` +
-      `its report is \`git show ${f.report}:bench/RESULTS.md\`) beside this one${r.src ? ` (src/ at \`${r.src.commit}\`)` : ''}. ` +
+    `Earlier full runs beside this one${r.src ? ` (src/ at \`${r.src.commit}\`)` : ''}, as their reports gave them (\`git show COMMIT:bench/RESULTS.md\`): ` +
+      EARLIER_RUNS.map((e) => `the ${e.label} (${e.when}, src/ at \`${e.src}\`, report \`${e.report}\`: ${e.what})`).join('; ') +
+      '. ' +
       (sameMachine
-        ? `Same machine type (${f.machine})${sameParams ? ' and bench parameters' : ', other bench parameters (see that report)'}; the bare proxy's row shows how comparable the two runs' conditions were.`
-        : `The machines differ (then ${f.machine}; now ${m.cpu}, ${m.cores} cores, Node ${m.node}): compare the ratios, not the absolute numbers.`),
+        ? `Same machine type (${FIRST_RUN.machine}); this run also warms every target up before its first cell (the earlier ones measured plain c=1 on a just-started server). The bare proxy's row shows how comparable the runs' conditions were.`
+        : `The machines differ (now ${m.cpu}, ${m.cores} cores, Node ${m.node}): compare the ratios, not the absolute numbers.`),
     '',
-    table(['', `first full run (\`${f.report}\`)`, 'this run'], rows),
+    table(['', ...EARLIER_RUNS.map((e) => `${e.label} (\`${e.report}\`)`), 'this run'], rows),
     '',
   );
 }
@@ -654,6 +687,15 @@ function doneSince(p: ProfileSummary, out: string[]): void {
     `- Call tracking without AsyncLocalStorage (src/gateway/context.ts): its async hooks (\`node:async_hooks\`) were under ${pct(f.asyncHooks, 0)}; now ${shows(hooks) ? pct(hooks) : 'they do not appear'}.`,
     `- No \`context.with\` for a request without trace headers (src/telemetry/propagation.ts \`withIncomingContext\`): the OpenTelemetry API was under ${pct(f.otelApi, 0)}, mostly that wrapper; now ${shows(otel) ? pct(otel) : 'it does not appear'}.`,
     '',
+    `**Done since the second run** (self shares of the gateway's busy time, plain, ${connectionsOf(p)} connections, then → now; the second run's profile is in its report):`,
+    '',
+    `- Cancellation without AbortSignals (src/endpoint/cancellation.ts): an attempt is a callback-based \`Cancellation\` its transport watches, the gateway cancels with a \`CancelSource\`, the native transport cuts a call with \`req.destroy()\` rather than \`http.request\`'s \`signal\` option, and the Stream handed to a library caller gets a controller subclass instead of a listener on its signal. On Node 20 an AbortSignal costs about 5 µs to create and each listener more. AbortSignals and their listeners: 6.9 % → ${pct(selfPkgs(p, ABORT_PACKAGES))}.`,
+    `- No spans while no tracer provider is registered (src/telemetry/tracing.ts): every span would be a no-op and nothing would propagate, so the request is not traced at all; the check runs per request, so an SDK registered later is picked up. src/telemetry: 3.5 % → ${pct(selfPkgs(p, ['switchyard src/telemetry']))}.`,
+    `- Each router event is recorded once (src/telemetry/openmetrics-view.ts): the OpenMetrics registry serves views of the text registry's metrics plus their exemplars, where it used to hold a second set of metrics fed by every event. prom-client: 2.2 % → ${pct(prom)}.`,
+    `- Request lines skip pino's redaction (src/gateway/logging.ts \`requestLineLogger\`): they are built field by field and carry no header, body or config value, and the redaction walked every line against a dozen wildcard paths. pino, sonic-boom and the redaction: 1.8 % → ${pct(selfPkgs(p, ['pino', 'sonic-boom', '@pinojs/redact']))}.`,
+    `- The native transport resolves its request options once (no URL conversion per call), builds headers without spreads, and reads an answer with \`data\`/\`end\`/\`error\` only. src/endpoint: 4.0 % → ${pct(selfPkgs(p, ['switchyard src/endpoint']))}.`,
+    '- Streams: events that arrive together leave in one write (the socket is corked until the end of the event-loop pass), and the native transport\'s stream lost a generator layer per chunk.',
+    '',
     `**Tried, not kept:** caching prom-client's labelled children (\`histogram.labels(...)\`) at start-up measured slower: prom-client 15's child \`observe\` still validates and hashes the label object on every call. prom-client is ${pct(prom)} of the busy time here (self).`,
     '',
   );
@@ -669,21 +711,10 @@ function stillOpen(r: BenchResults, p: ProfileSummary, out: string[]): void {
   const listeners = inclFn(p, /^listener \(src\/telemetry\/listeners\.js/);
   const prom = selfPkgs(p, ['prom-client']);
   const gc = selfPkgs(p, ['(gc)']);
-  // Which controllers the measured code creates, from the profile: each scope with a controller has a `signal` getter.
-  const scopeSignals = new Set(p.topInclusive.filter((x) => /^get signal \(src\/router\/scope\.js:/.test(x.name)).map((x) => x.name)).size;
-  const controllers =
-    scopeSignals >= 2
-      ? 'three AbortControllers, the chat route\'s (src/gateway/routes/chat.ts `serve`, to cancel when the client goes away), `RequestScope`\'s and `AttemptScope`\'s (src/router/scope.ts), each linked to the next by an abort listener'
-      : scopeSignals === 1
-        ? 'AbortControllers in the chat route (src/gateway/routes/chat.ts `serve`, to cancel when the client goes away) and per attempt (src/router/scope.ts `AttemptScope`), the router listening on the route\'s signal'
-        : 'AbortControllers in the chat route (src/gateway/routes/chat.ts `serve`) and the router (src/router/scope.ts)';
   const fixes: [number, string][] = [
     [
       abort,
-      `AbortSignals, ${pct(abort)} self with their listeners (\`createAbortSignal\` alone ${pct(createSignal)}): a plain request creates ${controllers}, ` +
-        'and the native transport passes the attempt\'s signal to `http.request`, which adds one more listener per request (src/endpoint/native-transport.ts `post`). ' +
-        (scopeSignals >= 2 ? 'The request scope could abort its attempts directly instead of through a controller of its own; ' : '') +
-        'the chat route could hand the router a cancel callback instead of a signal the router has to listen on, and the transport could take the attempt\'s cancel as a callback (`req.destroy()`) instead of the `signal` option.',
+      `AbortSignals, ${pct(abort)} self with their listeners (\`createAbortSignal\` alone ${pct(createSignal)}): Switchyard's hot path creates none since the second run, so what is left is Node's own (the HTTP client and server create some for their sockets).`,
     ],
   ];
   const worth = fixes.filter(([share]) => share >= 0.02).sort((a, b) => b[0] - a[0]);
@@ -697,14 +728,14 @@ function stillOpen(r: BenchResults, p: ProfileSummary, out: string[]): void {
   if (shows(routerSelf)) {
     notes.push(
       `- The router's own code, ${pct(routerSelf)} self: spread thin (its busiest functions: ${routerTop.map((x) => `\`${x.name}\` ${pct(x.share)}`).join(', ')}). ` +
-        `What it costs beyond that is what it runs: the AbortSignals above, the telemetry listeners of its events (${pct(listeners)} inclusive, prom-client ${pct(prom)} of it) and the transport.`,
+        `What it costs beyond that is what it runs: the telemetry listeners of its events (${pct(listeners)} inclusive, prom-client ${pct(prom)} of it) and the transport.`,
     );
   }
   const logLine = inclFn(p, /^write \(src\/gateway\/logging\.js/);
   if (shows(logLine)) {
     notes.push(
-      `- The request log line, ${pct(logLine)} (pino, sonic-boom and the redaction ${pct(selfPkgs(p, ['pino', 'sonic-boom', '@pinojs/redact']))} self): already asynchronous ` +
-        '(pino\'s default destination was; src/gateway/logging.ts `createLogger` now names it, `pino.destination({ sync: false })`), so this is what one JSON line per request costs.',
+      `- The request log line, ${pct(logLine)} (pino, sonic-boom and the redaction ${pct(selfPkgs(p, ['pino', 'sonic-boom', '@pinojs/redact']))} self): asynchronous and unredacted already, ` +
+        'so this is what one JSON line per request costs.',
     );
   }
   if (shows(gc)) notes.push(`- GC, ${pct(gc)}: the gateway parses the request, builds the upstream body, parses the answer and serialises it again; allocation is the price of reading the JSON at all, which the bare proxy never does.`);
@@ -714,7 +745,8 @@ function stillOpen(r: BenchResults, p: ProfileSummary, out: string[]): void {
   if (sy?.cpuUsPerRequest !== undefined && proxy?.cpuUsPerRequest !== undefined) {
     out.push(
       `So the gap to the bare proxy (${int(sy.cpuUsPerRequest)} against ${int(proxy.cpuUsPerRequest)} µs of CPU per request) has no single large cause left: Switchyard's own code is ${pct(own)} of the busy time in self time, ` +
-        `and the largest piece a change in src/ could shrink is ${worth.length ? `the AbortSignals' ${pct(abort)}` : 'under 2 % of it'}; the rest is spread thin over work the bare proxy, which only pipes bytes, never does: parsing, checking and re-serialising the JSON both ways, the router's bookkeeping, metrics, the log line, and the GC all that allocation brings.`,
+        `and ${worth.length ? `what the profile still points at is the list above (${pct(worth[0]![0])} the largest)` : 'no piece of it a change in src/ could shrink is 2 % of the busy time on its own'}; the rest is spread thin over work the bare proxy, which only pipes bytes, never does: parsing, checking and re-serialising the JSON both ways, the router's bookkeeping, metrics, the log line, and the GC all that allocation brings. ` +
+        'Parsing is not the large part: a minimal JSON gateway written for comparison during this work (parse, rewrite the model, call upstream with node:http, parse, re-serialise; not part of the bench) measured 10 to 20 % more CPU per request than the bare proxy in runs beside it.',
       '',
     );
   }

@@ -22,6 +22,8 @@ export type {
   SkipReason,
 } from './router/events.js';
 export { CIRCUIT_STATES } from './router/events.js';
+export { CancelSource } from './endpoint/cancellation.js';
+export type { Cancellation } from './endpoint/cancellation.js';
 export type { AttemptOutcome, FailureOutcome, RequestOutcome } from './endpoint/outcome.js';
 export { ATTEMPT_OUTCOMES, REQUEST_OUTCOMES, isFailureOutcome } from './endpoint/outcome.js';
 export type {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ask, rig, type Rig } from './helpers.js';
+import { CancelSource } from '../../src/endpoint/cancellation.js';
 import { TRANSPORTS, useTransport } from './helpers.js';
 
 let r: Rig | undefined;
@@ -80,12 +81,14 @@ describe('circuits over real HTTP', () => {
     expect(r.events.filter((e) => e.name === 'request:end').at(-1)!.args[1]).toMatchObject({ outcome: 'timeout' });
   });
 
-  it('a caller abort cancels the attempt and counts nothing', async () => {
+  it.each(['signal', 'cancellation'] as const)('a caller abort (%s) cancels the attempt and counts nothing', async (how) => {
     r = await rig({ primary: { always: { kind: 'hang' } } });
     const ac = new AbortController();
-    const p = r.router.dispatch(ask, { signal: ac.signal });
+    const source = new CancelSource();
+    const p = r.router.dispatch(ask, how === 'signal' ? { signal: ac.signal } : { cancellation: source });
     await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(1), { timeout: 5000 });
-    ac.abort();
+    if (how === 'signal') ac.abort();
+    else source.cancel();
     await expect(p).rejects.toMatchObject({ code: 'cancelled' });
     expect(r.attempts).toEqual([{ endpoint: 'primary', outcome: 'cancelled', number: 1 }]);
     expect(r.fallback.stats().requests).toBe(0);
