@@ -15,7 +15,11 @@ export interface Cancellation {
 export class CancelSource implements Cancellation {
   private callbacks: (() => void)[] | undefined;
   private done = false;
-  aborted = false;
+  private fired = false;
+
+  get aborted(): boolean {
+    return this.fired;
+  }
 
   onAbort(fn: () => void): void {
     if (this.aborted) fn();
@@ -24,8 +28,8 @@ export class CancelSource implements Cancellation {
 
   /** Fires the callbacks once; later calls do nothing. */
   cancel(): void {
-    if (this.aborted || this.done) return;
-    this.aborted = true;
+    if (this.fired || this.done) return;
+    this.fired = true;
     const fns = this.callbacks;
     this.callbacks = undefined;
     if (fns) for (const fn of fns) fn();
