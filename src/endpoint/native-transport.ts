@@ -1,4 +1,4 @@
-import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
@@ -46,12 +46,20 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
   const own: Record<string, string> = { ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}), ...opts.headers };
   const fixed = Object.keys(own).length > 0 ? own : undefined;
 
-  /** Sends the request; every error reaches `fail` as the SDK's class. */
-  function post(body: object, abort: Cancellation, extra: Record<string, string> | undefined, accept: string, fail: (e: Error) => void): ClientRequest | undefined {
-    if (abort.aborted) {
-      fail(new APIUserAbortError());
-      return undefined;
-    }
+  /**
+   * Sends the request and hands the answer to `onResponse`; every error reaches `fail` as the SDK's class
+   * (callers settle a promise with both: whatever comes second is a no-op). An abort cuts the connection
+   * until the answer's body is complete; after that its socket may be back in the pool, and is left alone.
+   */
+  function post(
+    body: object,
+    abort: Cancellation,
+    extra: Record<string, string> | undefined,
+    accept: string,
+    fail: (e: Error) => void,
+    onResponse: (res: IncomingMessage) => void,
+  ): void {
+    if (abort.aborted) return fail(new APIUserAbortError());
     const payload = JSON.stringify(body);
     const headers: OutgoingHttpHeaders = { 'content-type': 'application/json' };
     if (fixed) Object.assign(headers, fixed);
@@ -60,9 +68,16 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
     headers.accept = accept;
     headers['content-length'] = Buffer.byteLength(payload);
     const req = send({ agent, host, port, path, method: 'POST', headers });
+    let response: IncomingMessage | undefined;
+    abort.onAbort(() => {
+      if (!response?.complete) req.destroy();
+    });
     req.once('error', (e) => fail(abort.aborted ? new APIUserAbortError() : new APIConnectionError({ cause: e })));
+    req.once('response', (res: IncomingMessage) => {
+      response = res;
+      onResponse(res);
+    });
     req.end(payload);
-    return req;
   }
 
   /** Reads the whole body; `cb` gets it once, or an error if the connection dies first. */
@@ -78,22 +93,9 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
   return {
     complete(body, abort, headers) {
       return new Promise((resolve, reject) => {
-        let settled = false;
-        const fail = (e: Error) => {
-          if (settled) return;
-          settled = true;
-          reject(e);
-        };
-        const req = post(body, abort, headers, 'application/json', fail);
-        if (!req) return;
-        abort.onAbort(() => {
-          if (!settled) req.destroy();
-        });
-        req.once('response', (res: IncomingMessage) => {
+        post(body, abort, headers, 'application/json', reject, (res) =>
           readAll(res, abort, (e, text) => {
-            if (e) return fail(e);
-            if (settled) return;
-            settled = true;
+            if (e) return reject(e);
             if (!ok(res)) return reject(failure(res, text));
             // As the SDK: JSON when the content type says so (a parse error is the provider's), else the raw text.
             if (!isJson(res)) return resolve(text);
@@ -102,32 +104,14 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
             } catch (parseError) {
               reject(parseError);
             }
-          });
-        });
+          }),
+        );
       });
     },
     stream(body, abort, headers) {
       return new Promise((resolve, reject) => {
-        let answered = false;
-        let response: IncomingMessage | undefined;
-        const fail = (e: Error) => {
-          if (answered) return;
-          answered = true;
-          reject(e);
-        };
-        const req = post(body, abort, headers, 'text/event-stream', fail);
-        if (!req) return;
-        // For the stream's whole life: an abort (timeout, caller gone) cuts the connection, unless the body is
-        // complete and its socket back in the pool.
-        abort.onAbort(() => {
-          if (!response?.complete) req.destroy();
-        });
-        req.once('response', (res: IncomingMessage) => {
-          response = res;
-          if (!ok(res)) {
-            return readAll(res, abort, (e, text) => fail(e ?? failure(res, text)));
-          }
-          answered = true;
+        post(body, abort, headers, 'text/event-stream', reject, (res) => {
+          if (!ok(res)) return readAll(res, abort, (e, text) => reject(e ?? failure(res, text)));
           let stopped = false;
           resolve({
             [Symbol.asyncIterator]: () => sseChunks<ChatCompletionChunk>(res, () => stopped || abort.aborted),

@@ -1,5 +1,10 @@
 import type OpenAI from 'openai';
-import type { ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionCreateParams,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionCreateParamsStreaming,
+} from 'openai/resources/chat/completions';
 import { signalOf, type Cancellation } from './cancellation.js';
 
 export type { Cancellation } from './cancellation.js';
@@ -34,8 +39,11 @@ export type TransportKind = 'sdk' | 'native';
 
 export function sdkTransport(client: OpenAI): Transport {
   return {
-    complete: (body, abort, headers) => client.chat.completions.create({ ...body, stream: false }, { signal: signalOf(abort), headers, maxRetries: 0 }),
-    stream: (body, abort, headers) => client.chat.completions.create({ ...body, stream: true }, { signal: signalOf(abort), headers, maxRetries: 0 }),
+    // The body already carries its `stream` flag (see Transport): the casts only pick the SDK's overload.
+    complete: (body, abort, headers) =>
+      client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming, { signal: signalOf(abort), headers, maxRetries: 0 }),
+    stream: (body, abort, headers) =>
+      client.chat.completions.create(body as ChatCompletionCreateParamsStreaming, { signal: signalOf(abort), headers, maxRetries: 0 }),
     close: () => undefined,
   };
 }

@@ -57,12 +57,12 @@ export function instrument(router: InstrumentableRouter, options: InstrumentOpti
     ...(options.tracer && { tracer: options.tracer }),
     ...(options.requestSpanKind !== undefined && { requestSpanKind: options.requestSpanKind }),
   });
-  // A text registry records; an OpenMetrics one beside it serves views of the same metrics with exemplars.
-  const viewed = openMetricsRegistry && openMetricsRegistry !== registry && !isOpenMetrics(registry) ? openMetricsRegistry : undefined;
+  // A text registry records; an OpenMetrics one beside it serves views of the same metrics with exemplars
+  // (registerMetrics decides). Only an OpenMetrics registry beside another one has to record on its own.
   const metrics: RouterMetrics[] = [
-    registerMetrics(router, registry, { exemplars: tracing, onError, ...(viewed ? { openMetrics: viewed } : {}) }),
+    registerMetrics(router, registry, { exemplars: tracing, onError, ...(openMetricsRegistry ? { openMetrics: openMetricsRegistry } : {}) }),
   ];
-  if (openMetricsRegistry && openMetricsRegistry !== registry && !viewed) {
+  if (openMetricsRegistry && openMetricsRegistry !== registry && isOpenMetrics(registry)) {
     metrics.push(registerMetrics(router, openMetricsRegistry, { exemplars: tracing, onError }));
   }
 

@@ -1,6 +1,5 @@
 import { TraceFlags, isSpanContextValid, type SpanContext } from '@opentelemetry/api';
 import type { Counter, Histogram, LabelValues, Metric, OpenMetricsContentType, Registry } from 'prom-client';
-import { LLM_DURATION_BUCKETS } from './buckets.js';
 import { registerView, type OpenMetricsView } from './openmetrics-view.js';
 import { ATTEMPT_OUTCOMES, REQUEST_OUTCOMES } from '../endpoint/outcome.js';
 import { CIRCUIT_STATES, type AttemptInfo, type RequestInfo } from '../router/events.js';
@@ -19,8 +18,8 @@ export interface MetricsOptions {
   exemplars?: ExemplarSource;
   onError?: ErrorHandler;
   /**
-   * An OpenMetrics registry that serves the same metrics with exemplars, when `registry` is a text one:
-   * views over the text metrics, so each event is recorded once (see openmetrics-view.ts).
+   * An OpenMetrics registry that serves the same metrics with exemplars: views over the text metrics, so
+   * each event is recorded once (see openmetrics-view.ts). Ignored when `registry` is itself OpenMetrics.
    */
   openMetrics?: Registry<OpenMetricsContentType>;
 }
@@ -136,9 +135,9 @@ function viewsOf(m: MetricSet, om: Registry<OpenMetricsContentType>): Map<unknow
   const views = new Map<unknown, OpenMetricsView>();
   for (const metric of Object.values(m)) {
     if (typeof metric !== 'object') continue;
-    const { labelNames, type } = metric as unknown as { labelNames: readonly string[]; type: string };
-    const bounds = type === 'histogram' ? LLM_DURATION_BUCKETS : undefined;
-    views.set(metric, registerView(om, metric as unknown as Metric<string>, labelNames, bounds));
+    // prom-client keeps both on the metric (a histogram's buckets as `upperBounds`), untyped.
+    const { labelNames, upperBounds } = metric as unknown as { labelNames: readonly string[]; upperBounds?: readonly number[] };
+    views.set(metric, registerView(om, metric as unknown as Metric<string>, labelNames, upperBounds));
   }
   return views;
 }
