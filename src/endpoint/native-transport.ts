@@ -1,9 +1,10 @@
-import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { sseChunks } from './sse.js';
-import type { Cancellation, Transport } from './transport.js';
+import { Pool, type Dispatcher } from 'undici';
+import { PushedStream } from './pushed-stream.js';
+import { SseParser, type SseEvent } from './sse.js';
+import type { Cancellation, ChunkStream, Transport } from './transport.js';
 
 export interface NativeTransportOptions {
   readonly baseURL: string;
@@ -11,120 +12,205 @@ export interface NativeTransportOptions {
   readonly headers?: Record<string, string> | undefined;
 }
 
-const ok = (res: IncomingMessage) => (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
-const isJson = (res: IncomingMessage) => /\bjson\b/i.test(res.headers['content-type'] ?? '');
+
+const ok = (status: number) => status >= 200 && status < 300;
+const isJson = (headers: IncomingHttpHeaders) => /\bjson\b/i.test(String(headers['content-type'] ?? ''));
+
+/** Chunks a slow reader may leave queued before the connection is paused. */
+const STREAM_HIGH_WATER = 64;
 
 /** A non-2xx answer, as the SDK would throw it: the subclass for the status, with the headers (Retry-After). */
-function failure(res: IncomingMessage, text: string): APIError {
+function failure(status: number, headers: IncomingHttpHeaders, text: string): APIError {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     parsed = undefined;
   }
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
-  return APIError.generate(res.statusCode ?? 500, parsed as object | undefined, undefined, headers);
+  const h = new Headers();
+  for (const [k, v] of Object.entries(headers)) {
+    try {
+      if (typeof v === 'string') h.set(k, v);
+    } catch {
+      // A header value fetch's Headers refuses is one the classifier never reads.
+    }
+  }
+  return APIError.generate(status, parsed as object | undefined, undefined, h);
+}
+
+/** The SDK's class for a request that failed before an answer: aborted by us, or the connection's fault. */
+const connectionError = (abort: Cancellation, e: Error) => (abort.aborted ? new APIUserAbortError() : new APIConnectionError({ cause: e }));
+
+/** Where a streamed answer's body goes as it arrives. */
+interface BodySink {
+  data(chunk: Buffer): void;
+  end(): void;
+  /** The connection failed or was cut, as the SDK's class. */
+  error(e: Error): void;
+}
+
+/** What a call does with its answer. */
+interface Answer {
+  /** Status and headers arrived: a sink for the body's bytes, or nothing to get the whole body in `end`. */
+  start(status: number, headers: IncomingHttpHeaders, controller: Dispatcher.DispatchController): BodySink | undefined;
+  end(body: string): void;
+  /** No answer (or no whole body) came, as the SDK's class. */
+  error(e: Error): void;
 }
 
 /**
- * A keep-alive `node:http(s)` client for one provider: the OpenAI chat API without the SDK's per-call
- * machinery. Written against events rather than async iterators and AbortSignals, which cost more per call
- * than the rest of the request's handling here.
+ * A keep-alive client for one provider over undici's connection pool: the OpenAI chat API without the SDK's
+ * per-call machinery (fetch, web streams, AbortSignals), which costs several times the rest of a gateway
+ * request, and cheaper per call than `node:http`'s client too (bench/RESULTS.md).
  */
 export function nativeTransport(opts: NativeTransportOptions): Transport {
   const base = new URL(opts.baseURL.endsWith('/') ? opts.baseURL : `${opts.baseURL}/`);
   const url = new URL('chat/completions', base);
-  const secure = url.protocol === 'https:';
-  const agent = new (secure ? https : http).Agent({ keepAlive: true, maxSockets: 1024 });
-  // Resolved once: `request(url)` would convert the URL to options on every call.
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  const port = url.port || (secure ? 443 : 80);
+  const pool = new Pool(url.origin, { connections: 1024, pipelining: 1 });
   const path = `${url.pathname}${url.search}`;
-  const send = (secure ? https : http).request;
   // The provider's own headers (its key, its extra headers), set on every call; undefined when none.
   const own: Record<string, string> = { ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}), ...opts.headers };
   const fixed = Object.keys(own).length > 0 ? own : undefined;
 
   /**
-   * Sends the request and hands the answer to `onResponse`; every error reaches `fail` as the SDK's class
-   * (callers settle a promise with both: whatever comes second is a no-op). An abort cuts the connection
-   * until the answer's body is complete; after that its socket may be back in the pool, and is left alone.
+   * Sends the request and feeds its answer to `answer`. An abort cuts the connection until the answer is
+   * complete; after that the socket may be back in the pool, and is left alone. `answer.error` gets every
+   * failure as the SDK's class.
    */
-  function post(
-    body: object,
-    abort: Cancellation,
-    extra: Record<string, string> | undefined,
-    accept: string,
-    fail: (e: Error) => void,
-    onResponse: (res: IncomingMessage) => void,
-  ): void {
-    if (abort.aborted) return fail(new APIUserAbortError());
-    const payload = JSON.stringify(body);
-    const headers: OutgoingHttpHeaders = { 'content-type': 'application/json' };
+  function post(body: object, abort: Cancellation, extra: Record<string, string> | undefined, accept: string, answer: Answer): void {
+    if (abort.aborted) return answer.error(new APIUserAbortError());
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (fixed) Object.assign(headers, fixed);
     if (extra) Object.assign(headers, extra);
     // Ours whatever a configured or forwarded header said.
     headers.accept = accept;
-    headers['content-length'] = Buffer.byteLength(payload);
-    const req = send({ agent, host, port, path, method: 'POST', headers });
-    let response: IncomingMessage | undefined;
+    let controller: Dispatcher.DispatchController | undefined;
+    let complete = false;
+    let sink: BodySink | undefined;
+    let chunks: Buffer[] = [];
     abort.onAbort(() => {
-      if (!response?.complete) req.destroy();
+      if (complete) return;
+      if (controller) controller.abort(new APIUserAbortError());
+      // Still queued for a connection: settle now, and cut it when it gets one (onRequestStart).
+      else answer.error(new APIUserAbortError());
     });
-    req.once('error', (e) => fail(abort.aborted ? new APIUserAbortError() : new APIConnectionError({ cause: e })));
-    req.once('response', (res: IncomingMessage) => {
-      response = res;
-      onResponse(res);
-    });
-    req.end(payload);
-  }
-
-  /** Reads the whole body; `cb` gets it once, or an error if the connection dies first. */
-  function readAll(res: IncomingMessage, abort: Cancellation, cb: (e: Error | undefined, text: string) => void): void {
-    res.setEncoding('utf8');
-    let text = '';
-    res.on('data', (piece: string) => (text += piece));
-    res.once('end', () => cb(res.complete ? undefined : new APIConnectionError({ message: 'response ended early' }), text));
-    // The socket went away mid-body (or the attempt aborted and cut it): node destroys the response with an error.
-    res.once('error', (e) => cb(abort.aborted ? new APIUserAbortError() : new APIConnectionError({ cause: e }), text));
+    pool.dispatch(
+      { path, method: 'POST', headers, body: JSON.stringify(body) },
+      {
+        onRequestStart(c) {
+          controller = c;
+          // Aborted while the request waited for a connection.
+          if (abort.aborted) c.abort(new APIUserAbortError());
+        },
+        onResponseStart(c, status, h) {
+          sink = answer.start(status, h, c);
+        },
+        onResponseData(_c, chunk) {
+          if (sink) sink.data(chunk);
+          else chunks.push(chunk);
+        },
+        onResponseEnd() {
+          complete = true;
+          if (sink) return sink.end();
+          answer.end((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'));
+          chunks = [];
+        },
+        onResponseError(_c, e) {
+          complete = true;
+          const err = connectionError(abort, e);
+          if (sink) sink.error(err);
+          else answer.error(err);
+        },
+      },
+    );
   }
 
   return {
     complete(body, abort, headers) {
       return new Promise((resolve, reject) => {
-        post(body, abort, headers, 'application/json', reject, (res) =>
-          readAll(res, abort, (e, text) => {
-            if (e) return reject(e);
-            if (!ok(res)) return reject(failure(res, text));
+        let status = 0;
+        let h: IncomingHttpHeaders = {};
+        post(body, abort, headers, 'application/json', {
+          start(s, hs) {
+            status = s;
+            h = hs;
+            return undefined;
+          },
+          end(text) {
+            if (!ok(status)) return reject(failure(status, h, text));
             // As the SDK: JSON when the content type says so (a parse error is the provider's), else the raw text.
-            if (!isJson(res)) return resolve(text);
+            if (!isJson(h)) return resolve(text);
             try {
               resolve(JSON.parse(text));
             } catch (parseError) {
               reject(parseError);
             }
-          }),
-        );
+          },
+          error: reject,
+        });
       });
     },
     stream(body, abort, headers) {
       return new Promise((resolve, reject) => {
-        post(body, abort, headers, 'text/event-stream', reject, (res) => {
-          if (!ok(res)) return readAll(res, abort, (e, text) => reject(e ?? failure(res, text)));
-          let stopped = false;
-          resolve({
-            [Symbol.asyncIterator]: () => sseChunks<ChatCompletionChunk>(res, () => stopped || abort.aborted),
-            controller: {
-              abort() {
-                stopped = true;
-                if (!res.complete) res.destroy();
-              },
-            },
-          });
+        let status = 0;
+        let h: IncomingHttpHeaders = {};
+        post(body, abort, headers, 'text/event-stream', {
+          start(s, hs, controller) {
+            status = s;
+            h = hs;
+            if (!ok(s)) return undefined;
+            const events = eventStream(abort, controller);
+            resolve(events.stream);
+            return events.sink;
+          },
+          end: (text) => reject(failure(status, h, text)),
+          error: reject,
         });
       });
     },
-    close: () => agent.destroy(),
+    close: () => void pool.destroy().catch(() => undefined),
   };
+}
+
+/**
+ * A 2xx event stream: the body's bytes parsed as they arrive and queued for the reader. The reader stopping
+ * early, or a bad event, cuts the connection unless the body is already complete.
+ */
+function eventStream(abort: Cancellation, controller: Dispatcher.DispatchController): { stream: ChunkStream; sink: BodySink } {
+  const parser = new SseParser<ChatCompletionChunk>();
+  let complete = false;
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    if (!complete) controller.abort(new APIUserAbortError());
+  };
+  const chunks = new PushedStream<ChatCompletionChunk>({
+    highWater: STREAM_HIGH_WATER,
+    pause: () => controller.pause(),
+    resume: () => controller.resume(),
+    stopped: stop,
+  });
+  const emit = (e: SseEvent<ChatCompletionChunk>) => (e.kind === 'done' ? chunks.end() : chunks.push(e.value));
+  const sink: BodySink = {
+    data(bytes) {
+      try {
+        parser.push(bytes, emit);
+      } catch (e) {
+        // A bad event is the provider's answer: the reader gets it after the events before it.
+        chunks.fail(e);
+        stop();
+      }
+    },
+    end() {
+      complete = true;
+      chunks.end();
+    },
+    error(e) {
+      complete = true;
+      // Like the SDK: an abort (caller, timeout) ends the stream quietly; the router knows why it aborted.
+      if (stopped || abort.aborted) chunks.end();
+      else chunks.fail(e);
+    },
+  };
+  return { stream: { [Symbol.asyncIterator]: () => chunks, controller: { abort: stop } }, sink };
 }

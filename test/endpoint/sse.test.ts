@@ -1,0 +1,49 @@
+import { APIError } from 'openai';
+import { describe, expect, it } from 'vitest';
+import { SseParser, type SseEvent } from '../../src/endpoint/sse.js';
+
+function parse(pieces: (string | Buffer)[]): { events: SseEvent<unknown>[]; error?: unknown } {
+  const parser = new SseParser<unknown>();
+  const events: SseEvent<unknown>[] = [];
+  try {
+    for (const p of pieces) parser.push(typeof p === 'string' ? Buffer.from(p) : p, (e) => events.push(e));
+  } catch (error) {
+    return { events, error };
+  }
+  return { events };
+}
+
+describe('SseParser', () => {
+  it('reads data events split anywhere across reads, with LF or CRLF, ignoring comments and other fields', () => {
+    const text = ': keep-alive\r\n\r\nevent: x\ndata: {"a":1}\n\ndata:{"a":2}\r\n\r\ndata: [DONE]\n\n';
+    for (let cut = 0; cut < text.length; cut++) {
+      expect(parse([text.slice(0, cut), text.slice(cut)]).events).toEqual([
+        { kind: 'chunk', value: { a: 1 } },
+        { kind: 'chunk', value: { a: 2 } },
+        { kind: 'done' },
+      ]);
+    }
+  });
+
+  it('keeps a multi-byte character split between two reads', () => {
+    const bytes = Buffer.from('data: {"t":"héllo ✓"}\n\n');
+    const at = bytes.indexOf(0xe2) + 1; // inside ✓
+    expect(parse([bytes.subarray(0, at), bytes.subarray(at)]).events).toEqual([{ kind: 'chunk', value: { t: 'héllo ✓' } }]);
+  });
+
+  it('joins multi-line data', () => {
+    expect(parse(['data: {"a":\ndata: 3}\n\n']).events).toEqual([{ kind: 'chunk', value: { a: 3 } }]);
+  });
+
+  it('throws SyntaxError for an event that is not JSON, after the events before it', () => {
+    const r = parse(['data: {"a":1}\n\ndata: {nope\n\n']);
+    expect(r.events).toEqual([{ kind: 'chunk', value: { a: 1 } }]);
+    expect(r.error).toBeInstanceOf(SyntaxError);
+  });
+
+  it('throws APIError for an error event (the provider failing mid-answer)', () => {
+    const r = parse(['data: {"error":{"message":"overloaded","type":"server_error"}}\n\n']);
+    expect(r.error).toBeInstanceOf(APIError);
+    expect((r.error as APIError).message).toContain('overloaded');
+  });
+});
