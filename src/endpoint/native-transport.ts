@@ -4,7 +4,7 @@ import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { Pool, type Dispatcher } from 'undici';
 import { PushedStream } from './pushed-stream.js';
 import { SseParser, type SseEvent } from './sse.js';
-import type { Cancellation, ChunkStream, Transport } from './transport.js';
+import { JsonAnswer, type Cancellation, type ChunkStream, type Transport } from './transport.js';
 
 export interface NativeTransportOptions {
   readonly baseURL: string;
@@ -53,7 +53,7 @@ interface BodySink {
 interface Answer {
   /** Status and headers arrived: a sink for the body's bytes, or nothing to get the whole body in `end`. */
   start(status: number, headers: IncomingHttpHeaders, controller: Dispatcher.DispatchController): BodySink | undefined;
-  end(body: string): void;
+  end(body: Buffer): void;
   /** No answer (or no whole body) came, as the SDK's class. */
   error(e: Error): void;
 }
@@ -112,7 +112,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
         onResponseEnd() {
           complete = true;
           if (sink) return sink.end();
-          answer.end((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8'));
+          answer.end(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
           chunks = [];
         },
         onResponseError(_c, e) {
@@ -136,12 +136,13 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
             h = hs;
             return undefined;
           },
-          end(text) {
+          end(bytes) {
+            const text = bytes.toString('utf8');
             if (!ok(status)) return reject(failure(status, h, text));
             // As the SDK: JSON when the content type says so (a parse error is the provider's), else the raw text.
             if (!isJson(h)) return resolve(text);
             try {
-              resolve(JSON.parse(text));
+              resolve(new JsonAnswer(JSON.parse(text), bytes));
             } catch (parseError) {
               reject(parseError);
             }
@@ -163,7 +164,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
             resolve(events.stream);
             return events.sink;
           },
-          end: (text) => reject(failure(status, h, text)),
+          end: (bytes) => reject(failure(status, h, bytes.toString('utf8'))),
           error: reject,
         });
       });

@@ -18,12 +18,26 @@ export interface ChunkStream extends AsyncIterable<ChatCompletionChunk> {
 }
 
 /**
+ * A JSON answer with the bytes it was parsed from, so that a gateway can pass them on instead of serialising
+ * the value again. A transport may resolve `complete` to one; the value is what gets validated.
+ */
+export class JsonAnswer {
+  constructor(
+    readonly value: unknown,
+    readonly bytes: Buffer,
+  ) {}
+}
+
+/**
  * How an endpoint's calls reach its provider. Failures are thrown as the openai SDK's error classes
  * (APIError subclasses by status, APIConnectionError, APIUserAbortError) whichever transport runs, so one
  * classifier serves both. `body` already names the endpoint's model and its `stream` flag.
  */
 export interface Transport {
-  /** Resolves to whatever the body parsed to (a string for a non-JSON content type): validate before use. */
+  /**
+   * Resolves to whatever the body parsed to (a string for a non-JSON content type), or a JsonAnswer holding
+   * it: validate before use.
+   */
   complete(body: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>): Promise<unknown>;
   stream(body: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>): Promise<ChunkStream>;
   /** Releases pooled connections. */

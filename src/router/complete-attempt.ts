@@ -1,6 +1,7 @@
 import { APIError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { classify, InvalidResponseError } from '../endpoint/classify.js';
+import { JsonAnswer } from '../endpoint/transport.js';
 import { validateCompletion, type ValidationRules } from '../endpoint/validate.js';
 import type { AttemptRunner } from './request-run.js';
 import type { ResponseValidator } from './types.js';
@@ -33,11 +34,13 @@ export function completeRunner(ctx: CompleteContext): AttemptRunner<ChatCompleti
     scope.arm(endpoint.spec.timeoutMs);
     try {
       const raw = await endpoint.complete(ctx.params, scope, attemptHeaders(ctx.headers, attempt.headers));
-      const completion = validateCompletion(raw, ctx.params, ctx.rules);
+      const answer = raw instanceof JsonAnswer ? raw : undefined;
+      const completion = validateCompletion(answer ? answer.value : raw, ctx.params, ctx.rules);
       if (ctx.validator) await runValidator(ctx.validator, completion, ctx, endpoint.spec.id);
       return {
         kind: 'done',
         value: completion,
+        bytes: answer?.bytes,
         result: {
           outcome: 'success',
           durationMs: ctx.now() - started,

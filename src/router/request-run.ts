@@ -20,7 +20,7 @@ export type AttemptFinisher = (result: AttemptResult, classified?: Classified) =
 
 /** How one attempt went, as the runner reports it to the walk. */
 export type AttemptRun<T> =
-  | { readonly kind: 'done'; readonly value: T; readonly result: AttemptResult }
+  | { readonly kind: 'done'; readonly value: T; readonly result: AttemptResult; readonly bytes?: Buffer | undefined }
   | { readonly kind: 'failed'; readonly classified: Classified; readonly durationMs: number; readonly body?: unknown }
   /** A stream whose first content chunk arrived: the stream now owns the attempt and calls the finisher. */
   | { readonly kind: 'handoff'; readonly value: T };
@@ -46,6 +46,8 @@ export class RequestRun {
   private ended = false;
   /** Who answered, once someone did. */
   endpoint: string | undefined;
+  /** The answer's bytes as the provider sent them, when its transport kept them (see JsonAnswer). */
+  bytes: Buffer | undefined;
 
   constructor(
     private readonly deps: RunDeps,
@@ -103,6 +105,7 @@ export class RequestRun {
         if (run.kind === 'done') {
           finish(run.result);
           this.endpoint = id;
+          this.bytes = run.bytes;
           this.end('success');
           return run.value;
         }

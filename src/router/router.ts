@@ -73,6 +73,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
       endpoint: run.endpoint!,
       attempts: run.attempts.length + (body.stream === true ? 1 : 0),
       response,
+      ...(run.bytes ? { bytes: run.bytes } : {}),
     }));
   }
 

@@ -81,6 +81,12 @@ export interface Routed<T> {
   /** Attempts made, retries and fallbacks included (for a stream: up to and including the one that answered). */
   readonly attempts: number;
   readonly response: T;
+  /**
+   * A plain answer's bytes exactly as the provider sent them, when the transport kept them (`native`): a
+   * gateway passes them on instead of serialising `response` again. A validator that changes `response`
+   * does not change these.
+   */
+  readonly bytes?: Buffer;
 }
 
 export interface Router {

@@ -3,6 +3,7 @@ import { APIConnectionError, APIUserAbortError, RateLimitError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CancelSource } from '../../src/endpoint/cancellation.js';
 import { nativeTransport } from '../../src/endpoint/native-transport.js';
+import { JsonAnswer } from '../../src/endpoint/transport.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 
 let sim: Simulator | undefined;
@@ -68,7 +69,11 @@ describe('native transport', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     counter = server;
     const t = nativeTransport({ baseURL: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/`, apiKey: 'sk-x' });
-    expect(await t.complete(body, new CancelSource())).toEqual({ choices: [] });
+    // The parsed answer, with the bytes it came as (the gateway passes those on).
+    const answer = await t.complete(body, new CancelSource());
+    expect(answer).toBeInstanceOf(JsonAnswer);
+    expect((answer as JsonAnswer).value).toEqual({ choices: [] });
+    expect((answer as JsonAnswer).bytes.toString()).toBe('{"choices":[]}');
     expect(seen.auth).toBe('Bearer sk-x');
     expect(JSON.parse(seen.body!)).toMatchObject({ model: 'm', stream: false });
     t.close();

@@ -119,3 +119,32 @@ describe('the chat route without express', () => {
     expect(line).toMatchObject({ path: '/v1/chat/completions', outcome: 'client_error', code: 'invalid_value' });
   });
 });
+
+describe('a plain answer through the native transport', () => {
+  it("reaches the client as the provider's own bytes (not serialised again), and through the SDK transport as the same JSON", async () => {
+    // Odd but valid JSON: spacing, key order, escapes and non-ASCII a re-serialisation would change.
+    const answer = '{ "object":"chat.completion", "id":"x1", "created":1, "model":"m",\n  "choices":[{"index":0,"message":{"role":"assistant","content":"h\\u00e9llo ✓"},"finish_reason":"stop"}] }';
+    const { createServer } = await import('node:http');
+    const provider = createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(answer)));
+    await new Promise<void>((r) => provider.listen(0, '127.0.0.1', r));
+    const baseURL = `http://127.0.0.1:${(provider.address() as { port: number }).port}/v1`;
+    const stack = await startStack({
+      upstreams: {},
+      extraProviders: { native: { baseURL, transport: 'native' }, sdk: { baseURL, transport: 'sdk' } },
+      extraEndpoints: { native: { provider: 'native', model: 'm' }, sdk: { provider: 'sdk', model: 'm' } },
+      routes: { native: { endpoints: ['native'] }, sdk: { endpoints: ['sdk'] } },
+    });
+    try {
+      const send = (model: string) =>
+        fetch(`${stack.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: HELLO }) });
+      const native = await send('native');
+      expect(native.status).toBe(200);
+      expect(await native.text()).toBe(answer);
+      const sdk = await send('sdk');
+      expect(await sdk.json()).toEqual(JSON.parse(answer));
+    } finally {
+      await stack.close();
+      provider.close();
+    }
+  });
+});

@@ -100,10 +100,11 @@ export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: S
       const routed = await opts.router.dispatch(params, { cancellation: cancelled });
       answered(info, routed);
       if (cancelled.aborted) return;
-      const body = JSON.stringify(routed.response);
+      // The provider's own bytes when the transport kept them: the same JSON, not serialised a second time.
+      const body = routed.bytes ?? JSON.stringify(routed.response);
       const headers: Record<string, string | number> = switchyardHeaders(info);
       headers['content-type'] = JSON_CONTENT_TYPE;
-      headers['content-length'] = Buffer.byteLength(body);
+      headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
       res.writeHead(200, headers);
       res.end(body);
     } catch (e) {
