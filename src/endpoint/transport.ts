@@ -51,13 +51,17 @@ export interface Transport {
  */
 export type TransportKind = 'sdk' | 'native';
 
+/**
+ * The SDK client must be built with `maxRetries: 0` (the router retries). Per-call options carry only the
+ * attempt's signal and any headers: each option given is work in the SDK's request building.
+ */
 export function sdkTransport(client: OpenAI): Transport {
+  const options = (abort: Cancellation, headers: Record<string, string> | undefined) =>
+    headers ? { signal: signalOf(abort), headers } : { signal: signalOf(abort) };
   return {
     // The body already carries its `stream` flag (see Transport): the casts only pick the SDK's overload.
-    complete: (body, abort, headers) =>
-      client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming, { signal: signalOf(abort), headers, maxRetries: 0 }),
-    stream: (body, abort, headers) =>
-      client.chat.completions.create(body as ChatCompletionCreateParamsStreaming, { signal: signalOf(abort), headers, maxRetries: 0 }),
+    complete: (body, abort, headers) => client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming, options(abort, headers)),
+    stream: (body, abort, headers) => client.chat.completions.create(body as ChatCompletionCreateParamsStreaming, options(abort, headers)),
     close: () => undefined,
   };
 }
