@@ -32,11 +32,44 @@ export interface CreateLoggerOptions {
   destination?: DestinationStream;
 }
 
+export interface BatchOptions {
+  /** Where lines go (default 1, stdout). */
+  readonly fd?: number;
+  /** Bytes of lines gathered before they are written (default 4096). */
+  readonly batchBytes?: number;
+  /** The longest a line waits in the batch, ms (default 500). */
+  readonly batchMs?: number;
+}
+
 /**
- * Lines to stdout go through an asynchronous destination: a request never waits on a write(2), and lines
- * written while one is in flight go out together. Whoever stops the process flushes first
- * (`logger.flush(cb)`, as the shutdown does); pino also flushes synchronously on exit.
+ * Lines to stdout go through an asynchronous destination that writes them in batches: a request never waits
+ * on a write(2), and a write per line (a thread-pool round trip, whose completion wakes the event loop) cost
+ * more CPU per request at low concurrency than the router itself (bench/RESULTS.md). A batch goes out when
+ * it holds `batchBytes`, or `batchMs` after its first line, whichever comes first: the timer is armed only while lines
+ * wait, so an idle process holds none. Whoever stops the process flushes first (`logger.flush(cb)`, as the
+ * shutdown does); pino also flushes synchronously on exit.
  */
+export function batchedDestination(opts: BatchOptions = {}): DestinationStream {
+  const batchMs = opts.batchMs ?? 500;
+  const dest = pino.destination({ dest: opts.fd ?? 1, sync: false, minLength: opts.batchBytes ?? 4096 });
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    timer = undefined;
+    try {
+      dest.flush();
+    } catch {
+      // Destroyed (the process is exiting): pino's exit handler has written what was left.
+    }
+  };
+  const write = dest.write.bind(dest);
+  dest.write = (line: string) => {
+    const queued = write(line);
+    timer ??= setTimeout(flush, batchMs).unref();
+    return queued;
+  };
+  return dest;
+}
+
 export function createLogger(opts: CreateLoggerOptions = {}): Logger {
   const options: LoggerOptions = {
     name: 'switchyard',
@@ -44,7 +77,7 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
   };
-  return pino(options, opts.destination ?? pino.destination({ dest: 1, sync: false }));
+  return pino(options, opts.destination ?? batchedDestination());
 }
 
 /**
