@@ -208,7 +208,7 @@ function libraryProfileSection(p: NonNullable<LibraryOverhead['profile']>, out: 
     `${int(p.busyUsPerRequest)} µs of main-thread time per call while profiling, the SDK call included. Self time in Switchyard's own code and the libraries it drives ` +
       `(opossum, prom-client, OpenTelemetry API) is ${pct(share)} of it, about ${int(share * p.busyUsPerRequest)} µs per call; the rest is the openai SDK, undici and Node's HTTP and stream machinery, which a bare client pays too. ` +
       `Some of that rest is the router's doing all the same: AbortSignals (\`node:abort_controller\`, \`node:worker/js_transferable\`: ${int((abortShare(p)) * p.busyUsPerRequest)} µs per call in all; ` +
-      `the SDK and undici create some for any call, and the router adds a request and an attempt controller and passes a signal that the SDK links to a controller of its own) and timers (\`node:timers\`: ${int((p.byPackage.find((x) => x.name === 'node:timers')?.share ?? 0) * p.busyUsPerRequest)} µs; a deadline and an attempt timeout per call).`,
+      `the SDK and undici create some for any call, and the router passes one signal per attempt, which the SDK links to a controller of its own) and timers (\`node:timers\`: ${int((p.byPackage.find((x) => x.name === 'node:timers')?.share ?? 0) * p.busyUsPerRequest)} µs; a deadline and an attempt timeout per call).`,
     '',
     table(
       ['self share', 'package / folder', 'µs per call'],
@@ -527,9 +527,9 @@ function profileBullets(r: BenchResults, out: string[]): void {
       `. Self time: ${text}.`;
     if (mode === 'stream') {
       const pipe = inclFn(p, /^pipeStream \(src\/gateway\/sse\.js/);
-      const chunks = inclFn(p, /^sseChunks \(src\/endpoint\/sse\.js/);
+      const chunks = inclFn(p, /^push \(src\/endpoint\/sse\.js/);
       if (shows(pipe) || shows(chunks)) {
-        line += ` The stream path's own steps, inclusive: writing the events (\`pipeStream\`, src/gateway/sse.ts) ${pct(pipe)}, parsing the provider's events (\`sseChunks\`, src/endpoint/sse.ts) ${pct(chunks)}.`;
+        line += ` The stream path's own steps, inclusive: writing the events (\`pipeStream\`, src/gateway/sse.ts) ${pct(pipe)}, parsing the provider's events as they arrive (\`SseParser.push\`, src/endpoint/sse.ts) ${pct(chunks)}.`;
       }
     }
     out.push(line);
@@ -608,7 +608,22 @@ const SECOND_RUN: EarlierRun = {
   libraryAddedUs: 50.2,
 };
 
-const EARLIER_RUNS: EarlierRun[] = [FIRST_RUN, SECOND_RUN];
+const THIRD_RUN: EarlierRun = {
+  label: 'third full run',
+  report: '5718d8c',
+  src: 'b3e9b1a',
+  when: '2026-11-24 05:31 UTC',
+  what: 'cancellation without AbortSignals, no spans without a tracer provider, metrics recorded once; providers still called over a `node:http` client, a write(2) per log line',
+  machine: 'AMD EPYC, 2 cores, Node v20.20.2',
+  c32: {
+    plain: { rps: 6_799, cpuUs: 146, proxyRps: 10_326, proxyCpuUs: 85, portkeyRps: 958 },
+    stream: { rps: 4_869, cpuUs: 203, proxyRps: 7_315, proxyCpuUs: 120, portkeyRps: 674 },
+  },
+  c1: { plain: { p50AddedMs: 0.18, p99AddedMs: 1.0 }, stream: { p50AddedMs: 0.3, p99AddedMs: 2.17 } },
+  libraryAddedUs: 51.2,
+};
+
+const EARLIER_RUNS: EarlierRun[] = [FIRST_RUN, SECOND_RUN, THIRD_RUN];
 
 function historySection(r: BenchResults, out: string[]): void {
   const g = r.gateway;
@@ -680,7 +695,7 @@ function doneSince(p: ProfileSummary, out: string[]): void {
   out.push(
     `**Done since the first run** (inclusive shares of the gateway's busy time, plain, ${connectionsOf(p)} connections, then → now):`,
     '',
-    `- Providers are called through the native \`node:http\` transport (src/endpoint/native-transport.ts; docs/config.md puts it at about 3× cheaper per call than the SDK, which this bench does not measure on its own): ` +
+    `- Providers are called through the native transport (src/endpoint/native-transport.ts, then over \`node:http\`, now undici's \`Pool\`; several times cheaper per call than the SDK, which this bench does not measure on its own): ` +
       `undici's \`fetch\` was under ${pct(f.undici, 0)} and the openai SDK under ${pct(f.openai, 0)}; now ${nowShare(undici, 'undici')}, ${nowShare(sdk, 'the openai SDK')}, and the transport (src/endpoint) is under ${pct(transport)}.`,
     `- \`POST /v1/chat/completions\` is served from the \`node:http\` handler, before express (src/gateway/app.ts, src/gateway/routes/chat.ts): ` +
       `express was under ${pct(f.express, 0)} and body parsing ${pct(f.bodyParsing, 0)}; now ${shows(express) || shows(body) ? `express ${pct(express)}, body parsing ${pct(body)}` : 'neither appears'}.`,
@@ -696,7 +711,15 @@ function doneSince(p: ProfileSummary, out: string[]): void {
     `- The native transport resolves its request options once (no URL conversion per call), builds headers without spreads, and reads an answer with \`data\`/\`end\`/\`error\` only. src/endpoint: 13 µs → ${int(selfPkgs(p, ['switchyard src/endpoint']) * p.busyUsPerRequest)} µs.`,
     '- Streams: events that arrive together leave in one write (the socket is corked until the end of the event-loop pass), and the native transport\'s stream lost a generator layer per chunk.',
     '',
-    `**Tried, not kept:** caching prom-client's labelled children (\`histogram.labels(...)\`) at start-up measured slower: prom-client 15's child \`observe\` still validates and hashes the label object on every call. prom-client is ${pct(prom)} of the busy time here (self).`,
+    `**Done since the third run** (measured side by side with the build before each change, CPU per request of the gateway's main thread, since the host's noise swamps separate runs):`,
+    '',
+    `- The native transport calls providers through undici's \`Pool.dispatch\` instead of \`node:http\`'s client (src/endpoint/native-transport.ts): about 30 µs less main-thread CPU per request at 32 connections, plain and streamed alike (155 → 121 µs plain in one side-by-side run). A minimal JSON gateway over undici measured on par with the bare proxy, where the same over \`node:http\` measured 10 to 20 % above it. src/endpoint now: ${int(selfPkgs(p, ['switchyard src/endpoint']) * p.busyUsPerRequest)} µs self, undici ${int(selfPkgs(p, ['undici']) * p.busyUsPerRequest)} µs.`,
+    '- Streamed answers are parsed as the bytes arrive (src/endpoint/sse.ts `SseParser`) into a queue the reader pulls from with backpressure (src/endpoint/pushed-stream.ts): no readable-stream iterator and no async generator per chunk on the provider side.',
+    '- A plain answer reaches the client as the provider\'s own bytes (`Routed.bytes`), not serialised again after validation.',
+    `- Log lines go to stdout in batches (4 KB, or 500 ms after the first waiting line; src/gateway/logging.ts \`batchedDestination\`): a write per line was a thread-pool round trip whose completion woke the event loop, about 40 µs of CPU per request at concurrency 1 (the main thread's share of it included).`,
+    '- The SDK transport (the library\'s default) passes only the signal and any headers per call: every option given is work in the SDK\'s request building (about 2 µs).',
+    '',
+    `**Tried, not kept:** caching prom-client's labelled children (\`histogram.labels(...)\`) at start-up measured slower: prom-client 15's child \`observe\` still validates and hashes the label object on every call. prom-client is ${pct(prom)} of the busy time here (self). A larger young generation for the gateway (\`--max-semi-space-size\` 32 or 64 MB) made no difference beyond the noise.`,
     '',
   );
 }
@@ -734,7 +757,7 @@ function stillOpen(r: BenchResults, p: ProfileSummary, out: string[]): void {
   const logLine = inclFn(p, /^write \(src\/gateway\/logging\.js/);
   if (shows(logLine)) {
     notes.push(
-      `- The request log line, ${pct(logLine)} (pino, sonic-boom and the redaction ${pct(selfPkgs(p, ['pino', 'sonic-boom', '@pinojs/redact']))} self): asynchronous and unredacted already, ` +
+      `- The request log line, ${pct(logLine)} (pino, sonic-boom and the redaction ${pct(selfPkgs(p, ['pino', 'sonic-boom', '@pinojs/redact']))} self): written in batches and unredacted already, ` +
         'so this is what one JSON line per request costs.',
     );
   }
@@ -746,7 +769,7 @@ function stillOpen(r: BenchResults, p: ProfileSummary, out: string[]): void {
     out.push(
       `So the gap to the bare proxy (${int(sy.cpuUsPerRequest)} against ${int(proxy.cpuUsPerRequest)} µs of CPU per request) has no single large cause left: Switchyard's own code is ${pct(own)} of the busy time in self time, ` +
         `and ${worth.length ? `what the profile still points at is the list above (${pct(worth[0]![0])} the largest)` : 'no piece of it a change in src/ could shrink is 2 % of the busy time on its own'}; the rest is spread thin over work the bare proxy, which only pipes bytes, never does: parsing, checking and re-serialising the JSON both ways, the router's bookkeeping, metrics, the log line, and the GC all that allocation brings. ` +
-        'Parsing is not the large part: a minimal JSON gateway written for comparison during this work (parse, rewrite the model, call upstream with node:http, parse, re-serialise; not part of the bench) measured 10 to 20 % more CPU per request than the bare proxy in runs beside it.',
+        'Parsing is not the large part: a minimal JSON gateway written for comparison during this work (parse, rewrite the model, call upstream with undici\'s `Pool.dispatch`, parse, re-serialise; not part of the bench) measured on par with the bare proxy in runs beside it.',
       '',
     );
   }
