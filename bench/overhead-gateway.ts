@@ -127,12 +127,16 @@ export async function gatewayOverhead(opts: {
       return c;
     };
     // Every server gets the same warm-up before the first measured cell, so that no target's first cell
-    // (plain, c=1) pays for its JIT compiling under load.
+    // (plain, c=1) pays for its JIT compiling under load; and at the highest concurrency too, whose first
+    // seconds a server that allocates spends growing its heap (seen as several seconds of slower requests
+    // with the GC threads busy, every time a fresh gateway first met 32 connections).
     for (const target of TARGETS) {
       const ep = endpoints[target];
       if (!ep) continue;
-      for (const stream of [false, true]) {
-        await runLoad({ url: ep.url, body: body(ep.model, stream), connections: 8, durationMs: opts.initialWarmupMs, ...(ep.headers ? { headers: ep.headers } : {}) });
+      for (const connections of [8, Math.max(...opts.connections)]) {
+        for (const stream of [false, true]) {
+          await runLoad({ url: ep.url, body: body(ep.model, stream), connections, durationMs: opts.initialWarmupMs, ...(ep.headers ? { headers: ep.headers } : {}) });
+        }
       }
     }
     let rotation = 0;

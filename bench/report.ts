@@ -69,7 +69,7 @@ function cellOf(g: GatewayOverhead, mode: Mode, c: number, t: Target): GatewayCe
 function gatewaySection(g: GatewayOverhead, out: string[]): void {
   const connections = [...new Set(g.cells.map((c) => c.connections))].sort((a, b) => a - b);
   out.push(
-    `Each run: ${g.durationMs / 1000} s of keep-alive load (autocannon, one request in flight per connection) after a warm-up; ` +
+    `Each run: ${g.durationMs / 1000} s of keep-alive load (autocannon, one request in flight per connection) after a warm-up; before the first run every target is warmed up at 8 and at ${Math.max(...connections)} connections, plain and streamed; ` +
       `targets in a rotating order${g.rounds > 1 ? `, ${g.rounds} rounds, the round with the best throughput kept` : ''}. ` +
       'Upstream: the simulator with no delay, so every millisecond is the server under test. ' +
       '"Added" = the target\'s quantile minus the direct quantile at the same concurrency. ' +
