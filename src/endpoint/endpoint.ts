@@ -61,18 +61,18 @@ function address(baseURL: string): { host: string; port?: number } {
  */
 function sdkClient(p: ProviderConfig, fetchImpl: typeof fetch | undefined): OpenAI {
   return new OpenAI({
-        baseURL: p.baseURL,
-        apiKey: p.apiKey ?? 'no-key',
-        organization: null,
-        project: null,
-        maxRetries: 0,
-        // The SDK logs raw upstream data on parse errors: answers (and so prompts) must not reach logs.
-        logLevel: 'off',
-        // A backstop only: the router aborts each attempt at its own timeout.
-        timeout: 10 * 60_000,
-        ...(p.headers ? { defaultHeaders: p.headers } : {}),
-        ...(fetchImpl ? { fetch: fetchImpl } : {}),
-      });
+    baseURL: p.baseURL,
+    apiKey: p.apiKey ?? 'no-key',
+    organization: null,
+    project: null,
+    maxRetries: 0,
+    // The SDK logs raw upstream data on parse errors: answers (and so prompts) must not reach logs.
+    logLevel: 'off',
+    // A backstop only: the router aborts each attempt at its own timeout.
+    timeout: 10 * 60_000,
+    ...(p.headers ? { defaultHeaders: p.headers } : {}),
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  });
 }
 
 /** One transport per provider (its kind from the provider's config, else `opts.transport`, else the SDK), one Endpoint per endpoint. */

@@ -12,7 +12,6 @@ export interface NativeTransportOptions {
   readonly headers?: Record<string, string> | undefined;
 }
 
-
 const ok = (status: number) => status >= 200 && status < 300;
 const isJson = (headers: IncomingHttpHeaders) => /\bjson\b/i.test(String(headers['content-type'] ?? ''));
 
@@ -51,9 +50,12 @@ interface BodySink {
 
 /** What a call does with its answer. */
 interface Answer {
-  /** Status and headers arrived: a sink for the body's bytes, or nothing to get the whole body in `end`. */
-  start(status: number, headers: IncomingHttpHeaders, controller: Dispatcher.DispatchController): BodySink | undefined;
-  end(body: Buffer): void;
+  /**
+   * Status and headers arrived: a sink for the body's bytes, or nothing to get the whole body in `end`.
+   * `cut` cuts the connection unless the body is already complete (its socket may be back in the pool).
+   */
+  start(status: number, controller: Dispatcher.DispatchController, cut: () => void): BodySink | undefined;
+  end(status: number, headers: IncomingHttpHeaders, body: Buffer): void;
   /** No answer (or no whole body) came, as the SDK's class. */
   error(e: Error): void;
 }
@@ -86,11 +88,16 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
     headers.accept = accept;
     let controller: Dispatcher.DispatchController | undefined;
     let complete = false;
+    let status = 0;
+    let received: IncomingHttpHeaders = {};
     let sink: BodySink | undefined;
     let chunks: Buffer[] = [];
+    const cut = () => {
+      if (!complete) controller?.abort(new APIUserAbortError());
+    };
     abort.onAbort(() => {
       if (complete) return;
-      if (controller) controller.abort(new APIUserAbortError());
+      if (controller) cut();
       // Still queued for a connection: settle now, and cut it when it gets one (onRequestStart).
       else answer.error(new APIUserAbortError());
     });
@@ -102,8 +109,10 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
           // Aborted while the request waited for a connection.
           if (abort.aborted) c.abort(new APIUserAbortError());
         },
-        onResponseStart(c, status, h) {
-          sink = answer.start(status, h, c);
+        onResponseStart(c, s, h) {
+          status = s;
+          received = h;
+          sink = answer.start(s, c, cut);
         },
         onResponseData(_c, chunk) {
           if (sink) sink.data(chunk);
@@ -112,7 +121,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
         onResponseEnd() {
           complete = true;
           if (sink) return sink.end();
-          answer.end(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+          answer.end(status, received, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
           chunks = [];
         },
         onResponseError(_c, e) {
@@ -128,15 +137,9 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
   return {
     complete(body, abort, headers) {
       return new Promise((resolve, reject) => {
-        let status = 0;
-        let h: IncomingHttpHeaders = {};
         post(body, abort, headers, 'application/json', {
-          start(s, hs) {
-            status = s;
-            h = hs;
-            return undefined;
-          },
-          end(bytes) {
+          start: () => undefined,
+          end(status, h, bytes) {
             const text = bytes.toString('utf8');
             if (!ok(status)) return reject(failure(status, h, text));
             // As the SDK: JSON when the content type says so (a parse error is the provider's), else the raw text.
@@ -153,18 +156,14 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
     },
     stream(body, abort, headers) {
       return new Promise((resolve, reject) => {
-        let status = 0;
-        let h: IncomingHttpHeaders = {};
         post(body, abort, headers, 'text/event-stream', {
-          start(s, hs, controller) {
-            status = s;
-            h = hs;
-            if (!ok(s)) return undefined;
-            const events = eventStream(abort, controller);
+          start(status, controller, cut) {
+            if (!ok(status)) return undefined;
+            const events = eventStream(abort, controller, cut);
             resolve(events.stream);
             return events.sink;
           },
-          end: (bytes) => reject(failure(status, h, bytes.toString('utf8'))),
+          end: (status, h, bytes) => reject(failure(status, h, bytes.toString('utf8'))),
           error: reject,
         });
       });
@@ -177,13 +176,12 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
  * A 2xx event stream: the body's bytes parsed as they arrive and queued for the reader. The reader stopping
  * early, or a bad event, cuts the connection unless the body is already complete.
  */
-function eventStream(abort: Cancellation, controller: Dispatcher.DispatchController): { stream: ChunkStream; sink: BodySink } {
+function eventStream(abort: Cancellation, controller: Dispatcher.DispatchController, cut: () => void): { stream: ChunkStream; sink: BodySink } {
   const parser = new SseParser<ChatCompletionChunk>();
-  let complete = false;
   let stopped = false;
   const stop = () => {
     stopped = true;
-    if (!complete) controller.abort(new APIUserAbortError());
+    cut();
   };
   const chunks = new PushedStream<ChatCompletionChunk>({
     highWater: STREAM_HIGH_WATER,
@@ -202,12 +200,8 @@ function eventStream(abort: Cancellation, controller: Dispatcher.DispatchControl
         stop();
       }
     },
-    end() {
-      complete = true;
-      chunks.end();
-    },
+    end: () => chunks.end(),
     error(e) {
-      complete = true;
       // Like the SDK: an abort (caller, timeout) ends the stream quietly; the router knows why it aborted.
       if (stopped || abort.aborted) chunks.end();
       else chunks.fail(e);
