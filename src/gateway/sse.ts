@@ -6,9 +6,9 @@ import { mapError } from './errors.js';
 /*
  * The streaming proxy. Chunks go out as the router yields them, and the response waits on 'drain' when the
  * client reads slower than the model writes, so a slow reader throttles the upstream instead of growing memory.
- * Chunks that arrive together (one read from the provider usually holds several events) leave in one write:
- * the socket is corked from the first chunk of a burst until the event loop's check phase, after the
- * current I/O is handled, so nothing waits for more than the rest of that pass.
+ * Chunks that arrive together (one read from the provider usually holds several events) leave in one write,
+ * made at the event loop's check phase after the current I/O is handled, so nothing waits for more than the
+ * rest of that pass.
  *
  * Headers are sent only once the first chunk is in hand: until then the router may still fall back, and a
  * failure before any byte is out can still be a proper HTTP status instead of an SSE error event.
@@ -26,6 +26,9 @@ export interface PipeOptions {
 
 const frame = (data: string) => `data: ${data}\n\n`;
 
+/** A burst this long (in characters) is written at once rather than at the end of the event-loop pass. */
+const BURST_LENGTH = 16 * 1024;
+
 /** Resolves on 'drain', or on 'close' (the client left); both listeners go whichever comes first. */
 function drainOrClose(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
@@ -39,24 +42,47 @@ function drainOrClose(res: ServerResponse): Promise<void> {
   });
 }
 
-/** Corks the response for the rest of this event-loop pass, so a burst of writes leaves as one. */
+/**
+ * Collects the frames of a burst into one string and writes it at the event loop's check phase, so that the
+ * chunks of one provider read leave as one write and one HTTP chunk (corking the socket instead still makes a
+ * chunk header, body and CRLF per frame, and a writev of all of them).
+ */
 class Burst {
+  private text = '';
   private pending: NodeJS.Immediate | undefined;
   constructor(private readonly res: ServerResponse) {}
 
-  write(text: string): boolean {
-    if (!this.pending) {
-      this.res.cork();
-      this.pending = setImmediate(() => this.flush());
-    }
-    return this.res.write(text);
+  add(frame: string): void {
+    if (!this.pending) this.pending = setImmediate(() => this.flush());
+    this.text += frame;
   }
 
-  flush(): void {
-    if (!this.pending) return;
-    clearImmediate(this.pending);
+  size(): number {
+    return this.text.length;
+  }
+
+  /** Writes what waits now; false when the socket wants a 'drain' first. */
+  flush(): boolean {
+    const text = this.take();
+    return text === '' || this.res.write(text);
+  }
+
+  /** Ends the response with what waits and `last`. */
+  end(last: string): void {
+    this.res.end(this.take() + last);
+  }
+
+  /** The client is gone: nothing more is written. */
+  discard(): void {
+    this.take();
+  }
+
+  private take(): string {
+    if (this.pending) clearImmediate(this.pending);
     this.pending = undefined;
-    this.res.uncork();
+    const text = this.text;
+    this.text = '';
+    return text;
   }
 }
 
@@ -92,32 +118,28 @@ export async function pipeStream(
   try {
     let next = first;
     while (!next.done) {
-      if (!burst.write(frame(JSON.stringify(next.value)))) {
-        // Waiting on a corked socket would wait forever: let the burst out first.
-        burst.flush();
-        await drainOrClose(res);
-      }
+      burst.add(frame(JSON.stringify(next.value)));
+      // A slow reader: what waits goes out now, and the next chunk is read only once the socket drained.
+      if ((res.writableNeedDrain || burst.size() >= BURST_LENGTH) && !burst.flush()) await drainOrClose(res);
       if (cancelled.aborted) break;
       next = await it.next();
     }
     if (cancelled.aborted) {
-      burst.flush();
+      burst.discard();
       await it.return?.();
       return 'cancelled';
     }
-    // end() uncorks the socket itself: the last burst and [DONE] leave together.
-    res.end(frame('[DONE]'));
-    burst.flush();
+    // The last burst and [DONE] leave together.
+    burst.end(frame('[DONE]'));
     return 'completed';
   } catch (e) {
     if (cancelled.aborted || res.destroyed) {
-      burst.flush();
+      burst.discard();
       return 'cancelled';
     }
     // The OpenAI SDKs turn a `data: {"error": ...}` event into a thrown APIError on the client side.
     const mapped = mapError(e);
-    res.end(frame(opts.scrub(JSON.stringify(mapped.body))));
-    burst.flush();
+    burst.end(frame(opts.scrub(JSON.stringify(mapped.body))));
     return 'interrupted';
   }
 }

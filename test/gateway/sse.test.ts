@@ -27,7 +27,7 @@ async function* chunks(n: number): AsyncGenerator<ChatCompletionChunk> {
 }
 
 describe('pipeStream under backpressure', () => {
-  it('waits for drain on every chunk, delivers everything, and leaves no listener behind', async () => {
+  it('waits for drain, delivers everything, and leaves no listener behind', async () => {
     const client = new SlowClient();
     const closeListeners = client.listenerCount('close');
     const end = await pipeStream(chunks(200), client as unknown as ServerResponse, { headers: () => ({}), cancelled: new CancelSource(), scrub: (t) => t });
@@ -36,6 +36,33 @@ describe('pipeStream under backpressure', () => {
     expect(client.received.endsWith('data: [DONE]\n\n')).toBe(true);
     expect(client.listenerCount('close')).toBe(closeListeners);
     expect(client.listenerCount('drain')).toBe(0);
+  });
+
+  it('reads no further from the router while the client has not drained', async () => {
+    let release: (() => void) | undefined;
+    // A client that takes nothing until released: its 64-byte buffer is full after the first burst.
+    const client = new Writable({
+      highWaterMark: 64,
+      write(_chunk, _enc, done) {
+        release = done;
+      },
+    });
+    Object.assign(client, { writeHead: () => client });
+    let pulled = 0;
+    async function* trickle(): AsyncGenerator<ChatCompletionChunk> {
+      for await (const c of chunks(1000)) {
+        // Each chunk in a later pass of the event loop, as a model writes them.
+        await new Promise((r) => setImmediate(r));
+        pulled++;
+        yield c;
+      }
+    }
+    const piped = pipeStream(trickle(), client as unknown as ServerResponse, { headers: () => ({}), cancelled: new CancelSource(), scrub: (t) => t });
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    expect(pulled).toBeLessThanOrEqual(3);
+    client.destroy();
+    release?.();
+    await piped;
   });
 
   it('sends chunks that arrive in one pass of the event loop in one write', async () => {
