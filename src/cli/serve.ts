@@ -105,7 +105,7 @@ export async function startServe(opts: ServeOptions = {}): Promise<Served> {
   try {
     const sdk = await startTracingSdk({ env });
     if (sdk) cleanup.unshift(() => sdk.shutdown());
-    // The lean node:http transport: the SDK's fetch machinery costs several times the rest of a request here.
+    // The lean undici transport (also the library's default), whatever a provider's config leaves unsaid.
     const router = createRouter(cfg, { transport: 'native' });
     cleanup.unshift(() => router.close());
     // The gateway opens no HTTP server span of its own, so the router's request span is the SERVER span.

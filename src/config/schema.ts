@@ -87,8 +87,8 @@ export const providerSchema = z.strictObject({
   /** Extra headers sent with every request to this provider. */
   headers: z.record(z.string(), z.string()).optional(),
   /**
-   * `sdk` (the openai SDK client) or `native` (a lean keep-alive node:http client). Default: the router's
-   * `transport` option: `sdk` for the library, `native` for the gateway.
+   * `native` (a lean keep-alive client over undici's pool) or `sdk` (the openai SDK client). Default: the
+   * router's `transport` option, else `native` (`sdk` when the router was given a `fetch`).
    */
   transport: z.enum(['sdk', 'native'], { error: "expected 'sdk' or 'native'" }).optional(),
 });

@@ -75,14 +75,17 @@ function sdkClient(p: ProviderConfig, fetchImpl: typeof fetch | undefined): Open
   });
 }
 
-/** One transport per provider (its kind from the provider's config, else `opts.transport`, else the SDK), one Endpoint per endpoint. */
+/**
+ * One transport per provider, one Endpoint per endpoint. A provider's transport is its config's, else
+ * `opts.transport`, else `native`, unless a `fetch` was given: only the SDK client calls through it.
+ */
 export function buildEndpoints(
   config: SwitchyardConfig,
   opts: { fetch?: typeof fetch | undefined; transport?: TransportKind | undefined } = {},
 ): Map<string, Endpoint> {
   const transports = new Map<string, Transport>();
   for (const [id, p] of Object.entries(config.providers)) {
-    const kind = p.transport ?? opts.transport ?? 'sdk';
+    const kind = p.transport ?? opts.transport ?? (opts.fetch ? 'sdk' : 'native');
     transports.set(id, kind === 'native' ? nativeTransport(p) : sdkTransport(sdkClient(p, opts.fetch)));
   }
   const endpoints = new Map<string, Endpoint>();

@@ -45,9 +45,9 @@ export interface Transport {
 }
 
 /**
- * `sdk`: the openai SDK client (the default for the library: exactly what `new OpenAI()` would send).
- * `native`: a lean keep-alive `node:http` client speaking the same API, for the gateway's hot path, where the
- * SDK's fetch/webstreams machinery costs several times the rest of the request (bench/RESULTS.md).
+ * `native` (the default): a lean keep-alive client over undici's pool speaking the same API; the SDK's
+ * fetch/web-streams machinery costs several times the rest of a request (bench/RESULTS.md).
+ * `sdk`: the openai SDK client, exactly what `new OpenAI()` would send (the one a custom `fetch` goes through).
  */
 export type TransportKind = 'sdk' | 'native';
 

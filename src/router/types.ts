@@ -117,11 +117,12 @@ export interface RouterOptions {
   now?: () => number;
   /** Random source in [0, 1) for jitter, for tests. Default Math.random. */
   random?: () => number;
-  /** Replaces the global fetch for provider calls (tests, proxies). */
+  /** Replaces the global fetch for provider calls (tests, proxies); providers then default to the `sdk` transport. */
   fetch?: typeof fetch;
   /**
-   * How providers are called unless their config says: `sdk` (default: the openai SDK client) or `native`
-   * (a keep-alive node:http client, what the gateway uses: several times cheaper per call).
+   * How providers are called unless their config says: `native` (default: a keep-alive client over undici's
+   * pool, several times cheaper per call) or `sdk` (an openai SDK client, exactly what `new OpenAI()` sends).
+   * Default `sdk` when `fetch` is given.
    */
   transport?: 'sdk' | 'native';
   /** Environment for `${VAR}` substitution in the config. Default process.env. */
