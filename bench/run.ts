@@ -54,7 +54,7 @@ const P = quick
       gatewayDurationMs: 3_000,
       gatewayWarmupMs: 500,
       gatewayInitialWarmupMs: 2_000,
-      gatewayRounds: 1,
+      gatewayRounds: 2,
       profileDurationMs: 5_000,
       profileConnections: 32,
       memoryRequests: 120_000,
