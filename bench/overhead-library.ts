@@ -17,13 +17,17 @@ import { summarize, type Summary } from './stats.js';
  * drift of the machine hits both alike. Added latency = quantile(router) - quantile(bare); the median of the
  * per-pair differences is given too. CPU per call is measured in separate blocks with process.cpuUsage().
  * The router runs as shipped (its default transport, `native`) and over the SDK transport, where it calls
- * through the same openai client as the bare call: the second is the router's own bookkeeping alone.
+ * through the same openai client as the bare call. A last pair sets the router as shipped against a bare call
+ * of the transport it uses (src/endpoint/native-transport.ts, one call, no router): the router's own
+ * bookkeeping on top of the same client.
  */
 
 export interface LibraryRow {
   variant: string;
-  /** How the router called the simulator (the bare client is always the openai SDK). Absent in runs before the fourth: `sdk`. */
+  /** How the router called the simulator. Absent in runs before the fourth: `sdk`. */
   transport?: 'native' | 'sdk';
+  /** What the router is compared with: a bare openai client (absent in runs before the fifth), or the native transport called alone. */
+  baseline?: 'openai' | 'native transport';
   mode: 'plain' | 'stream';
   pairs: number;
   bare: Summary;
@@ -141,6 +145,8 @@ export async function libraryOverhead(opts: {
   // Switchyard as shipped: the compiled build (see build.ts), not the sources through tsx.
   const { createRouter } = await importDist<typeof import('../src/router/router.js')>('router/router.js');
   const { instrument } = await importDist<typeof import('../src/telemetry/index.js')>('telemetry/index.js');
+  const { nativeTransport } = await importDist<typeof import('../src/endpoint/native-transport.js')>('endpoint/native-transport.js');
+  const { CancelSource } = await importDist<typeof import('../src/endpoint/cancellation.js')>('endpoint/cancellation.js');
   const sims = await spawnChild('sim-child.ts', [JSON.stringify({ names: ['a', 'b'] })]);
   const urls = sims.ready.urls as Record<string, string>;
   const rows: LibraryRow[] = [];
@@ -154,10 +160,12 @@ export async function libraryOverhead(opts: {
     const bareCall: Call = () => bare.chat.completions.create({ model: 'sim-model', messages: MESSAGES });
     const bareStream: Call = async () => drain(await bare.chat.completions.create({ model: 'sim-model', messages: MESSAGES, stream: true }));
 
-    const measure = async (variant: string, transport: 'native' | 'sdk', routerCall: Call, routerStream: Call) => {
+    type Baseline = { name: NonNullable<LibraryRow['baseline']>; plain: Call; stream: Call };
+    const openai: Baseline = { name: 'openai', plain: bareCall, stream: bareStream };
+    const measure = async (variant: string, transport: 'native' | 'sdk', routerCall: Call, routerStream: Call, baseline = openai) => {
       for (const [mode, r, b, pairs] of [
-        ['plain', routerCall, bareCall, opts.pairs],
-        ['stream', routerStream, bareStream, opts.streamPairs],
+        ['plain', routerCall, baseline.plain, opts.pairs],
+        ['stream', routerStream, baseline.stream, opts.streamPairs],
       ] as const) {
         // Warm-up: JIT, connection pools.
         await interleave(r, b, Math.min(1000, pairs), opts.limitMs);
@@ -166,6 +174,7 @@ export async function libraryOverhead(opts: {
         const row: LibraryRow = {
           variant,
           transport,
+          baseline: baseline.name,
           mode,
           pairs: a.length,
           router: summarize(a),
@@ -181,25 +190,36 @@ export async function libraryOverhead(opts: {
       }
     };
 
+    // The transport the router uses by default, called alone: as Endpoint calls it (model and stream set).
+    const lone = nativeTransport({ baseURL: urls.a!, apiKey: 'sk-bench-a' });
+    const native: Baseline = {
+      name: 'native transport',
+      plain: () => lone.complete({ model: 'sim-model', messages: MESSAGES, stream: false }, new CancelSource()),
+      stream: async () => drain(await lone.stream({ model: 'sim-model', messages: MESSAGES, stream: true }, new CancelSource())),
+    };
+
     // 1. As shipped: the default transport, metrics on, tracing listeners on, no OpenTelemetry SDK registered
-    // (the API is a no-op). 2. The same over the SDK transport: the bare call's client, plus the router.
+    // (the API is a no-op), against a bare openai client, then against its transport called alone.
+    // 2. The same over the SDK transport: the bare call's client, plus the router.
     for (const transport of ['native', 'sdk'] as const) {
       const router = createRouter(config, transport === 'sdk' ? { transport } : {});
       const telemetry = instrument(router, { registry: new Registry() });
       try {
         const plain = () => router.chat.completions.create({ model: 'chat', messages: MESSAGES });
-        await measure(
-          transport === 'native' ? 'as shipped: metrics + tracing API (no SDK)' : "over the SDK transport (`transport: 'sdk'`): metrics + tracing API",
-          transport,
-          plain,
-          async () => drain(await router.chat.completions.create({ model: 'chat', messages: MESSAGES, stream: true })),
-        );
-        if (transport === 'native' && opts.profileCalls > 0) profile = await profileCalls(plain, opts.profileCalls, opts.log);
+        const stream = async () => drain(await router.chat.completions.create({ model: 'chat', messages: MESSAGES, stream: true }));
+        if (transport === 'native') {
+          await measure('as shipped: metrics + tracing API (no SDK)', transport, plain, stream);
+          await measure('as shipped, against its transport called alone', transport, plain, stream, native);
+          if (opts.profileCalls > 0) profile = await profileCalls(plain, opts.profileCalls, opts.log);
+        } else {
+          await measure("over the SDK transport (`transport: 'sdk'`): metrics + tracing API", transport, plain, stream);
+        }
       } finally {
         telemetry.stop();
         await router.close();
       }
     }
+    lone.close();
     // 3. As shipped, with an OpenTelemetry SDK recording every span (batch processor, exporter that drops them).
     {
       const exporter = new DroppingExporter();
