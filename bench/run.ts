@@ -16,7 +16,7 @@ import { libraryOverhead } from './overhead-library.js';
 import { gatewayOverhead } from './overhead-gateway.js';
 import { ensurePeer, startPeer, type Peer } from './peer.js';
 import { profileGateway } from './profile.js';
-import { discussion, renderReport, type BenchResults } from './report.js';
+import { discussion, renderReport, type BenchResults } from './report/index.js';
 import { runSoak } from './soak.js';
 
 const args = process.argv.slice(2);

@@ -1,0 +1,111 @@
+import { ATTEMPT_TIMEOUT_MS, BENCH_BREAKER } from '../failover.js';
+import type { Mode, Target } from '../overhead-gateway.js';
+import { int, ms, pct, us } from '../stats.js';
+import { doneSince } from './done-since.js';
+import { failoverWins, fmtTime } from './failover.js';
+import { cellOf, libraryRow } from './lookup.js';
+import { profileBullets } from './profile.js';
+import { isStream } from './profile-shares.js';
+import type { BenchResults } from './results.js';
+import { stillOpen } from './still-open.js';
+import { TARGET } from './targets.js';
+
+/** The prose: headline comparisons, what the profile shows, and what to change, all from the numbers. */
+export function discussion(r: BenchResults): string[] {
+  const out: string[] = [];
+  const g = r.gateway;
+  if (g) {
+    const maxC = Math.max(...g.cells.map((c) => c.connections));
+    for (const mode of ['plain', 'stream'] as Mode[]) {
+      const get = (t: Target) => cellOf(g, mode, maxC, t);
+      const sy = get('switchyard');
+      const proxy = get('bare proxy');
+      const peer = get('portkey');
+      const direct = get('direct');
+      if (!sy?.result || !proxy?.result) continue;
+      let line =
+        `- **Gateway, ${mode}, ${maxC} connections:** Switchyard serves ${int(sy.result.rps)} req/s, ${pct(sy.result.rps / proxy.result.rps, 0)} of the bare proxy's ${int(proxy.result.rps)} ` +
+        `(direct to the simulator: ${direct?.result ? int(direct.result.rps) : '?'}). It spends ${sy.cpuUsPerRequest !== undefined ? int(sy.cpuUsPerRequest) : '?'} µs of CPU per request against the proxy's ${proxy.cpuUsPerRequest !== undefined ? int(proxy.cpuUsPerRequest) : '?'} µs.`;
+      if (peer?.result) {
+        const ratio = sy.result.rps / peer.result.rps;
+        line += ` Portkey serves ${int(peer.result.rps)} req/s (${peer.cpuUsPerRequest !== undefined ? int(peer.cpuUsPerRequest) : '?'} µs CPU per request): Switchyard is ${ratio.toFixed(2)}× Portkey${ratio < 1 ? ', i.e. **Portkey is faster here**' : ratio < TARGET.throughputVsPeer ? `, short of the ${TARGET.throughputVsPeer}× target` : ''}.`;
+      }
+      out.push(line);
+    }
+    const c1 = cellOf(g, 'plain', 1, 'switchyard')?.result;
+    const d1 = cellOf(g, 'plain', 1, 'direct')?.result;
+    const p1 = cellOf(g, 'plain', 1, 'bare proxy')?.result;
+    if (c1 && d1 && p1) {
+      out.push(
+        `- **Latency at concurrency 1 (plain):** the gateway adds ${ms(c1.latency.p50 - d1.latency.p50)} at p50 and ${ms(c1.latency.p99 - d1.latency.p99)} at p99; ` +
+          `the bare proxy adds ${ms(p1.latency.p50 - d1.latency.p50)} and ${ms(p1.latency.p99 - d1.latency.p99)}.`,
+      );
+    }
+  }
+  const lib = libraryRow(r, 'native');
+  const overSdk = libraryRow(r, 'sdk');
+  const overNative = libraryRow(r, 'native', 'native transport');
+  if (lib) {
+    const added = lib.router.p50 - lib.bare.p50;
+    out.push(
+      `- **Library:** as shipped, a router call ${added < 0 ? `takes ${us(-added)} less` : `adds ${us(added)}`} at the median than a bare openai client's (paired ${us(lib.pairedMedianMs)}) and costs ${int(lib.routerCpuUs)} µs of CPU against the bare call's ${int(lib.bareCpuUs)}: ` +
+        'its default transport (undici\'s pool, the gateway\'s) is that much cheaper than the SDK\'s fetch. ' +
+        (overNative
+          ? `The router's own bookkeeping, against the same transport called alone, is ${us(overNative.router.p50 - overNative.bare.p50)} at the median (paired ${us(overNative.pairedMedianMs)}), ${int(overNative.routerCpuUs - overNative.bareCpuUs)} µs of CPU. `
+          : '') +
+        (overSdk
+          ? `Over the SDK transport, through the same openai client as the bare call, it adds ${us(overSdk.router.p50 - overSdk.bare.p50)} (paired ${us(overSdk.pairedMedianMs)}), ${int(overSdk.routerCpuUs - overSdk.bareCpuUs)} µs of CPU: there each attempt needs an AbortSignal, which the SDK links to a controller of its own.`
+          : ''),
+    );
+  }
+  profileBullets(r, out);
+  const p = r.profiles?.find((x) => !isStream(x)) ?? r.profiles?.[0];
+  if (p) {
+    out.push('');
+    doneSince(p, out);
+    stillOpen(r, p, out);
+  }
+  const f = r.failover;
+  if (f) {
+    const scenarios = [...new Map(f.map((x) => [x.scenario.id, x.scenario])).values()];
+    const wins = scenarios
+      .map((s) => ({ s, w: failoverWins(f.filter((x) => x.scenario.id === s.id)) }))
+      .filter((x) => x.w.length > 0)
+      .map(({ s, w }) => `${s.short ?? s.id}: ${w.map((x) => `${x.measure} (${x.system} ${x.other} against Switchyard's best ${x.switchyard})`).join('; ')}`);
+    const syStops = f
+      .filter((x) => x.system === 'switchyard (library)' && !x.missing && x.stopMs !== undefined)
+      .map((x) => `${x.scenario.short ?? x.scenario.id}: ${fmtTime(x.stopMs)}`);
+    const othersNever = f.filter((x) => !x.system.startsWith('switchyard') && !x.missing && x.stopMs === null).length;
+    const othersStopped = f.filter((x) => !x.system.startsWith('switchyard') && !x.missing && x.stopMs !== undefined).length;
+    out.push(
+      `- **Failover:** Switchyard (library) stopped calling the broken primary after ${syStops.join(', ')} (from the fault's start); afterwards only its probes reached it (half-open probes, or one call when a Retry-After ran out); ` +
+        `the naive pattern and Portkey kept calling it on every request (they never stopped in ${othersNever} of ${othersStopped} runs), and the naive pattern with the SDK's default retries paid its timeout and backoff up to three times per request. ` +
+        (wins.length ? `Where another system does better: ${wins.join('. ')}.` : 'No other system did better than Switchyard on any measure.'),
+    );
+    const hang = f.find((x) => x.scenario.id === 'hang' && x.system === 'switchyard (library)' && !x.missing);
+    if (hang) {
+      out.push(
+        `- **Black hole:** a breaker learns about a hang only when attempts time out, so Switchyard's callers paid the full ${ATTEMPT_TIMEOUT_MS} ms timeout ` +
+          `until the circuit opened, ${fmtTime(hang.stopMs)} after the hang began (${int(hang.wasted)} requests; p99 ${ms(hang.latency.p99)}), and none after it (p50 ${ms(hang.latency.p50)}). ` +
+          'Everything sent in that first timeout period piles up on the dead endpoint. A cap on attempts in flight per endpoint while it has no recent success, ' +
+          'or counting an attempt as failed once it is older than the p99 of recent successes, would stop the pile-up sooner (src/breaker/breaker.ts `admit` / `record`).',
+      );
+    }
+    const rec = f.find((x) => x.scenario.id === 'recovery' && x.system === 'switchyard (library)' && !x.missing);
+    if (rec && typeof rec.returnMs === 'number') {
+      out.push(
+        `- **Recovery:** traffic went back to the primary ${fmtTime(rec.returnMs)} after it recovered, because each failed half-open probe doubled the open period ` +
+          `(${BENCH_BREAKER.resetTimeoutMs} → ${BENCH_BREAKER.resetTimeoutMs * 2} → ${BENCH_BREAKER.resetTimeoutMs * 4} ms, capped at ${BENCH_BREAKER.maxResetTimeoutMs}) during the outage; ` +
+          'the naive pattern and Portkey, which never stopped calling it, were back at once. That is the price of not hammering a dead endpoint; `backoffMultiplier` and `maxResetTimeoutMs` set it.',
+      );
+    }
+  }
+  const s = r.soak;
+  if (s) {
+    out.push(
+      `- **Chaos soak:** ${int(s.requests)} requests, ${s.violationCount === 0 ? 'no invariant violated' : `**${s.violationCount} violations**`}; ` +
+        `attempts metric ${s.attempts.agree ? 'agrees with' : '**disagrees with**'} the simulators; sockets ${s.resources.socketsBefore} → ${s.resources.socketsAfter}, timers ${s.resources.timersBefore} → ${s.resources.timersAfter}, heap after GC ${s.resources.heapBeforeMb.toFixed(1)} → ${s.resources.heapAfterMb.toFixed(1)} MB.`,
+    );
+  }
+  return out;
+}

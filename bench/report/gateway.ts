@@ -1,0 +1,44 @@
+import { int, ms, pct, table } from '../stats.js';
+import type { GatewayOverhead, Mode, Target } from '../overhead-gateway.js';
+import { cellOf } from './lookup.js';
+
+export function gatewaySection(g: GatewayOverhead, out: string[]): void {
+  const connections = [...new Set(g.cells.map((c) => c.connections))].sort((a, b) => a - b);
+  out.push(
+    `Each run: ${g.durationMs / 1000} s of keep-alive load (autocannon, one request in flight per connection) after a warm-up; before the first run every target is warmed up at 8 and at ${Math.max(...connections)} connections, plain and streamed; ` +
+      `targets in a rotating order${g.rounds > 1 ? `, ${g.rounds} rounds, the round with the best throughput kept` : ''}. ` +
+      'Upstream: the simulator with no delay, so every millisecond is the server under test. ' +
+      '"Added" = the target\'s quantile minus the direct quantile at the same concurrency. ' +
+      '"CPU/req" = CPU time (user + system, all threads) of the target\'s own process per response, read from the process itself: ' +
+      'it is the number least disturbed by other work on the machine.',
+    '',
+  );
+  for (const mode of ['plain', 'stream'] as Mode[]) {
+    out.push(`#### ${mode === 'plain' ? 'Plain (non-streamed) completions' : 'Streamed completions (`stream: true`, 3 content chunks)'}`, '');
+    const rows: (string | number)[][] = [];
+    for (const c of connections) {
+      const direct = cellOf(g, mode, c, 'direct')?.result;
+      const proxy = cellOf(g, mode, c, 'bare proxy')?.result;
+      for (const t of ['direct', 'bare proxy', 'switchyard', 'portkey'] as Target[]) {
+        const cell = cellOf(g, mode, c, t);
+        const r = cell?.result;
+        if (!r) {
+          rows.push([c, t, cell?.missing ?? 'not run', '', '', '', '', '', '']);
+          continue;
+        }
+        rows.push([
+          c,
+          t === 'switchyard' ? '**switchyard**' : t,
+          int(r.rps),
+          ms(r.latency.p50),
+          ms(r.latency.p99),
+          t === 'direct' || !direct ? '-' : ms(r.latency.p50 - direct.latency.p50),
+          t === 'direct' || !direct ? '-' : ms(r.latency.p99 - direct.latency.p99),
+          cell.cpuUsPerRequest !== undefined ? `${int(cell.cpuUsPerRequest)} µs` : 'n/a',
+          t === 'direct' || !proxy ? '-' : pct(r.rps / proxy.rps, 0),
+        ]);
+      }
+    }
+    out.push(table(['conc.', 'target', 'req/s', 'p50', 'p99', 'p50 added', 'p99 added', 'CPU/req', 'vs bare proxy'], rows), '');
+  }
+}
