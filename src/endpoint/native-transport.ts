@@ -68,7 +68,9 @@ interface Answer {
 export function nativeTransport(opts: NativeTransportOptions): Transport {
   const base = new URL(opts.baseURL.endsWith('/') ? opts.baseURL : `${opts.baseURL}/`);
   const url = new URL('chat/completions', base);
-  const pool = new Pool(url.origin, { connections: 1024, pipelining: 1 });
+  // No header or body time limit of undici's own (300 s by default): the router times every attempt and
+  // request, possibly for longer, and a limit here would end a slow answer early as a connection error.
+  const pool = new Pool(url.origin, { connections: 1024, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
   const path = `${url.pathname}${url.search}`;
   // The provider's own headers (its key, its extra headers), set on every call; undefined when none.
   const own: Record<string, string> = { ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}), ...opts.headers };
