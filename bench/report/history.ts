@@ -80,7 +80,22 @@ const FOURTH_RUN: EarlierRun = {
   libraryAddedUs: 46.9,
 };
 
-const EARLIER_RUNS: EarlierRun[] = [FIRST_RUN, SECOND_RUN, THIRD_RUN, FOURTH_RUN];
+const FIFTH_RUN: EarlierRun = {
+  label: 'fifth full run',
+  report: '1937fc0',
+  src: 'ddc9355',
+  when: '2026-11-24 07:03 UTC',
+  what: 'the library on the `native` transport by default, a streamed burst written as one string; two rounds per gateway cell',
+  machine: 'AMD EPYC, 2 cores, Node v20.20.2',
+  c32: {
+    plain: { rps: 6_343, cpuUs: 155, proxyRps: 9_638, proxyCpuUs: 95, portkeyRps: 674 },
+    stream: { rps: 4_472, cpuUs: 220, proxyRps: 6_056, proxyCpuUs: 147, portkeyRps: 767 },
+  },
+  c1: { plain: { p50AddedMs: 0.157, p99AddedMs: 1.15 }, stream: { p50AddedMs: 0.265, p99AddedMs: 1.73 } },
+  libraryAddedUs: -481.6,
+};
+
+const EARLIER_RUNS: EarlierRun[] = [FIRST_RUN, SECOND_RUN, THIRD_RUN, FOURTH_RUN, FIFTH_RUN];
 
 export function historySection(r: BenchResults, out: string[]): void {
   const g = r.gateway;
