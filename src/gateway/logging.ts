@@ -111,9 +111,10 @@ function outcomeOf(status: number, closedEarly: boolean, call: CallInfo | undefi
 /**
  * One line per request once it is over: on the chat path at info level (route, endpoint, attempts,
  * outcome, duration), elsewhere at debug (scrapers and probes would drown the rest), admin writes at info.
- * `path` is the request's path without its query. `logger`: a `requestLineLogger`.
+ * `path` is the request's path without its query. `logger`: a `requestLineLogger`. `chat`: the request is the
+ * chat route's (matched as express matches, so `/V1/chat/completions/` too), whatever `path` spells.
  */
-export function logRequest(logger: Logger, method: string, path: string, res: ServerResponse, state: RequestLogState): void {
+export function logRequest(logger: Logger, method: string, path: string, res: ServerResponse, state: RequestLogState, chat = false): void {
   const started = performance.now();
   res.once('close', () => {
     const closedEarly = !res.writableFinished;
@@ -131,7 +132,7 @@ export function logRequest(logger: Logger, method: string, path: string, res: Se
         code: state.errorCode,
         durationMs: Math.round(performance.now() - started),
       };
-      const important = path === '/v1/chat/completions' || (path.startsWith('/admin/') && method !== 'GET');
+      const important = chat || (path.startsWith('/admin/') && method !== 'GET');
       if (important) logger.info(line, 'request');
       else logger.debug(line, 'request');
     };

@@ -1,7 +1,7 @@
 import { request as httpRequest, Agent } from 'node:http';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HELLO, post, startStack, type Stack } from './helpers.js';
 
 /*
@@ -71,6 +71,10 @@ describe('the chat route without express', () => {
       const r = await raw(path, Buffer.from(ask));
       expect(r.status, path).toBe(200);
     }
+    // Each logged at info (pino level 30) like any chat request, under the path as the client spelled it.
+    await vi.waitFor(() => expect(s.logs.filter((l) => l.msg === 'request' && l.path !== '/v1/chat/completions').length).toBeGreaterThanOrEqual(2));
+    const spelled = s.logs.filter((l) => l.msg === 'request' && ['/V1/Chat/Completions', '/v1/chat/completions/'].includes(String(l.path)));
+    expect(spelled.map((l) => l.level)).toEqual([30, 30]);
     expect((await fetch(chat)).status).toBe(404);
     expect((await raw('/v1/chat/completions/more', Buffer.from(ask))).status).toBe(404);
   });

@@ -131,7 +131,7 @@ export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: S
 
   return (req, res, path) => {
     const log: RequestLogState = {};
-    logRequest(opts.lines, 'POST', path, res, log);
+    logRequest(opts.lines, 'POST', path, res, log, true);
     const fail = (e: unknown) => {
       log.errorCode = errorCode(opts.respondError(res, e));
     };
