@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Mode, Target } from '../overhead-gateway.js';
 import { int, ms, pct, table, us } from '../stats.js';
 import { cellOf, libraryRow } from './lookup.js';
@@ -18,84 +19,24 @@ interface EarlierRun {
   libraryAddedUs: number;
 }
 
-export const FIRST_RUN = {
-  label: 'first full run',
-  report: '09dfe5f',
-  src: 'f74e1c2',
-  when: '2026-11-24 03:29 UTC',
-  what: 'the gateway still called providers through the openai SDK over `fetch` and served chat through express',
-  machine: 'AMD EPYC, 2 cores, Node v20.20.2',
-  c32: {
-    plain: { rps: 875, cpuUs: 1_264, proxyRps: 9_899, proxyCpuUs: 91, portkeyRps: 794 },
-    stream: { rps: 702, cpuUs: 1_558, proxyRps: 7_990, proxyCpuUs: 109, portkeyRps: 565 },
-  },
-  c1: { plain: { p50AddedMs: 2.13, p99AddedMs: 12.8 }, stream: { p50AddedMs: 1.89, p99AddedMs: 9.76 } },
-  libraryAddedUs: 70.5,
-  /** Gateway profile, plain, 32 connections: inclusive shares as that report's prose and tables give them. */
-  profile: { undici: 0.413, openai: 0.236, express: 0.167, bodyParsing: 0.08, asyncHooks: 0.149, otelApi: 0.04 },
-} satisfies EarlierRun & { profile: Record<string, number> };
+/** The first run's gateway profile, plain, 32 connections: inclusive shares as that report's prose and tables give them. */
+interface FirstRunProfile {
+  undici: number;
+  openai: number;
+  express: number;
+  bodyParsing: number;
+  asyncHooks: number;
+  otelApi: number;
+}
 
-const SECOND_RUN: EarlierRun = {
-  label: 'second full run',
-  report: 'e69e308',
-  src: '5c067aa',
-  when: '2026-11-24 04:31 UTC',
-  what: 'native transport and chat before express, but AbortSignals per request and attempt, spans of the no-op tracer, every metric recorded in two registries',
-  machine: 'AMD EPYC, 2 cores, Node v20.20.2',
-  c32: {
-    plain: { rps: 4_388, cpuUs: 239, proxyRps: 8_990, proxyCpuUs: 104, portkeyRps: 904 },
-    stream: { rps: 2_815, cpuUs: 405, proxyRps: 10_356, proxyCpuUs: 85, portkeyRps: 744 },
-  },
-  c1: { plain: { p50AddedMs: 0.661, p99AddedMs: 4.84 }, stream: { p50AddedMs: 0.546, p99AddedMs: 5.57 } },
-  libraryAddedUs: 50.2,
-};
+/**
+ * The earlier full runs, oldest first (bench/report/earlier-runs.json): a run's figures go there once its
+ * report is committed, copied from that report, so the next one can show them beside its own.
+ */
+const EARLIER_RUNS = JSON.parse(readFileSync(new URL('./earlier-runs.json', import.meta.url), 'utf8')) as EarlierRun[];
 
-const THIRD_RUN: EarlierRun = {
-  label: 'third full run',
-  report: '5718d8c',
-  src: 'b3e9b1a',
-  when: '2026-11-24 05:31 UTC',
-  what: 'cancellation without AbortSignals, no spans without a tracer provider, metrics recorded once; providers still called over a `node:http` client, a write(2) per log line',
-  machine: 'AMD EPYC, 2 cores, Node v20.20.2',
-  c32: {
-    plain: { rps: 6_799, cpuUs: 146, proxyRps: 10_326, proxyCpuUs: 85, portkeyRps: 958 },
-    stream: { rps: 4_869, cpuUs: 203, proxyRps: 7_315, proxyCpuUs: 120, portkeyRps: 674 },
-  },
-  c1: { plain: { p50AddedMs: 0.18, p99AddedMs: 1.0 }, stream: { p50AddedMs: 0.3, p99AddedMs: 2.17 } },
-  libraryAddedUs: 51.2,
-};
-
-const FOURTH_RUN: EarlierRun = {
-  label: 'fourth full run',
-  report: '0de259e',
-  src: '5c9e365',
-  when: '2026-11-24 06:30 UTC',
-  what: 'providers called over undici\'s `Pool.dispatch`, streams parsed as bytes arrive, log lines in batches; the library still defaulted to the SDK transport',
-  machine: 'AMD EPYC, 2 cores, Node v20.20.2',
-  c32: {
-    plain: { rps: 6_831, cpuUs: 139, proxyRps: 10_156, proxyCpuUs: 87, portkeyRps: 813 },
-    stream: { rps: 3_143, cpuUs: 324, proxyRps: 8_942, proxyCpuUs: 96, portkeyRps: 633 },
-  },
-  c1: { plain: { p50AddedMs: 0.18, p99AddedMs: 1.14 }, stream: { p50AddedMs: 0.197, p99AddedMs: 1.18 } },
-  libraryAddedUs: 46.9,
-};
-
-const FIFTH_RUN: EarlierRun = {
-  label: 'fifth full run',
-  report: '1937fc0',
-  src: 'ddc9355',
-  when: '2026-11-24 07:03 UTC',
-  what: 'the library on the `native` transport by default, a streamed burst written as one string; two rounds per gateway cell',
-  machine: 'AMD EPYC, 2 cores, Node v20.20.2',
-  c32: {
-    plain: { rps: 6_343, cpuUs: 155, proxyRps: 9_638, proxyCpuUs: 95, portkeyRps: 674 },
-    stream: { rps: 4_472, cpuUs: 220, proxyRps: 6_056, proxyCpuUs: 147, portkeyRps: 767 },
-  },
-  c1: { plain: { p50AddedMs: 0.157, p99AddedMs: 1.15 }, stream: { p50AddedMs: 0.265, p99AddedMs: 1.73 } },
-  libraryAddedUs: -481.6,
-};
-
-const EARLIER_RUNS: EarlierRun[] = [FIRST_RUN, SECOND_RUN, THIRD_RUN, FOURTH_RUN, FIFTH_RUN];
+/** The first run, with its gateway profile (the "done since the first run" shares compare with it). */
+export const FIRST_RUN = EARLIER_RUNS[0] as EarlierRun & { profile: FirstRunProfile };
 
 export function historySection(r: BenchResults, out: string[]): void {
   const g = r.gateway;
