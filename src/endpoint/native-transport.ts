@@ -10,6 +10,8 @@ export interface NativeTransportOptions {
   readonly baseURL: string;
   readonly apiKey?: string | undefined;
   readonly headers?: Record<string, string> | undefined;
+  /** Connections kept open to the provider at most; calls beyond them wait for one. Default 1024. */
+  readonly connections?: number;
 }
 
 const ok = (status: number) => status >= 200 && status < 300;
@@ -70,7 +72,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
   const url = new URL('chat/completions', base);
   // No header or body time limit of undici's own (300 s by default): the router times every attempt and
   // request, possibly for longer, and a limit here would end a slow answer early as a connection error.
-  const pool = new Pool(url.origin, { connections: 1024, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
+  const pool = new Pool(url.origin, { connections: opts.connections ?? 1024, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
   const path = `${url.pathname}${url.search}`;
   // The provider's own headers (its key, its extra headers), set on every call; undefined when none.
   const own: Record<string, string> = { ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}), ...opts.headers };

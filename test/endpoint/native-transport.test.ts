@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { APIConnectionError, APIUserAbortError, RateLimitError } from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CancelSource } from '../../src/endpoint/cancellation.js';
 import { nativeTransport } from '../../src/endpoint/native-transport.js';
 import { JsonAnswer } from '../../src/endpoint/transport.js';
@@ -10,6 +10,8 @@ let sim: Simulator | undefined;
 let counter: Server | undefined;
 afterEach(async () => {
   await sim?.close();
+  // An http.Server's held answers (a failed test's) would keep close() waiting.
+  if (counter && 'closeAllConnections' in counter) counter.closeAllConnections();
   await new Promise((r) => (counter ? counter.close(r) : r(undefined)));
   sim = counter = undefined;
 });
@@ -89,6 +91,32 @@ describe('native transport', () => {
     const already = new CancelSource();
     already.cancel();
     await expect(t.complete(body, already)).rejects.toBeInstanceOf(APIUserAbortError);
+    t.close();
+  });
+
+  it('an abort while the call waits for a connection rejects it at once, and it is never sent', async () => {
+    const held: import('node:http').ServerResponse[] = [];
+    let received = 0;
+    const baseURL = await provider((res) => {
+      received++;
+      held.push(res);
+    });
+    // One connection: the second call queues behind the first, which the provider holds.
+    const t = nativeTransport({ baseURL, connections: 1 });
+    const first = t.complete(body, new CancelSource());
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+    const abort = new CancelSource();
+    const queued = t.complete(body, abort);
+    abort.cancel();
+    await expect(queued).rejects.toBeInstanceOf(APIUserAbortError);
+    // The first answer frees the connection; the cancelled call must not go out on it, the next one does.
+    held[0]!.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":1}');
+    await expect(first).resolves.toBeInstanceOf(JsonAnswer);
+    const third = t.complete(body, new CancelSource());
+    await vi.waitFor(() => expect(held).toHaveLength(2));
+    held[1]!.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":3}');
+    expect(((await third) as JsonAnswer).value).toEqual({ ok: 3 });
+    expect(received).toBe(2);
     t.close();
   });
 
