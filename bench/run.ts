@@ -3,7 +3,8 @@
  *   npm run bench         full run (about 10 minutes), writes bench/RESULTS.md
  *   npm run bench:quick   quick check that everything works (about 2 minutes), writes bench/.tmp/RESULTS.quick.md
  * Options: --only=library,gateway,profile,memory,failover,soak   --out=FILE
- *          --rerender (write the report again from bench/.tmp/results.json, measuring nothing)
+ *          --rerender (write the report again from the last full run's bench/.tmp/results.json, or with --quick
+ *          the last quick run's results.quick.json, measuring nothing)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -78,14 +79,20 @@ function srcVersion(): BenchResults['src'] {
   }
 }
 
-/** `--rerender`: write the report again from the last run's bench/.tmp/results.json (no measuring). */
+/**
+ * Where a run keeps its raw results. Quick runs keep theirs apart, so that one does not take the place of the
+ * full run whose report is committed.
+ */
+const resultsFile = `${here}.tmp/${quick ? 'results.quick.json' : 'results.json'}`;
+
+/** `--rerender`: write the report again from the last run's raw results (no measuring). */
 function rerender(): void {
-  const r = JSON.parse(readFileSync(`${here}.tmp/results.json`, 'utf8')) as BenchResults;
+  const r = JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults;
   r.startedAt = new Date(r.startedAt);
   r.finishedAt = new Date(r.finishedAt);
   const target = args.find((a) => a.startsWith('--out='))?.slice(6) ?? (r.quick ? `${here}.tmp/RESULTS.quick.md` : `${here}RESULTS.md`);
   writeFileSync(target, renderReport(r, discussion(r)));
-  log(`wrote ${target} from ${here}.tmp/results.json`);
+  log(`wrote ${target} from ${resultsFile}`);
 }
 
 async function main(): Promise<void> {
@@ -176,7 +183,7 @@ async function main(): Promise<void> {
   results.finishedAt = new Date();
   results.loadAverage.end = loadAverage();
   mkdirSync(`${here}.tmp`, { recursive: true });
-  writeFileSync(`${here}.tmp/results.json`, JSON.stringify(results, null, 1));
+  writeFileSync(resultsFile, JSON.stringify(results, null, 1));
   writeFileSync(outFile, renderReport(results, discussion(results)));
   log(`\nwrote ${outFile} (${((results.finishedAt.getTime() - startedAt.getTime()) / 60000).toFixed(1)} min)`);
 }
