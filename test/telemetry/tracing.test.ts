@@ -119,6 +119,13 @@ describe('tracing: span tree of a request', () => {
 
 describe('tracing: context', () => {
   let provider: NodeTracerProvider | undefined;
+  /** A tracer provider registered globally (as an SDK is), recording into memory; afterEach unregisters it. */
+  const registerInMemory = (): InMemorySpanExporter => {
+    const exporter = new InMemorySpanExporter();
+    provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    provider.register();
+    return exporter;
+  };
   afterEach(async () => {
     await provider?.shutdown();
     provider = undefined;
@@ -128,9 +135,7 @@ describe('tracing: context', () => {
   });
 
   it('honours an incoming traceparent: the request span is a child of the remote span', () => {
-    const exporter = new InMemorySpanExporter();
-    provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-    provider.register();
+    const exporter = registerInMemory();
     const router = fakeRouter();
     const tracing = traceRouter(router); // the global tracer, as the gateway uses it
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -147,9 +152,7 @@ describe('tracing: context', () => {
   });
 
   it('the request span is a child of the caller active span (embedded use)', () => {
-    const exporter = new InMemorySpanExporter();
-    provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-    provider.register();
+    const exporter = registerInMemory();
     const router = fakeRouter();
     traceRouter(router);
     const tracer = trace.getTracer('caller');
@@ -163,9 +166,7 @@ describe('tracing: context', () => {
   });
 
   it('a request without trace headers runs in the active context as it is (no context.with)', () => {
-    const exporter = new InMemorySpanExporter();
-    provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-    provider.register();
+    const exporter = registerInMemory();
     const router = fakeRouter();
     traceRouter(router);
     trace.getTracer('caller').startActiveSpan('outer', (outer) => {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import { Stream } from 'openai/streaming';
 import { CancelSource } from '../../endpoint/cancellation.js';
 import { isRequestCancelledError, isUpstreamClientError } from '../../errors/router-errors.js';
 import type { Routed, Router } from '../../router/types.js';
@@ -91,14 +92,12 @@ export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: S
   /** The router call and the answer, inside the request's trace context and call tracking. */
   async function call(params: ChatCompletionCreateParams, info: CallInfo, cancelled: CancelSource, res: ServerResponse, log: RequestLogState) {
     try {
-      if (params.stream) {
-        const routed = await opts.router.dispatch(params, { cancellation: cancelled });
-        answered(info, routed);
+      const routed = await opts.router.dispatch(params, { cancellation: cancelled });
+      answered(info, routed);
+      if (routed.response instanceof Stream) {
         log.streamEnd = await pipeStream(routed.response, res, { headers: () => switchyardHeaders(info), cancelled, scrub: opts.scrub });
         return;
       }
-      const routed = await opts.router.dispatch(params, { cancellation: cancelled });
-      answered(info, routed);
       if (cancelled.aborted) return;
       // The provider's own bytes when the transport kept them: the same JSON, not serialised a second time.
       const body = routed.bytes ?? JSON.stringify(routed.response);
