@@ -5,6 +5,7 @@ import type { RequestOutcome } from '../endpoint/outcome.js';
 import type { Router } from '../router/types.js';
 import type { CallInfo } from './context.js';
 import type { StreamEnd } from './sse.js';
+import { BatchedDestination } from './log-destination.js';
 
 /*
  * Logs carry metadata only: never a prompt, a completion, a header value or a key. Nothing here logs a
@@ -32,44 +33,6 @@ export interface CreateLoggerOptions {
   destination?: DestinationStream;
 }
 
-export interface BatchOptions {
-  /** Where lines go (default 1, stdout). */
-  readonly fd?: number;
-  /** Bytes of lines gathered before they are written (default 4096). */
-  readonly batchBytes?: number;
-  /** The longest a line waits in the batch, ms (default 500). */
-  readonly batchMs?: number;
-}
-
-/**
- * Lines to stdout go through an asynchronous destination that writes them in batches: a request never waits
- * on a write(2), and a write per line (a thread-pool round trip, whose completion wakes the event loop) cost
- * more CPU per request at low concurrency than the router itself (bench/RESULTS.md). A batch goes out when
- * it holds `batchBytes`, or `batchMs` after its first line, whichever comes first: the timer is armed only while lines
- * wait, so an idle process holds none. Whoever stops the process flushes first (`logger.flush(cb)`, as the
- * shutdown does); pino also flushes synchronously on exit.
- */
-export function batchedDestination(opts: BatchOptions = {}): DestinationStream {
-  const batchMs = opts.batchMs ?? 500;
-  const dest = pino.destination({ dest: opts.fd ?? 1, sync: false, minLength: opts.batchBytes ?? 4096 });
-  let timer: NodeJS.Timeout | undefined;
-  const flush = () => {
-    timer = undefined;
-    try {
-      dest.flush();
-    } catch {
-      // Destroyed (the process is exiting): pino's exit handler has written what was left.
-    }
-  };
-  const write = dest.write.bind(dest);
-  dest.write = (line: string) => {
-    const queued = write(line);
-    timer ??= setTimeout(flush, batchMs).unref();
-    return queued;
-  };
-  return dest;
-}
-
 export function createLogger(opts: CreateLoggerOptions = {}): Logger {
   const options: LoggerOptions = {
     name: 'switchyard',
@@ -77,7 +40,10 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
   };
-  return pino(options, opts.destination ?? batchedDestination());
+  // Default: stdout in batches (log-destination.ts). A write per line cost more CPU per request at low
+  // concurrency than the router itself (bench/RESULTS.md). Whoever stops the process flushes first
+  // (`logger.flush(cb)`, as the shutdown does); what is still held at exit is written synchronously.
+  return pino(options, opts.destination ?? new BatchedDestination());
 }
 
 /**
