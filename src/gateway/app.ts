@@ -118,7 +118,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     inFlight++;
     // While draining, ask clients not to reuse the connection so it can close once this answer is out.
     if (draining) res.setHeader('connection', 'close');
-    res.once('close', settle);
+    res.on('close', settle);
     const path = chatPath(req);
     if (path !== undefined) chat(req, res, path);
     else void app(req, res);

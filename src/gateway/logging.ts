@@ -79,10 +79,11 @@ function outcomeOf(status: number, closedEarly: boolean, call: CallInfo | undefi
  * outcome, duration), elsewhere at debug (scrapers and probes would drown the rest), admin writes at info.
  * `path` is the request's path without its query. `logger`: a `requestLineLogger`. `chat`: the request is the
  * chat route's (matched as express matches, so `/V1/chat/completions/` too), whatever `path` spells.
+ * Returns what to run when the response closes (the chat route folds it into its own 'close' listener).
  */
-export function logRequest(logger: Logger, method: string, path: string, res: ServerResponse, state: RequestLogState, chat = false): void {
+export function requestLine(logger: Logger, method: string, path: string, res: ServerResponse, state: RequestLogState, chat = false): () => void {
   const started = performance.now();
-  res.once('close', () => {
+  return () => {
     const closedEarly = !res.writableFinished;
     const write = () => {
       const call = state.call;
@@ -104,14 +105,14 @@ export function logRequest(logger: Logger, method: string, path: string, res: Se
     };
     if (state.settled) state.settled.then(write, write);
     else write();
-  });
+  };
 }
 
 /** The request line for the routes express serves. */
 export function requestLogger(logger: Logger): RequestHandler {
   return (req, res, next) => {
     // Read now: mounted routers rewrite req.url while they handle the request.
-    logRequest(logger, req.method, req.path, res, res.locals as RequestLogState);
+    res.on('close', requestLine(logger, req.method, req.path, res, res.locals as RequestLogState));
     next();
   };
 }

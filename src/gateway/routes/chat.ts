@@ -10,7 +10,7 @@ import { clientKeyCheck } from '../auth.js';
 import { readJsonBody } from '../body.js';
 import { newCallInfo, switchyardHeaders, type CallTracker, type CallInfo } from '../context.js';
 import { HttpError, JSON_CONTENT_TYPE, mapError, sendError, type MappedError } from '../errors.js';
-import { logRequest, type RequestLogState } from '../logging.js';
+import { requestLine, type RequestLogState } from '../logging.js';
 import { pipeStream } from '../sse.js';
 
 /*
@@ -115,12 +115,7 @@ export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: S
     }
   }
 
-  async function serve(req: IncomingMessage, res: ServerResponse, log: RequestLogState): Promise<void> {
-    const cancelled = new CancelSource();
-    // 'close' before the response finished means the client went away: cancel the upstream attempt.
-    res.once('close', () => {
-      if (!res.writableFinished) cancelled.cancel();
-    });
+  async function serve(req: IncomingMessage, res: ServerResponse, log: RequestLogState, cancelled: CancelSource): Promise<void> {
     const params = validate(await readJsonBody(req, opts.bodyLimitBytes));
     if (cancelled.aborted) return;
     const info = newCallInfo();
@@ -130,12 +125,19 @@ export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: S
 
   return (req, res, path) => {
     const log: RequestLogState = {};
-    logRequest(opts.lines, 'POST', path, res, log, true);
+    const cancelled = new CancelSource();
+    const logLine = requestLine(opts.lines, 'POST', path, res, log, true);
+    // One listener for both: 'close' before the response finished means the client went away, so the
+    // upstream attempt is cancelled; either way the request line is written.
+    res.on('close', () => {
+      if (!res.writableFinished) cancelled.cancel();
+      logLine();
+    });
     const fail = (e: unknown) => {
       log.errorCode = errorCode(opts.respondError(res, e));
     };
     const denied = checkKey(req);
     if (denied) return fail(denied);
-    log.settled = serve(req, res, log).catch(fail);
+    log.settled = serve(req, res, log, cancelled).catch(fail);
   };
 }
