@@ -22,7 +22,7 @@ function probe() {
   const cpu = process.cpuUsage();
   const resources = {};
   for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
-  return { cpuUs: cpu.user + cpu.system, rss: m.rss, heapUsed: m.heapUsed, external: m.external, resources, inFlight: served.gateway.inFlight(), unhandled };
+  return { cpuUs: cpu.user + cpu.system, sysUs: cpu.system, rss: m.rss, heapUsed: m.heapUsed, external: m.external, resources, inFlight: served.gateway.inFlight(), unhandled };
 }
 
 const handlers = {

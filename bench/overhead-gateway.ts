@@ -24,6 +24,8 @@ export interface GatewayCell {
   result?: LoadResult;
   /** CPU time of the target's own process per response (µs), in the kept round: the simulator's for `direct`. */
   cpuUsPerRequest?: number;
+  /** The kernel's part of it (system CPU time), µs per response. */
+  sysUsPerRequest?: number;
   /** Why there is no result. */
   missing?: string;
   /** Every round's throughput, for the record. */
@@ -154,13 +156,16 @@ export async function gatewayOverhead(opts: {
             }
             const load = { url: ep.url, body: body(ep.model, mode === 'stream'), connections, ...(ep.headers ? { headers: ep.headers } : {}) };
             await runLoad({ ...load, durationMs: opts.warmupMs });
-            const cpuBefore = (await ep.proc.call<ProcessProbe>('probe')).cpuUs;
+            const before = await ep.proc.call<ProcessProbe>('probe');
             const r = await runLoad({ ...load, durationMs: opts.durationMs });
-            const cpu = ((await ep.proc.call<ProcessProbe>('probe')).cpuUs - cpuBefore) / Math.max(1, r.responses);
+            const after = await ep.proc.call<ProcessProbe>('probe');
+            const cpu = (after.cpuUs - before.cpuUs) / Math.max(1, r.responses);
+            const sys = (after.sysUs - before.sysUs) / Math.max(1, r.responses);
             c.rounds.push(Math.round(r.rps));
             if (!c.result || r.rps > c.result.rps) {
               c.result = r;
               c.cpuUsPerRequest = cpu;
+              c.sysUsPerRequest = sys;
             }
             opts.log(
               `  ${mode.padEnd(6)} c=${String(connections).padEnd(2)} ${target.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50.toFixed(3)} ms  p99 ${r.latency.p99.toFixed(3)} ms  cpu ${cpu.toFixed(0)} µs/req${r.non2xx || r.errors ? `  (non-2xx ${r.non2xx}, errors ${r.errors})` : ''}`,

@@ -10,7 +10,8 @@ export function gatewaySection(g: GatewayOverhead, out: string[]): void {
       'Upstream: the simulator with no delay, so every millisecond is the server under test. ' +
       '"Added" = the target\'s quantile minus the direct quantile at the same concurrency. ' +
       '"CPU/req" = CPU time (user + system, all threads) of the target\'s own process per response, read from the process itself: ' +
-      'it is the number least disturbed by other work on the machine.',
+      'it is the number least disturbed by other work on the machine. "Of it kernel" = its system part: the syscalls (reads and writes on the sockets, the loopback TCP they drive) and page faults, ' +
+      'work a proxy does the same amount of whatever it parses; what a proxy adds on top of the bare one is in the rest (user time).',
     '',
   );
   for (const mode of ['plain', 'stream'] as Mode[]) {
@@ -23,7 +24,7 @@ export function gatewaySection(g: GatewayOverhead, out: string[]): void {
         const cell = cellOf(g, mode, c, t);
         const r = cell?.result;
         if (!r) {
-          rows.push([c, t, cell?.missing ?? 'not run', '', '', '', '', '', '']);
+          rows.push([c, t, cell?.missing ?? 'not run', '', '', '', '', '', '', '']);
           continue;
         }
         rows.push([
@@ -35,10 +36,11 @@ export function gatewaySection(g: GatewayOverhead, out: string[]): void {
           t === 'direct' || !direct ? '-' : ms(r.latency.p50 - direct.latency.p50),
           t === 'direct' || !direct ? '-' : ms(r.latency.p99 - direct.latency.p99),
           cell.cpuUsPerRequest !== undefined ? `${int(cell.cpuUsPerRequest)} µs` : 'n/a',
+          cell.sysUsPerRequest !== undefined ? `${int(cell.sysUsPerRequest)} µs` : 'n/a',
           t === 'direct' || !proxy ? '-' : pct(r.rps / proxy.rps, 0),
         ]);
       }
     }
-    out.push(table(['conc.', 'target', 'req/s', 'p50', 'p99', 'p50 added', 'p99 added', 'CPU/req', 'vs bare proxy'], rows), '');
+    out.push(table(['conc.', 'target', 'req/s', 'p50', 'p99', 'p50 added', 'p99 added', 'CPU/req', 'of it kernel', 'vs bare proxy'], rows), '');
   }
 }

@@ -36,8 +36,9 @@ export function stillOpen(r: BenchResults, p: ProfileSummary, out: string[]): vo
   }
   const logLine = inclFn(p, /^write \(src\/gateway\/logging\.js/);
   if (shows(logLine)) {
+    const destination = inclFn(p, /^write \(src\/gateway\/log-destination\.js/);
     notes.push(
-      `- The request log line, ${pct(logLine)} (pino, sonic-boom and the redaction ${pct(selfPkgs(p, ['pino', 'sonic-boom', '@pinojs/redact']))} self): written in batches and unredacted already, ` +
+      `- The request log line, ${pct(logLine)} (pino ${pct(selfPkgs(p, ['pino', '@pinojs/redact']))} self, the batched destination ${pct(destination)} inclusive): written in batches and unredacted already, ` +
         'so this is what one JSON line per request costs.',
     );
   }
