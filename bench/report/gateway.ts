@@ -10,8 +10,8 @@ export function gatewaySection(g: GatewayOverhead, out: string[]): void {
       'Upstream: the simulator with no delay, so every millisecond is the server under test. ' +
       '"Added" = the target\'s quantile minus the direct quantile at the same concurrency. ' +
       '"CPU/req" = CPU time (user + system, all threads) of the target\'s own process per response, read from the process itself: ' +
-      'it is the number least disturbed by other work on the machine. "Of it kernel" = its system part: the syscalls (reads and writes on the sockets, the loopback TCP they drive) and page faults, ' +
-      'work a proxy does the same amount of whatever it parses; what a proxy adds on top of the bare one is in the rest (user time).',
+      'it is the number least disturbed by other work on the machine. "Of it kernel" = its system part: the syscalls (reads and writes on the sockets, and the loopback TCP they drive), page faults, and waking other threads; ' +
+      'every proxy makes the same socket calls per request, so what one spends beyond the bare proxy is mostly in the rest (user time: JavaScript and the GC).',
     '',
   );
   for (const mode of ['plain', 'stream'] as Mode[]) {

@@ -24,9 +24,18 @@ export function stillOpen(r: BenchResults, p: ProfileSummary, out: string[]): vo
   out.push(`**What the profile still points at** (plain, ${connectionsOf(p)} connections; only what is at least 2 % of the busy time and not done in the measured src/; \`src/\` is not touched by the bench):`, '');
   if (worth.length) out.push(...worth.map(([, text]) => `1. ${text}`), '');
   else out.push('Nothing Switchyard\'s code does on this path is 2 % of the busy time on its own.', '');
+  const sy = r.gateway && cellOf(r.gateway, 'plain', Number(connectionsOf(p)), 'switchyard');
+  const proxy = r.gateway && cellOf(r.gateway, 'plain', Number(connectionsOf(p)), 'bare proxy');
+  const kernel = sy?.sysUsPerRequest !== undefined && sy.cpuUsPerRequest ? sy.sysUsPerRequest / sy.cpuUsPerRequest : undefined;
   const notes: string[] = [];
   if (shows(writev)) {
-    notes.push(`- \`writev\`, ${pct(writev)}: one syscall per HTTP message already, the upstream request's and the response's; a proxy cannot write less, and the bare proxy writes the same two. Its share is this VM's syscall cost (and, in a wall-clock profile, waiting for a core inside it).`);
+    notes.push(
+      `- \`writev\`, ${pct(writev)}: one syscall per HTTP message already, the upstream request's and the response's; a proxy cannot write less, and the bare proxy writes the same two. Its share is this VM's syscall cost and, in this wall-clock profile, waiting for a core inside it` +
+        (kernel !== undefined && sy?.sysUsPerRequest !== undefined && writev * p.busyUsPerRequest > sy.sysUsPerRequest
+          ? `: it is sampled at ${int(writev * p.busyUsPerRequest)} µs per request, but all the kernel time the gateway used in the overhead run (every syscall, page faults, thread wake-ups) was ${int(sy.sysUsPerRequest)} µs, ${pct(kernel, 0)} of its CPU; ` +
+            `so at least ${pct(1 - sy.sysUsPerRequest / (writev * p.busyUsPerRequest), 0)} of \`writev\`'s samples are time off the CPU (most likely waiting for a core after the write woke the process reading the other end).`
+          : '.'),
+    );
   }
   if (shows(routerSelf)) {
     notes.push(
@@ -43,12 +52,10 @@ export function stillOpen(r: BenchResults, p: ProfileSummary, out: string[]): vo
     );
   }
   if (shows(gc)) notes.push(`- GC, ${pct(gc)}: the gateway parses the request, builds the upstream body, parses the answer and serialises it again; allocation is the price of reading the JSON at all, which the bare proxy never does.`);
-  const sy = r.gateway && cellOf(r.gateway, 'plain', Number(connectionsOf(p)), 'switchyard');
-  const proxy = r.gateway && cellOf(r.gateway, 'plain', Number(connectionsOf(p)), 'bare proxy');
   if (notes.length) out.push('Not fix targets, on this data:', '', ...notes, '');
   if (sy?.cpuUsPerRequest !== undefined && proxy?.cpuUsPerRequest !== undefined) {
     out.push(
-      `So the gap to the bare proxy (${int(sy.cpuUsPerRequest)} against ${int(proxy.cpuUsPerRequest)} µs of CPU per request) has no single large cause left: Switchyard's own code is ${pct(own)} of the busy time in self time, ` +
+      `So the gap to the bare proxy (${int(sy.cpuUsPerRequest)} against ${int(proxy.cpuUsPerRequest)} µs of CPU per request${sy.sysUsPerRequest !== undefined && proxy.sysUsPerRequest !== undefined ? `, of it ${int(sy.sysUsPerRequest)} against ${int(proxy.sysUsPerRequest)} µs in the kernel` : ''}) has no single large cause left: Switchyard's own code is ${pct(own)} of the busy time in self time, ` +
         `and ${worth.length ? `what the profile still points at is the list above (${pct(worth[0]![0])} the largest)` : 'no piece of it a change in src/ could shrink is 2 % of the busy time on its own'}; the rest is spread thin over work the bare proxy, which only pipes bytes, never does: parsing, checking and re-serialising the JSON both ways, the router's bookkeeping, metrics, the log line, and the GC all that allocation brings. ` +
         'Parsing is not the large part: a minimal JSON gateway written for comparison during this work (parse, rewrite the model, call upstream with undici\'s `Pool.dispatch`, parse, re-serialise; not part of the bench) measured on par with the bare proxy in runs beside it.',
       '',
