@@ -9,7 +9,8 @@ import { requireClientKey } from './auth.js';
 import { trackCalls } from './context.js';
 import { configuredSecrets, createScrubber } from '../config/secrets.js';
 import { errorResponder, HttpError } from './errors.js';
-import { createLogger, logCircuitTransitions, requestLineLogger, requestLogger } from './logging.js';
+import { createLogger, logCircuitTransitions } from './logging.js';
+import { requestLines, requestLogger } from './request-line.js';
 import { adminRoutes } from './routes/admin.js';
 import { chatPath, chatRoute } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
@@ -85,7 +86,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const scrub = createScrubber(configuredSecrets(opts.config));
   const tracker = trackCalls(router);
   const unsubscribeCircuits = logCircuitTransitions(router, logger);
-  const lines = requestLineLogger(logger);
+  const lines = requestLines(logger);
 
   let inFlight = 0;
   let draining = false;

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { Stream } from 'openai/streaming';
 import { CancelSource } from '../../endpoint/cancellation.js';
@@ -10,7 +9,7 @@ import { clientKeyCheck } from '../auth.js';
 import { readJsonBody } from '../body.js';
 import { newCallInfo, switchyardHeaders, type CallTracker, type CallInfo } from '../context.js';
 import { HttpError, JSON_CONTENT_TYPE, mapError, sendError, type MappedError } from '../errors.js';
-import { requestLine, type RequestLogState } from '../logging.js';
+import { requestLine, type RequestLines, type RequestLogState } from '../request-line.js';
 import { pipeStream } from '../sse.js';
 
 /*
@@ -26,8 +25,8 @@ export interface ChatRouteOptions {
   apiKeys: readonly string[];
   bodyLimitBytes: number;
   scrub: (text: string) => string;
-  /** Where the request line goes (`requestLineLogger`). */
-  lines: Logger;
+  /** Where the request line goes. */
+  lines: RequestLines;
   /** Answers with an error from outside the router call (and logs it when it is a bug). */
   respondError: (res: ServerResponse, err: unknown) => MappedError;
 }
