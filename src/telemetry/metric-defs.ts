@@ -43,11 +43,25 @@ export type CircuitGauge = Gauge<'endpoint' | 'state'>;
  * text format cannot carry them, and prom-client's exemplar-enabled `inc`/`observe` take a different
  * (object) argument form, which the caller picks according to `exemplars`.
  */
-export function createMetricSet(registry: MetricsRegistry, refreshCircuits: (gauge: CircuitGauge) => void) {
+export function createMetricSet(
+  registry: MetricsRegistry,
+  refreshCircuits: (gauge: CircuitGauge) => void,
+  /** Runs before each read of a counter (a scrape, `get()`): where increments held back are handed over. */
+  beforeCounterRead: (counter: Counter<string>) => void = () => undefined,
+) {
   const registers = [registry];
   const enableExemplars = isOpenMetrics(registry);
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-    new Counter<L>({ name, help, labelNames, registers, enableExemplars });
+    new Counter<L>({
+      name,
+      help,
+      labelNames,
+      registers,
+      enableExemplars,
+      collect(this: Counter<L>) {
+        beforeCounterRead(this as unknown as Counter<string>);
+      },
+    });
   const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
     new Histogram<L>({ name, help, labelNames, registers, enableExemplars, buckets: [...LLM_DURATION_BUCKETS] });
 

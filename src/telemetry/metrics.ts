@@ -5,6 +5,7 @@ import { ATTEMPT_OUTCOMES, REQUEST_OUTCOMES } from '../endpoint/outcome.js';
 import { CIRCUIT_STATES, type AttemptInfo, type RequestInfo } from '../router/events.js';
 import type { Router } from '../router/types.js';
 import { ConfigLabels } from './config-labels.js';
+import { PendingCounts } from './pending-counts.js';
 import { subscribe, warnOnce, type ErrorHandler } from './listeners.js';
 import { METRIC_NAMES, createMetricSet, isOpenMetrics, type CircuitGauge, type MetricSet, type MetricsRegistry } from './metric-defs.js';
 
@@ -48,7 +49,23 @@ export function registerMetrics(
 ): RouterMetrics {
   const onError = options.onError ?? warnOnce();
   const labels = new ConfigLabels(router);
-  const m = createMetricSet(registry, (gauge) => refreshCircuitGauge(gauge, router, onError));
+  const pending = new Map<Counter<string>, PendingCounts<string>>();
+  const m = createMetricSet(
+    registry,
+    (gauge) => refreshCircuitGauge(gauge, router, onError),
+    (counter) => pending.get(counter)?.flush(),
+  );
+  // Per-request counters without an exemplar are summed between reads (pending-counts.ts). An OpenMetrics
+  // registry's counters record exemplars, and an increment that carries one is recorded as it comes.
+  const held = <L extends string>(c: Counter<L>, labelNames: readonly L[]): PendingCounts<L> | undefined => {
+    if (m.exemplars) return undefined;
+    const p = new PendingCounts(c, labelNames);
+    pending.set(c as unknown as Counter<string>, p as unknown as PendingCounts<string>);
+    return p;
+  };
+  const heldAttempts = held(m.attempts, ['route', 'endpoint', 'outcome']);
+  const heldTokens = held(m.tokens, ['endpoint', 'type']);
+  const heldRequests = held(m.requests, ['route', 'outcome']);
   const om = options.openMetrics && options.openMetrics !== registry && !isOpenMetrics(registry) ? options.openMetrics : undefined;
   const views = om ? viewsOf(m, om) : undefined;
   const exemplars = m.exemplars || views ? options.exemplars : undefined;
@@ -84,13 +101,19 @@ export function registerMetrics(
         if (!labels.hasRoute(route) || !labels.hasEndpoint(endpoint)) return;
         if (!ATTEMPT_OUTCOMES.includes(result.outcome)) return;
         const ex = attemptExemplar(attempt);
-        inc(m.attempts, { route, endpoint, outcome: result.outcome }, 1, ex);
+        if (heldAttempts && !ex) heldAttempts.add(1, route, endpoint, result.outcome);
+        else inc(m.attempts, { route, endpoint, outcome: result.outcome }, 1, ex);
         observe(m.attemptDuration, { endpoint, outcome: result.outcome }, result.durationMs / 1000, ex);
         if (result.timeToFirstTokenMs !== undefined) {
           observe(m.timeToFirstToken, { endpoint }, result.timeToFirstTokenMs / 1000, ex);
         }
-        if (result.inputTokens) inc(m.tokens, { endpoint, type: 'input' }, result.inputTokens, ex);
-        if (result.outputTokens) inc(m.tokens, { endpoint, type: 'output' }, result.outputTokens, ex);
+        if (heldTokens && !ex) {
+          if (result.inputTokens) heldTokens.add(result.inputTokens, endpoint, 'input');
+          if (result.outputTokens) heldTokens.add(result.outputTokens, endpoint, 'output');
+        } else {
+          if (result.inputTokens) inc(m.tokens, { endpoint, type: 'input' }, result.inputTokens, ex);
+          if (result.outputTokens) inc(m.tokens, { endpoint, type: 'output' }, result.outputTokens, ex);
+        }
       },
       skip(request, endpoint) {
         if (!labels.hasRoute(request.route) || !labels.hasEndpoint(endpoint)) return;
@@ -104,7 +127,8 @@ export function registerMetrics(
         const { route } = request;
         if (!labels.hasRoute(route) || !REQUEST_OUTCOMES.includes(result.outcome)) return;
         const ex = requestExemplar(request);
-        inc(m.requests, { route, outcome: result.outcome }, 1, ex);
+        if (heldRequests && !ex) heldRequests.add(1, route, result.outcome);
+        else inc(m.requests, { route, outcome: result.outcome }, 1, ex);
         observe(m.requestDuration, { route, outcome: result.outcome }, result.durationMs / 1000, ex);
       },
       circuit(endpoint, _from, to) {
