@@ -43,11 +43,11 @@ export function stillOpen(r: BenchResults, p: ProfileSummary, out: string[]): vo
         `What it costs beyond that is what it runs: the telemetry listeners of its events (${pct(listeners)} inclusive, prom-client ${pct(prom)} of it) and the transport.`,
     );
   }
-  const logLine = inclFn(p, /^write \(src\/gateway\/logging\.js/);
+  const logLine = inclFn(p, /^write \(src\/gateway\/request-line\.js/);
   if (shows(logLine)) {
     const destination = inclFn(p, /^write \(src\/gateway\/log-destination\.js/);
     notes.push(
-      `- The request log line, ${pct(logLine)} (pino ${pct(selfPkgs(p, ['pino', '@pinojs/redact']))} self, the batched destination ${pct(destination)} inclusive): written in batches and unredacted already, ` +
+      `- The request log line, ${pct(logLine)} (the batched destination ${pct(destination)} of it, inclusive): formatted in one template and written in batches already, ` +
         'so this is what one JSON line per request costs.',
     );
   }
