@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { Cancellation } from '../endpoint/cancellation.js';
+import { providerJson } from '../endpoint/sse.js';
 import { mapError } from './errors.js';
 
 /*
@@ -17,7 +18,7 @@ import { mapError } from './errors.js';
 export type StreamEnd = 'completed' | 'interrupted' | 'cancelled';
 
 export interface PipeOptions {
-  /** Headers to send with the first byte (read then, so they name the endpoint that is actually streaming). */
+  /** Headers to send with the first byte (read then, so they name the endpoint that is actually streaming): a new object per call, which the response headers are added to. */
   headers: () => Record<string, string>;
   /** Aborted when the client went away. */
   cancelled: Cancellation;
@@ -105,20 +106,21 @@ export async function pipeStream(
     return 'cancelled';
   }
   res.socket?.setNoDelay(true);
-  res.writeHead(200, {
-    ...opts.headers(),
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    // Proxies such as nginx buffer responses unless told not to.
-    'x-accel-buffering': 'no',
-  });
+  // Added to the object headers() returns rather than spread into a new one: a spread clones it per request.
+  const headers = opts.headers();
+  headers['content-type'] = 'text/event-stream; charset=utf-8';
+  headers['cache-control'] = 'no-cache, no-transform';
+  // Proxies such as nginx buffer responses unless told not to.
+  headers['x-accel-buffering'] = 'no';
+  res.writeHead(200, headers);
   // No flushHeaders(): the headers go out in the same write as the first chunk, just below.
 
   const burst = new Burst(res);
   try {
     let next = first;
     while (!next.done) {
-      burst.add(frame(JSON.stringify(next.value)));
+      // The provider's own text when the native transport kept it: the same JSON, not serialised a second time.
+      burst.add(frame(providerJson(next.value) ?? JSON.stringify(next.value)));
       // A slow reader: what waits goes out now, and the next chunk is read only once the socket drained.
       if ((res.writableNeedDrain || burst.size() >= BURST_LENGTH) && !burst.flush()) await drainOrClose(res);
       if (cancelled.aborted) break;
