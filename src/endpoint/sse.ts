@@ -1,6 +1,18 @@
 import { StringDecoder } from 'node:string_decoder';
 import { APIError } from 'openai';
 
+/**
+ * The provider's own JSON text of each chunk this parser made, so that a proxy can send it on rather than
+ * serialise the parsed object again (about 2 µs a chunk in the gateway). Kept only for an event that came
+ * as one `data:` line with no carriage return in it, so the text can be framed again as it is.
+ */
+const providerText = new WeakMap<object, string>();
+
+/** The provider's JSON text of a chunk `SseParser` parsed; undefined for any other object. */
+export function providerJson(chunk: object): string | undefined {
+  return providerText.get(chunk);
+}
+
 /** What one server-sent event of a chat stream meant. */
 export type SseEvent<T> = { readonly kind: 'chunk'; readonly value: T } | { readonly kind: 'done' };
 
@@ -31,7 +43,8 @@ export class SseParser<T> {
         continue;
       }
       if (this.data.length === 0) continue;
-      const payload = this.data.length === 1 ? this.data[0]! : this.data.join('\n');
+      const single = this.data.length === 1;
+      const payload = single ? this.data[0]! : this.data.join('\n');
       this.data = [];
       if (payload.startsWith('[DONE]')) {
         emit({ kind: 'done' });
@@ -39,6 +52,7 @@ export class SseParser<T> {
       }
       const value = JSON.parse(payload) as T & { error?: unknown };
       if (value && typeof value === 'object' && value.error) throw new APIError(undefined, value.error as object, undefined, undefined);
+      if (single && value && typeof value === 'object' && !payload.includes('\r')) providerText.set(value, payload);
       emit({ kind: 'chunk', value });
     }
   }

@@ -1,6 +1,6 @@
 import { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
-import { SseParser, type SseEvent } from '../../src/endpoint/sse.js';
+import { providerJson, SseParser, type SseEvent } from '../../src/endpoint/sse.js';
 
 function parse(pieces: (string | Buffer)[]): { events: SseEvent<unknown>[]; error?: unknown } {
   const parser = new SseParser<unknown>();
@@ -29,6 +29,18 @@ describe('SseParser', () => {
     const bytes = Buffer.from('data: {"t":"héllo ✓"}\n\n');
     const at = bytes.indexOf(0xe2) + 1; // inside ✓
     expect(parse([bytes.subarray(0, at), bytes.subarray(at)]).events).toEqual([{ kind: 'chunk', value: { t: 'héllo ✓' } }]);
+  });
+
+  it("keeps each chunk's own JSON text for a proxy to send on, when it came as one line with no carriage return", () => {
+    const oneLine = '{ "b": 2,  "a": [1, 2] }';
+    const { events } = parse([`data: ${oneLine}\n\ndata: {"a":\ndata: 3}\n\ndata: {"a":\r4}\n\n`]);
+    const values = events.map((e) => (e.kind === 'chunk' ? (e.value as object) : undefined));
+    expect(providerJson(values[0]!)).toBe(oneLine);
+    // Two data lines: the text holds a newline and cannot be framed as one line again.
+    expect(providerJson(values[1]!)).toBeUndefined();
+    // A lone CR is a line break to an SSE reader.
+    expect(providerJson(values[2]!)).toBeUndefined();
+    expect(providerJson({ b: 2, a: [1, 2] })).toBeUndefined();
   });
 
   it('joins multi-line data', () => {

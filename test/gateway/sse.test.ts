@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { describe, expect, it } from 'vitest';
 import { CancelSource } from '../../src/endpoint/cancellation.js';
+import { SseParser } from '../../src/endpoint/sse.js';
 import { pipeStream } from '../../src/gateway/sse.js';
 
 /** A real writable with a 64-byte buffer that drains on the next tick: every chunk waits for 'drain'. */
@@ -25,6 +26,23 @@ async function* chunks(n: number): AsyncGenerator<ChatCompletionChunk> {
     yield { id: 'x', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta: { content: `c${i}` }, finish_reason: null }] };
   }
 }
+
+describe('pipeStream', () => {
+  it("sends a chunk as the provider's own JSON text when the parser kept it, and serialises any other", async () => {
+    const parser = new SseParser<ChatCompletionChunk>();
+    const parsed: ChatCompletionChunk[] = [];
+    const text = '{"id":"x",  "object":"chat.completion.chunk","created":0,"model":"m","choices":[]}';
+    parser.push(Buffer.from(`data: ${text}\n\n`), (e) => e.kind === 'chunk' && parsed.push(e.value));
+    const own: ChatCompletionChunk = { id: 'y', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [] };
+    async function* both() {
+      yield parsed[0]!;
+      yield own;
+    }
+    const client = new SlowClient();
+    await pipeStream(both(), client as unknown as ServerResponse, { headers: () => ({}), cancelled: new CancelSource(), scrub: (t) => t });
+    expect(client.received).toBe(`data: ${text}\n\ndata: ${JSON.stringify(own)}\n\ndata: [DONE]\n\n`);
+  });
+});
 
 describe('pipeStream under backpressure', () => {
   it('waits for drain, delivers everything, and leaves no listener behind', async () => {
