@@ -8,6 +8,7 @@ import { profileBullets } from './profile.js';
 import { isStream } from './profile-shares.js';
 import type { BenchResults } from './results.js';
 import { stillOpen } from './still-open.js';
+import { earlierPortkeyRps } from './history.js';
 import { TARGET } from './targets.js';
 
 /** The prose: headline comparisons, what the profile shows, and what to change, all from the numbers. */
@@ -36,6 +37,11 @@ export function discussion(r: BenchResults): string[] {
       if (peer?.result) {
         const ratio = sy.result.rps / peer.result.rps;
         line += ` Portkey serves ${int(peer.result.rps)} req/s (${peer.cpuUsPerRequest !== undefined ? int(peer.cpuUsPerRequest) : '?'} µs CPU per request): Switchyard is ${ratio.toFixed(2)}× Portkey${ratio < 1 ? ', i.e. **Portkey is faster here**' : ratio < TARGET.throughputVsPeer ? `, short of the ${TARGET.throughputVsPeer}× target` : ''}.`;
+        const earlier = earlierPortkeyRps(mode);
+        const best = Math.max(...earlier);
+        if (ratio >= TARGET.throughputVsPeer && best > peer.result.rps) {
+          line += ` Portkey's own throughput has moved between ${int(Math.min(...earlier))} and ${int(best)} req/s in the earlier runs; against its best, this run's gateway would be ${(sy.result.rps / best).toFixed(2)}×, so the ${TARGET.throughputVsPeer}× is met here partly because Portkey measured slow.`;
+        }
       }
       out.push(line);
     }

@@ -38,6 +38,11 @@ const EARLIER_RUNS = JSON.parse(readFileSync(new URL('./earlier-runs.json', impo
 /** The first run, with its gateway profile (the "done since the first run" shares compare with it). */
 export const FIRST_RUN = EARLIER_RUNS[0] as EarlierRun & { profile: FirstRunProfile };
 
+/** Portkey's throughput at 32 connections in the earlier runs: the range the peer itself moves in. */
+export function earlierPortkeyRps(mode: Mode): number[] {
+  return EARLIER_RUNS.map((e) => e.c32[mode].portkeyRps);
+}
+
 export function historySection(r: BenchResults, out: string[]): void {
   const g = r.gateway;
   const now = (mode: Mode, c: number, t: Target) => (g ? cellOf(g, mode, c, t) : undefined);
