@@ -4,13 +4,15 @@ import { APIError } from 'openai';
 /**
  * The provider's own JSON text of each chunk this parser made, so that a proxy can send it on rather than
  * serialise the parsed object again (about 2 µs a chunk in the gateway). Kept only for an event that came
- * as one `data:` line with no carriage return in it, so the text can be framed again as it is.
+ * as one `data:` line with no carriage return in it, so the text can be framed again as it is. It is kept on
+ * the chunk under a symbol, not enumerable (JSON, `Object.keys` and equality checks do not see it): a
+ * WeakMap entry per chunk cost more than the serialisation it saves.
  */
-const providerText = new WeakMap<object, string>();
+const PROVIDER_TEXT = Symbol('switchyard.providerText');
 
 /** The provider's JSON text of a chunk `SseParser` parsed; undefined for any other object. */
 export function providerJson(chunk: object): string | undefined {
-  return providerText.get(chunk);
+  return (chunk as { [PROVIDER_TEXT]?: string })[PROVIDER_TEXT];
 }
 
 /** What one server-sent event of a chat stream meant. */
@@ -52,7 +54,7 @@ export class SseParser<T> {
       }
       const value = JSON.parse(payload) as T & { error?: unknown };
       if (value && typeof value === 'object' && value.error) throw new APIError(undefined, value.error as object, undefined, undefined);
-      if (single && value && typeof value === 'object' && !payload.includes('\r')) providerText.set(value, payload);
+      if (single && value && typeof value === 'object' && !payload.includes('\r')) Object.defineProperty(value, PROVIDER_TEXT, { value: payload });
       emit({ kind: 'chunk', value });
     }
   }

@@ -36,6 +36,10 @@ describe('SseParser', () => {
     const { events } = parse([`data: ${oneLine}\n\ndata: {"a":\ndata: 3}\n\ndata: {"a":\r4}\n\n`]);
     const values = events.map((e) => (e.kind === 'chunk' ? (e.value as object) : undefined));
     expect(providerJson(values[0]!)).toBe(oneLine);
+    // Kept out of sight: the chunk serialises, lists its keys and compares as the plain parsed object.
+    expect(JSON.stringify(values[0])).toBe('{"b":2,"a":[1,2]}');
+    expect(Object.keys(values[0]!)).toEqual(['b', 'a']);
+    expect(values[0]).toStrictEqual({ b: 2, a: [1, 2] });
     // Two data lines: the text holds a newline and cannot be framed as one line again.
     expect(providerJson(values[1]!)).toBeUndefined();
     // A lone CR is a line break to an SSE reader.
