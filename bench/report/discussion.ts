@@ -32,7 +32,7 @@ export function discussion(r: BenchResults): string[] {
         line += ` Its ${pct(vsProxy, 1)} of the proxy's throughput is within 3 points of the ${pct(TARGET.throughputVsProxy, 0)} target, closer than this host's noise between runs (the earlier runs above moved by more on unchanged code): read the verdict as "at the target", not as a margin.`;
       }
       if (sy.cpuUsPerRequest !== undefined && proxy.cpuUsPerRequest !== undefined) {
-        line += ` CPU per request relative to the proxy, which other work on the machine disturbs less than throughput: ${(sy.cpuUsPerRequest / proxy.cpuUsPerRequest).toFixed(2)}×.`;
+        line += ` CPU per request relative to the proxy: ${(sy.cpuUsPerRequest / proxy.cpuUsPerRequest).toFixed(2)}× (this moves between runs too, see the earlier runs above; the instruction counts under "Done since the sixth run" are the steadier measure of a change).`;
       }
       if (peer?.result) {
         const ratio = sy.result.rps / peer.result.rps;
