@@ -52,6 +52,8 @@ export class BatchedDestination extends EventEmitter<{ write: [bytes: number] }>
   private waiters: ((e?: Error) => void)[] = [];
   /** Set when the fd failed for good (closed pipe, bad fd): everything after is dropped. */
   private failed: Error | undefined;
+  /** This destination's entry in the exit hook. */
+  private readonly exitRef: WeakRef<BatchedDestination>;
 
   constructor(opts: BatchOptions = {}) {
     super();
@@ -59,7 +61,7 @@ export class BatchedDestination extends EventEmitter<{ write: [bytes: number] }>
     this.batchBytes = positive('batchBytes', opts.batchBytes ?? 65_536);
     this.batchMs = positive('batchMs', opts.batchMs ?? 500);
     this.maxHeldBytes = positive('maxHeldBytes', opts.maxHeldBytes ?? 16 * 1024 * 1024);
-    exitFlush.add(this);
+    this.exitRef = exitFlush.add(this);
   }
 
   /** Takes one line (pino's destination interface); false when it was dropped. */
@@ -72,8 +74,7 @@ export class BatchedDestination extends EventEmitter<{ write: [bytes: number] }>
     this.held += line.length;
     if (this.writing) return true;
     if (this.held >= this.batchBytes) this.writeBatch();
-    // Armed only while lines wait, so an idle process holds no timer.
-    else this.timer ??= setTimeout(() => this.writeBatch(), this.batchMs).unref();
+    else this.armBatchTimer();
     return true;
   }
 
@@ -115,7 +116,12 @@ export class BatchedDestination extends EventEmitter<{ write: [bytes: number] }>
   close(): void {
     this.flushSync();
     this.failed ??= new Error('log destination closed');
-    exitFlush.delete(this);
+    exitFlush.delete(this.exitRef);
+  }
+
+  /** Armed only while lines wait, so an idle process holds no timer. */
+  private armBatchTimer(): void {
+    this.timer ??= setTimeout(() => this.writeBatch(), this.batchMs).unref();
   }
 
   private clearTimer(): void {
@@ -159,7 +165,7 @@ export class BatchedDestination extends EventEmitter<{ write: [bytes: number] }>
       this.writing = false;
       this.emit('write', buf.length);
       if (this.waiters.length > 0 || this.held >= this.batchBytes) this.writeBatch();
-      else if (this.lines.length > 0) this.timer ??= setTimeout(() => this.writeBatch(), this.batchMs).unref();
+      else if (this.lines.length > 0) this.armBatchTimer();
     });
   }
 
@@ -187,24 +193,21 @@ export class BatchedDestination extends EventEmitter<{ write: [bytes: number] }>
  */
 const exitFlush = (() => {
   const live = new Set<WeakRef<BatchedDestination>>();
-  const refs = new WeakMap<BatchedDestination, WeakRef<BatchedDestination>>();
   const collected = new FinalizationRegistry<WeakRef<BatchedDestination>>((ref) => live.delete(ref));
   let installed = false;
   const onExit = () => {
     for (const ref of live) ref.deref()?.flushSync();
   };
   return {
-    add(d: BatchedDestination) {
+    add(d: BatchedDestination): WeakRef<BatchedDestination> {
       const ref = new WeakRef(d);
-      refs.set(d, ref);
       live.add(ref);
       collected.register(d, ref, ref);
       if (!installed) process.once('exit', onExit);
       installed = true;
+      return ref;
     },
-    delete(d: BatchedDestination) {
-      const ref = refs.get(d);
-      if (!ref) return;
+    delete(ref: WeakRef<BatchedDestination>) {
       live.delete(ref);
       collected.unregister(ref);
     },

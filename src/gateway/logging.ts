@@ -51,12 +51,14 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
   };
+  // What pino writes between `time` and a line's own fields for these options (request-line.ts relies on it).
+  const head = `,"pid":${process.pid},"name":${JSON.stringify(NAME)}`;
   // Default: stdout in batches (log-destination.ts). A write per line cost more CPU per request at low
   // concurrency than the router itself (bench/RESULTS.md). Whoever stops the process flushes first
   // (`logger.flush(cb)`, as the shutdown does); what is still held at exit is written synchronously.
   const destination = opts.destination ?? new BatchedDestination();
   const logger = pino(options, destination);
-  plainFormats.set(logger, { destination, head: `,"pid":${process.pid},"name":${JSON.stringify(NAME)}` });
+  plainFormats.set(logger, { destination, head });
   return logger;
 }
 

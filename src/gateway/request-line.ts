@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { RequestOutcome } from '../endpoint/outcome.js';
 import type { CallInfo } from './context.js';
 import { plainFormatOf, type PlainFormat } from './logging.js';
@@ -29,7 +29,6 @@ export interface RequestLineFields {
 }
 
 type Level = 'info' | 'debug';
-const LEVEL_NUMBER: Record<Level, number> = { info: 30, debug: 20 };
 
 /** Where request lines go: `logger` (without its redaction, which would walk every line for nothing). */
 export interface RequestLines {
@@ -40,7 +39,7 @@ const q = (s: string) => JSON.stringify(s);
 
 /** The line as pino writes it for a `createLogger` logger: same fields, same order, undefined ones left out. */
 export function formatRequestLine(level: Level, f: RequestLineFields, format: PlainFormat, now = Date.now()): string {
-  let s = `{"level":${LEVEL_NUMBER[level]},"time":${now}${format.head},"method":${q(f.method)},"path":${q(f.path)}`;
+  let s = `{"level":${pino.levels.values[level]},"time":${now}${format.head},"method":${q(f.method)},"path":${q(f.path)}`;
   if (f.status !== undefined) s += `,"status":${f.status}`;
   if (f.route !== undefined) s += `,"route":${q(f.route)}`;
   if (f.endpoint !== undefined) s += `,"endpoint":${q(f.endpoint)}`;
