@@ -28,14 +28,19 @@ export interface GatewayCell {
   sysUsPerRequest?: number;
   /** Why there is no result. */
   missing?: string;
-  /** Every round's throughput, for the record. */
+  /** Every round's throughput, in round order: round i of every target of a cell group ran back to back. */
   rounds: number[];
+  /** Every round's CPU per response (µs), aligned with `rounds`. */
+  cpuRounds?: number[];
 }
 
 export interface GatewayOverhead {
   cells: GatewayCell[];
   durationMs: number;
   rounds: number;
+  /** Rounds and their length at the highest concurrency, where the throughput targets are read. */
+  pairedRounds?: number;
+  pairedDurationMs?: number;
   peer: PeerInstall;
 }
 
@@ -88,6 +93,13 @@ export async function gatewayOverhead(opts: {
   /** Load on every target, plain and streamed, before the first measurement. */
   initialWarmupMs: number;
   rounds: number;
+  /**
+   * Rounds at the highest concurrency, each shorter: the throughput targets are read there as the median of
+   * per-round ratios, and a ratio of two runs seconds apart is steadier than one of two best rounds taken
+   * minutes apart on a host whose speed drifts.
+   */
+  pairedRounds: number;
+  pairedDurationMs: number;
   peerInstall: PeerInstall;
   log: (line: string) => void;
 }): Promise<GatewayOverhead> {
@@ -141,12 +153,15 @@ export async function gatewayOverhead(opts: {
         }
       }
     }
-    let rotation = 0;
+    const maxC = Math.max(...opts.connections);
     for (const mode of ['plain', 'stream'] as Mode[]) {
       for (const connections of opts.connections) {
-        for (let round = 0; round < opts.rounds; round++) {
-          const order = TARGETS.map((_, i) => TARGETS[(i + rotation) % TARGETS.length]!);
-          rotation++;
+        const paired = connections === maxC;
+        const rounds = paired ? opts.pairedRounds : opts.rounds;
+        for (let round = 0; round < rounds; round++) {
+          // Forwards, then backwards: Switchyard always runs right beside the bare proxy and Portkey, and
+          // neither side of a pair always goes first.
+          const order = round % 2 === 0 ? TARGETS : [...TARGETS].reverse();
           for (const target of order) {
             const c = cell(mode, connections, target);
             const ep = endpoints[target];
@@ -157,11 +172,12 @@ export async function gatewayOverhead(opts: {
             const load = { url: ep.url, body: body(ep.model, mode === 'stream'), connections, ...(ep.headers ? { headers: ep.headers } : {}) };
             await runLoad({ ...load, durationMs: opts.warmupMs });
             const before = await ep.proc.call<ProcessProbe>('probe');
-            const r = await runLoad({ ...load, durationMs: opts.durationMs });
+            const r = await runLoad({ ...load, durationMs: paired ? opts.pairedDurationMs : opts.durationMs });
             const after = await ep.proc.call<ProcessProbe>('probe');
             const cpu = (after.cpuUs - before.cpuUs) / Math.max(1, r.responses);
             const sys = (after.sysUs - before.sysUs) / Math.max(1, r.responses);
             c.rounds.push(Math.round(r.rps));
+            (c.cpuRounds ??= []).push(Math.round(cpu * 10) / 10);
             if (!c.result || r.rps > c.result.rps) {
               c.result = r;
               c.cpuUsPerRequest = cpu;
@@ -174,7 +190,7 @@ export async function gatewayOverhead(opts: {
         }
       }
     }
-    return { cells, durationMs: opts.durationMs, rounds: opts.rounds, peer: opts.peerInstall };
+    return { cells, durationMs: opts.durationMs, rounds: opts.rounds, pairedRounds: opts.pairedRounds, pairedDurationMs: opts.pairedDurationMs, peer: opts.peerInstall };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   }

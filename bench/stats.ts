@@ -58,3 +58,26 @@ export function table(header: string[], rows: (string | number)[][]): string {
   const line = (cells: (string | number)[]) => `| ${cells.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
   return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
 }
+
+/** The median of paired ratios and their range. */
+export interface PairedRatio {
+  median: number;
+  min: number;
+  max: number;
+  /** How many pairs. */
+  n: number;
+}
+
+/**
+ * Ratios `a[i] / b[i]` of rounds run back to back, summarised: their median (the mean of the middle two for
+ * an even count) and range. Undefined when no round has both sides.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): PairedRatio | undefined {
+  const ratios: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (b[i]! > 0) ratios.push(a[i]! / b[i]!);
+  if (ratios.length === 0) return undefined;
+  ratios.sort((x, y) => x - y);
+  const mid = ratios.length >> 1;
+  const median = ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+  return { median, min: ratios[0]!, max: ratios[ratios.length - 1]!, n: ratios.length };
+}

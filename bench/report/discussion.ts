@@ -3,7 +3,7 @@ import type { Mode, Target } from '../overhead-gateway.js';
 import { int, ms, pct, us } from '../stats.js';
 import { doneSince } from './done-since.js';
 import { failoverWins, fmtTime } from './failover.js';
-import { cellOf, libraryRow } from './lookup.js';
+import { cellOf, libraryRow, pairedVs } from './lookup.js';
 import { profileBullets } from './profile.js';
 import { isStream } from './profile-shares.js';
 import type { BenchResults } from './results.js';
@@ -24,19 +24,26 @@ export function discussion(r: BenchResults): string[] {
       const peer = get('portkey');
       const direct = get('direct');
       if (!sy?.result || !proxy?.result) continue;
-      let line =
-        `- **Gateway, ${mode}, ${maxC} connections:** Switchyard serves ${int(sy.result.rps)} req/s, ${pct(sy.result.rps / proxy.result.rps, 0)} of the bare proxy's ${int(proxy.result.rps)} ` +
-        `(direct to the simulator: ${direct?.result ? int(direct.result.rps) : '?'}). It spends ${sy.cpuUsPerRequest !== undefined ? int(sy.cpuUsPerRequest) : '?'} µs of CPU per request against the proxy's ${proxy.cpuUsPerRequest !== undefined ? int(proxy.cpuUsPerRequest) : '?'} µs.`;
-      const vsProxy = sy.result.rps / proxy.result.rps;
+      const paired = g.pairedRounds ? pairedVs(g, mode, maxC, 'switchyard', 'bare proxy') : undefined;
+      const pairedCpu = g.pairedRounds ? pairedVs(g, mode, maxC, 'switchyard', 'bare proxy', 'cpu') : undefined;
+      const pairedPeer = g.pairedRounds ? pairedVs(g, mode, maxC, 'switchyard', 'portkey') : undefined;
+      const vsProxy = paired?.median ?? sy.result.rps / proxy.result.rps;
+      let line = paired
+        ? `- **Gateway, ${mode}, ${maxC} connections:** in ${paired.n} rounds run back to back with the bare proxy, Switchyard's throughput was a median ${pct(paired.median, 0)} of the proxy's (from ${pct(paired.min, 0)} to ${pct(paired.max, 0)}). ` +
+          `Best rounds: ${int(sy.result.rps)} req/s against the proxy's ${int(proxy.result.rps)} (direct to the simulator: ${direct?.result ? int(direct.result.rps) : '?'}).`
+        : `- **Gateway, ${mode}, ${maxC} connections:** Switchyard serves ${int(sy.result.rps)} req/s, ${pct(vsProxy, 0)} of the bare proxy's ${int(proxy.result.rps)} ` +
+          `(direct to the simulator: ${direct?.result ? int(direct.result.rps) : '?'}). It spends ${sy.cpuUsPerRequest !== undefined ? int(sy.cpuUsPerRequest) : '?'} µs of CPU per request against the proxy's ${proxy.cpuUsPerRequest !== undefined ? int(proxy.cpuUsPerRequest) : '?'} µs.`;
       if (Math.abs(vsProxy - TARGET.throughputVsProxy) < 0.03) {
         line += ` Its ${pct(vsProxy, 1)} of the proxy's throughput is within 3 points of the ${pct(TARGET.throughputVsProxy, 0)} target, closer than this host's noise between runs (the earlier runs above moved by more on unchanged code): read the verdict as "at the target", not as a margin.`;
       }
-      if (sy.cpuUsPerRequest !== undefined && proxy.cpuUsPerRequest !== undefined) {
+      if (pairedCpu) {
+        line += ` Its CPU per request against the proxy's, round by round: median ${pairedCpu.median.toFixed(2)}× (from ${pairedCpu.min.toFixed(2)}× to ${pairedCpu.max.toFixed(2)}×); the instruction counts (bench/INSTRUCTIONS.md) are the steadier measure of the code.`;
+      } else if (sy.cpuUsPerRequest !== undefined && proxy.cpuUsPerRequest !== undefined) {
         line += ` CPU per request relative to the proxy: ${(sy.cpuUsPerRequest / proxy.cpuUsPerRequest).toFixed(2)}× (this moves between runs too, see the earlier runs above; the instruction counts under "Done since the sixth run" are the steadier measure of a change).`;
       }
       if (peer?.result) {
-        const ratio = sy.result.rps / peer.result.rps;
-        line += ` Portkey serves ${int(peer.result.rps)} req/s (${peer.cpuUsPerRequest !== undefined ? int(peer.cpuUsPerRequest) : '?'} µs CPU per request): Switchyard is ${ratio.toFixed(2)}× Portkey${ratio < 1 ? ', i.e. **Portkey is faster here**' : ratio < TARGET.throughputVsPeer ? `, short of the ${TARGET.throughputVsPeer}× target` : ''}.`;
+        const ratio = pairedPeer?.median ?? sy.result.rps / peer.result.rps;
+        line += ` Portkey's best round: ${int(peer.result.rps)} req/s (${peer.cpuUsPerRequest !== undefined ? int(peer.cpuUsPerRequest) : '?'} µs CPU per request): Switchyard is ${ratio.toFixed(2)}× Portkey${pairedPeer ? ` (median of the rounds, from ${pairedPeer.min.toFixed(2)}× to ${pairedPeer.max.toFixed(2)}×)` : ''}${ratio < 1 ? ', i.e. **Portkey is faster here**' : ratio < TARGET.throughputVsPeer ? `, short of the ${TARGET.throughputVsPeer}× target` : ''}.`;
         const earlier = earlierPortkeyRps(mode);
         const best = Math.max(...earlier);
         if (ratio >= TARGET.throughputVsPeer && best > peer.result.rps) {

@@ -1,12 +1,16 @@
 import { int, ms, pct, table } from '../stats.js';
 import type { GatewayOverhead, Mode, Target } from '../overhead-gateway.js';
-import { cellOf } from './lookup.js';
+import { cellOf, pairedVs } from './lookup.js';
 
 export function gatewaySection(g: GatewayOverhead, out: string[]): void {
   const connections = [...new Set(g.cells.map((c) => c.connections))].sort((a, b) => a - b);
   out.push(
     `Each run: ${g.durationMs / 1000} s of keep-alive load (autocannon, one request in flight per connection) after a warm-up; before the first run every target is warmed up at 8 and at ${Math.max(...connections)} connections, plain and streamed; ` +
-      `targets in a rotating order${g.rounds > 1 ? `, ${g.rounds} rounds, the round with the best throughput kept` : ''}. ` +
+      (g.pairedRounds
+        ? `${g.rounds > 1 ? `${g.rounds} rounds` : 'one round'} below ${Math.max(...connections)} connections, the round with the best throughput kept; at ${Math.max(...connections)} connections, where the throughput targets are read, ${g.pairedRounds} shorter rounds of ${(g.pairedDurationMs ?? 0) / 1000} s. ` +
+          'Within a round the targets run one after another, forwards in even rounds and backwards in odd ones, so Switchyard always runs right beside the bare proxy and Portkey. ' +
+          'The table shows each target\'s best round; "vs bare proxy" at the highest concurrency is the median of the per-round ratios, because this host\'s speed drifts within minutes (the same build\'s best rounds have moved by a third between runs) and a ratio of two runs seconds apart cancels most of that drift. '
+        : `targets in a rotating order${g.rounds > 1 ? `, ${g.rounds} rounds, the round with the best throughput kept` : ''}. `) +
       'Upstream: the simulator with no delay, so every millisecond is the server under test. ' +
       '"Added" = the target\'s quantile minus the direct quantile at the same concurrency. ' +
       '"CPU/req" = CPU time (user + system, all threads) of the target\'s own process per response, read from the process itself: ' +
@@ -17,6 +21,10 @@ export function gatewaySection(g: GatewayOverhead, out: string[]): void {
   for (const mode of ['plain', 'stream'] as Mode[]) {
     out.push(`#### ${mode === 'plain' ? 'Plain (non-streamed) completions' : 'Streamed completions (`stream: true`, 3 content chunks)'}`, '');
     const rows: (string | number)[][] = [];
+    const vsProxy = (c: number, t: Target) => {
+      const p = g.pairedRounds && c === Math.max(...connections) && t !== 'bare proxy' ? pairedVs(g, mode, c, t, 'bare proxy') : undefined;
+      return p && `${pct(p.median, 0)} (median; ${pct(p.min, 0)} to ${pct(p.max, 0)})`;
+    };
     for (const c of connections) {
       const direct = cellOf(g, mode, c, 'direct')?.result;
       const proxy = cellOf(g, mode, c, 'bare proxy')?.result;
@@ -37,10 +45,21 @@ export function gatewaySection(g: GatewayOverhead, out: string[]): void {
           t === 'direct' || !direct ? '-' : ms(r.latency.p99 - direct.latency.p99),
           cell.cpuUsPerRequest !== undefined ? `${int(cell.cpuUsPerRequest)} µs` : 'n/a',
           cell.sysUsPerRequest !== undefined ? `${int(cell.sysUsPerRequest)} µs` : 'n/a',
-          t === 'direct' || !proxy ? '-' : pct(r.rps / proxy.rps, 0),
+          t === 'direct' || !proxy ? '-' : vsProxy(c, t) ?? pct(r.rps / proxy.rps, 0),
         ]);
       }
     }
     out.push(table(['conc.', 'target', 'req/s', 'p50', 'p99', 'p50 added', 'p99 added', 'CPU/req', 'of it kernel', 'vs bare proxy'], rows), '');
+    if (g.pairedRounds) out.push(roundsLine(g, mode, Math.max(...connections)), '');
   }
+}
+
+/** Every round at the highest concurrency, as measured: the raw material of the paired medians. */
+function roundsLine(g: GatewayOverhead, mode: Mode, c: number): string {
+  const list = (t: Target) => cellOf(g, mode, c, t)?.rounds.map(int).join(', ') || 'none';
+  const cpu = pairedVs(g, mode, c, 'switchyard', 'bare proxy', 'cpu');
+  return (
+    `Round by round at ${c} connections (req/s): Switchyard ${list('switchyard')}; bare proxy ${list('bare proxy')}; Portkey ${list('portkey')}. ` +
+    (cpu ? `Switchyard's CPU per request against the proxy's, round by round: median ${cpu.median.toFixed(2)}×, from ${cpu.min.toFixed(2)}× to ${cpu.max.toFixed(2)}×.` : '')
+  );
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Mode, Target } from '../overhead-gateway.js';
 import { int, ms, pct, table, us } from '../stats.js';
-import { cellOf, libraryRow } from './lookup.js';
+import { cellOf, libraryRow, pairedVs } from './lookup.js';
 import type { BenchResults } from './results.js';
 
 /** An earlier full run, as its committed report gave it: copied from that file, not measured here. */
@@ -47,6 +47,12 @@ export function historySection(r: BenchResults, out: string[]): void {
   const g = r.gateway;
   const now = (mode: Mode, c: number, t: Target) => (g ? cellOf(g, mode, c, t) : undefined);
   const rows: string[][] = [];
+  // From the eleventh run the ratios are medians of paired rounds (see the gateway section); before, best rounds.
+  const ratios = (mode: Mode, proxyRps: number | undefined, peerRps: number | undefined, rps: number) => {
+    const vsProxy = (g?.pairedRounds && pairedVs(g, mode, 32, 'switchyard', 'bare proxy')?.median) || (proxyRps ? rps / proxyRps : undefined);
+    const vsPeer = (g?.pairedRounds && pairedVs(g, mode, 32, 'switchyard', 'portkey')?.median) || (peerRps ? rps / peerRps : undefined);
+    return `${vsProxy !== undefined ? pct(vsProxy, 0) : 'n/a'}, ${vsPeer !== undefined ? `${vsPeer.toFixed(2)}×` : 'n/a'}${g?.pairedRounds ? ', medians of paired rounds' : ''}`;
+  };
   for (const mode of ['plain', 'stream'] as Mode[]) {
     const sy = now(mode, 32, 'switchyard');
     const proxy = now(mode, 32, 'bare proxy')?.result;
@@ -54,7 +60,7 @@ export function historySection(r: BenchResults, out: string[]): void {
     rows.push([
       `gateway, ${mode}, c=32: req/s (vs bare proxy, vs Portkey)`,
       ...EARLIER_RUNS.map((e) => `${int(e.c32[mode].rps)} (${pct(e.c32[mode].rps / e.c32[mode].proxyRps, 0)}, ${(e.c32[mode].rps / e.c32[mode].portkeyRps).toFixed(2)}×)`),
-      sy?.result ? `${int(sy.result.rps)} (${proxy ? pct(sy.result.rps / proxy.rps, 0) : 'n/a'}, ${peer ? `${(sy.result.rps / peer.rps).toFixed(2)}×` : 'n/a'})` : 'not measured',
+      sy?.result ? `${int(sy.result.rps)} (${ratios(mode, proxy?.rps, peer?.rps, sy.result.rps)})` : 'not measured',
     ]);
     rows.push([
       `gateway, ${mode}, c=32: CPU per request`,

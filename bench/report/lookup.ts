@@ -1,3 +1,4 @@
+import { pairedRatio, type PairedRatio } from '../stats.js';
 import type { LibraryRow } from '../overhead-library.js';
 import type { GatewayCell, GatewayOverhead, Mode, Target } from '../overhead-gateway.js';
 import type { BenchResults } from './results.js';
@@ -11,4 +12,12 @@ export function libraryRow(r: BenchResults, transport: 'native' | 'sdk', baselin
   return r.library?.rows.find(
     (x) => x.mode === 'plain' && x.transport === transport && (x.baseline ?? 'openai') === baseline && !x.variant.includes('OTel SDK'),
   );
+}
+
+/** Target `t` against `base` round by round at one concurrency: throughput (`rps`) or CPU per request (`cpu`). */
+export function pairedVs(g: GatewayOverhead, mode: Mode, c: number, t: Target, base: Target, field: 'rps' | 'cpu' = 'rps'): PairedRatio | undefined {
+  const a = cellOf(g, mode, c, t);
+  const b = cellOf(g, mode, c, base);
+  if (!a || !b) return undefined;
+  return field === 'rps' ? pairedRatio(a.rounds, b.rounds) : pairedRatio(a.cpuRounds ?? [], b.cpuRounds ?? []);
 }

@@ -1,6 +1,6 @@
 import type { ProfileSummary } from '../profile.js';
 import { int, pct } from '../stats.js';
-import { cellOf } from './lookup.js';
+import { cellOf, pairedVs } from './lookup.js';
 import { connectionsOf, inclFn, selfBreakdown, selfOf, selfPkgs, shows } from './profile-shares.js';
 import type { BenchResults } from './results.js';
 
@@ -26,6 +26,7 @@ export function stillOpen(r: BenchResults, p: ProfileSummary, out: string[]): vo
   else out.push('Nothing Switchyard\'s code does on this path is 2 % of the busy time on its own.', '');
   const sy = r.gateway && cellOf(r.gateway, 'plain', Number(connectionsOf(p)), 'switchyard');
   const proxy = r.gateway && cellOf(r.gateway, 'plain', Number(connectionsOf(p)), 'bare proxy');
+  const pairedCpu = r.gateway?.pairedRounds ? pairedVs(r.gateway, 'plain', Number(connectionsOf(p)), 'switchyard', 'bare proxy', 'cpu') : undefined;
   const kernel = sy?.sysUsPerRequest !== undefined && sy.cpuUsPerRequest ? sy.sysUsPerRequest / sy.cpuUsPerRequest : undefined;
   const notes: string[] = [];
   if (shows(writev)) {
@@ -55,7 +56,7 @@ export function stillOpen(r: BenchResults, p: ProfileSummary, out: string[]): vo
   if (notes.length) out.push('Not fix targets, on this data:', '', ...notes, '');
   if (sy?.cpuUsPerRequest !== undefined && proxy?.cpuUsPerRequest !== undefined) {
     out.push(
-      `So the gap to the bare proxy (${int(sy.cpuUsPerRequest)} against ${int(proxy.cpuUsPerRequest)} µs of CPU per request${sy.sysUsPerRequest !== undefined && proxy.sysUsPerRequest !== undefined ? `, of it ${int(sy.sysUsPerRequest)} against ${int(proxy.sysUsPerRequest)} µs in the kernel` : ''}) has no single large cause left: Switchyard's own code is ${pct(own)} of the busy time in self time, ` +
+      `So the gap to the bare proxy (${int(sy.cpuUsPerRequest)} against ${int(proxy.cpuUsPerRequest)} µs of CPU per request in the best rounds${sy.sysUsPerRequest !== undefined && proxy.sysUsPerRequest !== undefined ? `, of it ${int(sy.sysUsPerRequest)} against ${int(proxy.sysUsPerRequest)} µs in the kernel` : ''}${pairedCpu ? `; round by round a median ${pairedCpu.median.toFixed(2)}× the proxy's` : ''}) has no single large cause left: Switchyard's own code is ${pct(own)} of the busy time in self time, ` +
         `and ${worth.length ? `what the profile still points at is the list above (${pct(worth[0]![0])} the largest)` : 'no piece of it a change in src/ could shrink is 2 % of the busy time on its own'}; the rest is spread thin over work the bare proxy, which only pipes bytes, never does: parsing, checking and re-serialising the JSON both ways, the router's bookkeeping, metrics, the log line, and the GC all that allocation brings. ` +
         'Parsing is not the large part: a minimal JSON gateway written for comparison during this work (parse, rewrite the model, call upstream with undici\'s `Pool.dispatch`, parse, re-serialise; not part of the bench) measured on par with the bare proxy in runs beside it.',
       '',

@@ -1,6 +1,6 @@
 import { int, mb, ms, pct, table, us } from '../stats.js';
 import type { Mode } from '../overhead-gateway.js';
-import { cellOf, libraryRow } from './lookup.js';
+import { cellOf, libraryRow, pairedVs } from './lookup.js';
 import { secondHalfGrowth } from './memory.js';
 import type { BenchResults } from './results.js';
 
@@ -22,16 +22,28 @@ export function targetsSection(r: BenchResults, out: string[]): void {
     const sy = g && cellOf(g, mode, maxC, 'switchyard')?.result;
     const proxy = g && cellOf(g, mode, maxC, 'bare proxy')?.result;
     const peer = g && cellOf(g, mode, maxC, 'portkey')?.result;
-    const vsProxy = sy && proxy ? sy.rps / proxy.rps : undefined;
-    const vsPeer = sy && peer ? sy.rps / peer.rps : undefined;
+    const pairedProxy = g?.pairedRounds ? pairedVs(g, mode, maxC, 'switchyard', 'bare proxy') : undefined;
+    const pairedPeer = g?.pairedRounds ? pairedVs(g, mode, maxC, 'switchyard', 'portkey') : undefined;
+    const vsProxy = pairedProxy?.median ?? (sy && proxy ? sy.rps / proxy.rps : undefined);
+    const vsPeer = pairedPeer?.median ?? (sy && peer ? sy.rps / peer.rps : undefined);
     rows.push([
       `gateway throughput ≥ ${TARGET.throughputVsProxy * 100} % of the bare proxy, c=${maxC}, ${mode}`,
-      vsProxy !== undefined ? `${pct(vsProxy, 0)} (${int(sy!.rps)} vs ${int(proxy!.rps)} req/s)` : 'n/a',
+      pairedProxy
+        ? `${pct(pairedProxy.median, 0)}: median of ${pairedProxy.n} rounds run back to back (rounds from ${pct(pairedProxy.min, 0)} to ${pct(pairedProxy.max, 0)}; best rounds ${int(sy!.rps)} vs ${int(proxy!.rps)} req/s)`
+        : vsProxy !== undefined
+          ? `${pct(vsProxy, 0)} (${int(sy!.rps)} vs ${int(proxy!.rps)} req/s)`
+          : 'n/a',
       verdict(vsProxy === undefined ? undefined : vsProxy >= TARGET.throughputVsProxy),
     ]);
     rows.push([
       `gateway throughput ≥ ${TARGET.throughputVsPeer}× Portkey's, c=${maxC}, ${mode}`,
-      vsPeer !== undefined ? `${vsPeer.toFixed(2)}× (${int(sy!.rps)} vs ${int(peer!.rps)} req/s)` : g ? (cellOf(g, mode, maxC, 'portkey')?.missing ?? 'n/a') : 'n/a',
+      pairedPeer
+        ? `${pairedPeer.median.toFixed(2)}×: median of ${pairedPeer.n} rounds (from ${pairedPeer.min.toFixed(2)}× to ${pairedPeer.max.toFixed(2)}×; best rounds ${int(sy!.rps)} vs ${int(peer!.rps)} req/s)`
+        : vsPeer !== undefined
+          ? `${vsPeer.toFixed(2)}× (${int(sy!.rps)} vs ${int(peer!.rps)} req/s)`
+          : g
+            ? (cellOf(g, mode, maxC, 'portkey')?.missing ?? 'n/a')
+            : 'n/a',
       verdict(vsPeer === undefined ? undefined : vsPeer >= TARGET.throughputVsPeer),
     ]);
   }
