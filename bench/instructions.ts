@@ -1,0 +1,162 @@
+/*
+ * Instructions per request, the gateway against the bare proxy, counted by callgrind (valgrind): the measure
+ * of this bench that does not move with the host. Time on a shared two-core VM moves by a third between runs
+ * of one build; an instruction count of the same build agrees to about ±2 %. It does not see the kernel, cache
+ * misses or waiting, so it complements the throughput runs (bench/RESULTS.md) and does not replace them.
+ *
+ * `npm run bench:instructions` (needs valgrind: `apt-get install -y --no-install-recommends valgrind`), about
+ * ten minutes; writes bench/INSTRUCTIONS.md. `-- --requests=N --warmup=N --only=plain|stream`.
+ *
+ * Each server runs under callgrind with instrumentation off; after the warm-up (two load runs, because the
+ * first time a client's connections close V8 throws away much of the optimised code of the hot path, and the
+ * second run re-optimises it) counting is switched on for N requests at 32 connections and dumped.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DIST, ensureBuild } from './build.js';
+import { machine } from './machine.js';
+import { categorize, CATEGORIES, type Counts } from './instructions-categories.js';
+import { runLoad } from './load.js';
+import { body, startUpstreams, TMP_DIR } from './overhead-gateway.js';
+import { int, table } from './stats.js';
+
+const args = process.argv.slice(2);
+const arg = (k: string, d: number) => Number(args.find((a) => a.startsWith(`--${k}=`))?.split('=')[1] ?? d);
+const REQUESTS = arg('requests', 4_000);
+const WARMUP = arg('warmup', 20_000);
+const CONNECTIONS = 32;
+const modes = (args.find((a) => a.startsWith('--only='))?.slice(7) ?? 'plain,stream').split(',') as ('plain' | 'stream')[];
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+type Server = 'bare proxy' | 'switchyard';
+interface Row {
+  server: Server;
+  mode: 'plain' | 'stream';
+  requests: number;
+  /** Instructions per request, by category. */
+  perRequest: Counts;
+}
+
+function need(tool: string): void {
+  try {
+    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+  } catch {
+    process.stderr.write(`${tool} is not installed: apt-get install -y --no-install-recommends valgrind\n`);
+    process.exit(2);
+  }
+}
+
+async function count(server: Server, mode: 'plain' | 'stream', upstream: string, configPath: string): Promise<Row> {
+  const out = `${TMP_DIR}callgrind-${server.replace(' ', '-')}-${mode}.out`;
+  for (const f of readdirSync(TMP_DIR)) if (f.startsWith(out.slice(TMP_DIR.length))) rmSync(`${TMP_DIR}${f}`);
+  const target =
+    server === 'switchyard'
+      ? [`${here}gateway-child.mjs`, DIST, configPath]
+      : ['--import', 'tsx', `${here}bare-proxy.ts`, upstream];
+  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, ...target], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    env: { ...process.env, LOG_LEVEL: 'info' },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  try {
+    const ready = await new Promise<{ url: string }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${server} did not start under valgrind in 3 minutes`)), 180_000);
+      child.on('message', (m: { type?: string; info?: { url: string } }) => {
+        if (m?.type === 'ready') {
+          clearTimeout(timer);
+          resolve(m.info!);
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${server} exited (${code}): ${stderr}`));
+      });
+    });
+    const load = { url: `${ready.url}/v1/chat/completions`, body: body(server === 'switchyard' ? 'chat' : 'sim-model', mode === 'stream'), connections: CONNECTIONS, limitMs: 1_200_000 };
+    for (const amount of [Math.ceil(WARMUP / 2), Math.floor(WARMUP / 2)]) await runLoad({ ...load, amount });
+    execFileSync('callgrind_control', ['-i', 'on', String(child.pid)], { stdio: 'ignore' });
+    const measured = await runLoad({ ...load, amount: REQUESTS });
+    execFileSync('callgrind_control', ['-i', 'off', String(child.pid)], { stdio: 'ignore' });
+    execFileSync('callgrind_control', ['-d', String(child.pid)], { stdio: 'ignore' });
+    if (measured.non2xx || measured.errors) throw new Error(`${server} ${mode}: ${measured.non2xx} non-2xx, ${measured.errors} errors`);
+    const dumps = readdirSync(TMP_DIR).filter((f) => f.startsWith(out.slice(TMP_DIR.length)) && /\.\d+$/.test(f));
+    const total = CATEGORIES.reduce((acc, c) => ({ ...acc, [c]: 0 }), {} as Counts);
+    for (const f of dumps) {
+      const annotated = execFileSync('callgrind_annotate', ['--threshold=100', '--inclusive=no', `${TMP_DIR}${f}`], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+      const c = categorize(annotated);
+      for (const k of CATEGORIES) total[k] += c[k];
+    }
+    const perRequest = CATEGORIES.reduce((acc, c) => ({ ...acc, [c]: total[c] / measured.responses }), {} as Counts);
+    return { server, mode, requests: measured.responses, perRequest };
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    for (const f of readdirSync(TMP_DIR)) if (f.startsWith(out.slice(TMP_DIR.length))) rmSync(`${TMP_DIR}${f}`);
+  }
+}
+
+function render(rows: Row[], valgrind: string, src: string): string {
+  const m = machine();
+  const k = (v: number) => `${(v / 1000).toFixed(1)}k`;
+  const out = [
+    '# Switchyard bench: instructions per request',
+    '',
+    `Command: \`npm run bench:instructions${args.length ? ` -- ${args.join(' ')}` : ''}\`, ${new Date().toISOString()}; src/ at \`${src}\`. ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${valgrind}.`,
+    '',
+    `Each server ran under callgrind; after ${int(WARMUP)} requests of warm-up (two load runs), ${int(REQUESTS)} requests at ${CONNECTIONS} connections were counted, every thread of the process included. ` +
+      'The upstream is the simulator, as in bench/RESULTS.md; the bare proxy is the same one (it runs under tsx, whose loader works only while modules load). ' +
+      '"JIT compiler" is V8 optimising code and "major GC" the mark-compact collector: both come in bursts, so their share of a few thousand requests varies between runs; "the rest" is the steady per-request work (JavaScript, V8\'s runtime and built-ins, the young-generation GC, Node, libuv, llhttp and libc). ' +
+      'Runs of one build agree to about ±2 % on the rest. Not counted: the kernel (every server here makes the same syscalls per request; see the kernel column in bench/RESULTS.md), cache misses and time spent waiting.',
+    '',
+  ];
+  const body: string[][] = [];
+  for (const mode of modes) {
+    const proxy = rows.find((r) => r.server === 'bare proxy' && r.mode === mode);
+    for (const r of rows.filter((x) => x.mode === mode)) {
+      const rest = r.perRequest.rest;
+      body.push([
+        mode,
+        r.server === 'switchyard' ? '**switchyard**' : r.server,
+        k(rest),
+        k(r.perRequest.compiler),
+        k(r.perRequest.majorGc),
+        k(rest + r.perRequest.compiler + r.perRequest.majorGc),
+        r.server === 'switchyard' && proxy ? `${(rest / proxy.perRequest.rest).toFixed(2)}×` : '-',
+      ]);
+    }
+  }
+  out.push(table(['mode', 'server', 'the rest', 'JIT compiler', 'major GC', 'all', 'the rest vs the bare proxy'], body), '');
+  return out.join('\n');
+}
+
+need('valgrind');
+need('callgrind_annotate');
+await ensureBuild();
+const valgrind = execFileSync('valgrind', ['--version'], { encoding: 'utf8' }).trim();
+let src = 'unknown';
+try {
+  src = execFileSync('git', ['log', '-1', '--format=%h', '--', 'src'], { cwd: `${here}..`, encoding: 'utf8' }).trim();
+  if (execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: `${here}..`, encoding: 'utf8' }).trim()) src += ' (with uncommitted changes)';
+} catch {
+  // not a git checkout
+}
+const { sims, urls, configPath } = await startUpstreams();
+const rows: Row[] = [];
+try {
+  for (const mode of modes) {
+    for (const server of ['bare proxy', 'switchyard'] as Server[]) {
+      process.stderr.write(`counting ${server}, ${mode}...\n`);
+      const row = await count(server, mode, urls.a!.replace(/\/v1$/, ''), configPath);
+      process.stderr.write(`  ${(row.perRequest.rest / 1000).toFixed(1)}k instructions per request (the rest), compiler ${(row.perRequest.compiler / 1000).toFixed(1)}k, major GC ${(row.perRequest.majorGc / 1000).toFixed(1)}k\n`);
+      rows.push(row);
+    }
+  }
+} finally {
+  await sims.stop();
+}
+const file = `${here}INSTRUCTIONS.md`;
+writeFileSync(file, render(rows, valgrind, src));
+process.stderr.write(`wrote ${file}\n`);
+process.exit(0);
