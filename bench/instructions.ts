@@ -107,7 +107,7 @@ function render(rows: Row[], valgrind: string, src: string): string {
     '',
     `Each server ran under callgrind; after ${int(WARMUP)} requests of warm-up (two load runs), ${int(REQUESTS)} requests at ${CONNECTIONS} connections were counted, every thread of the process included. ` +
       'The upstream is the simulator, as in bench/RESULTS.md; the bare proxy is the same one (it runs under tsx, whose loader works only while modules load). ' +
-      '"JIT compiler" is V8 optimising code and "major GC" the mark-compact collector: both come in bursts, so their share of a few thousand requests varies between runs; "the rest" is the steady per-request work (JavaScript, V8\'s runtime and built-ins, the young-generation GC, Node, libuv, llhttp and libc). ' +
+      '"JIT compiler" is V8 optimising code and "major GC" the mark-compact collector: both come in bursts, and how much of a burst falls into the counted requests depends on when V8 starts it, not on the work per request (in real runs with `node --trace-opt`, after the bench\'s warm-up, a few functions are optimised per 20,000 requests). "The rest" is the steady per-request work: JavaScript, V8\'s runtime and built-ins, the young-generation GC, Node, libuv, llhttp and libc. ' +
       'Runs of one build agree to about ±2 % on the rest. Not counted: the kernel (every server here makes the same syscalls per request; see the kernel column in bench/RESULTS.md), cache misses and time spent waiting.',
     '',
   ];
