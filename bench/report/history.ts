@@ -14,7 +14,19 @@ interface EarlierRun {
   /** What src/ did then, in a few words. */
   what: string;
   machine: string;
-  c32: Record<Mode, { rps: number; cpuUs: number; proxyRps: number; proxyCpuUs: number; portkeyRps: number }>;
+  c32: Record<
+    Mode,
+    {
+      rps: number;
+      cpuUs: number;
+      proxyRps: number;
+      proxyCpuUs: number;
+      portkeyRps: number;
+      /** From the eleventh run: the medians of the paired rounds' ratios, which its verdicts read. */
+      pairedVsProxy?: number;
+      pairedVsPortkey?: number;
+    }
+  >;
   c1: Record<Mode, { p50AddedMs: number; p99AddedMs: number }>;
   libraryAddedUs: number;
 }
@@ -59,7 +71,11 @@ export function historySection(r: BenchResults, out: string[]): void {
     const peer = now(mode, 32, 'portkey')?.result;
     rows.push([
       `gateway, ${mode}, c=32: req/s (vs bare proxy, vs Portkey)`,
-      ...EARLIER_RUNS.map((e) => `${int(e.c32[mode].rps)} (${pct(e.c32[mode].rps / e.c32[mode].proxyRps, 0)}, ${(e.c32[mode].rps / e.c32[mode].portkeyRps).toFixed(2)}×)`),
+      ...EARLIER_RUNS.map((e) => {
+        const x = e.c32[mode];
+        const paired = x.pairedVsProxy !== undefined && x.pairedVsPortkey !== undefined;
+        return `${int(x.rps)} (${pct(x.pairedVsProxy ?? x.rps / x.proxyRps, 0)}, ${(x.pairedVsPortkey ?? x.rps / x.portkeyRps).toFixed(2)}×${paired ? ', medians of paired rounds' : ''})`;
+      }),
       sy?.result ? `${int(sy.result.rps)} (${ratios(mode, proxy?.rps, peer?.rps, sy.result.rps)})` : 'not measured',
     ]);
     rows.push([
