@@ -32,13 +32,19 @@ export interface GatewayCell {
   rounds: number[];
   /** Every round's CPU per response (µs), aligned with `rounds`. */
   cpuRounds?: number[];
+  /** Every round's latency quantiles (ms), aligned with `rounds`. */
+  latencyRounds?: { p50: number; p99: number }[];
 }
 
 export interface GatewayOverhead {
   cells: GatewayCell[];
   durationMs: number;
   rounds: number;
-  /** Rounds and their length at the highest concurrency, where the throughput targets are read. */
+  /**
+   * 'all': every concurrency ran `rounds` paired rounds of `durationMs` (from the thirteenth run). Before,
+   * the eleventh and twelfth runs paired only the highest concurrency, with these two fields.
+   */
+  paired?: 'all';
   pairedRounds?: number;
   pairedDurationMs?: number;
   peer: PeerInstall;
@@ -92,14 +98,11 @@ export async function gatewayOverhead(opts: {
   warmupMs: number;
   /** Load on every target, plain and streamed, before the first measurement. */
   initialWarmupMs: number;
-  rounds: number;
   /**
-   * Rounds at the highest concurrency, each shorter: the throughput targets are read there as the median of
-   * per-round ratios, and a ratio of two runs seconds apart is steadier than one of two best rounds taken
-   * minutes apart on a host whose speed drifts.
+   * Rounds per cell. The targets are read as medians of per-round comparisons: a ratio or difference of two
+   * runs seconds apart is steadier than one of two best rounds taken minutes apart on a host whose speed drifts.
    */
-  pairedRounds: number;
-  pairedDurationMs: number;
+  rounds: number;
   peerInstall: PeerInstall;
   log: (line: string) => void;
 }): Promise<GatewayOverhead> {
@@ -153,12 +156,9 @@ export async function gatewayOverhead(opts: {
         }
       }
     }
-    const maxC = Math.max(...opts.connections);
     for (const mode of ['plain', 'stream'] as Mode[]) {
       for (const connections of opts.connections) {
-        const paired = connections === maxC;
-        const rounds = paired ? opts.pairedRounds : opts.rounds;
-        for (let round = 0; round < rounds; round++) {
+        for (let round = 0; round < opts.rounds; round++) {
           // Forwards, then backwards: Switchyard always runs right beside the bare proxy and Portkey, and
           // neither side of a pair always goes first.
           const order = round % 2 === 0 ? TARGETS : [...TARGETS].reverse();
@@ -172,12 +172,13 @@ export async function gatewayOverhead(opts: {
             const load = { url: ep.url, body: body(ep.model, mode === 'stream'), connections, ...(ep.headers ? { headers: ep.headers } : {}) };
             await runLoad({ ...load, durationMs: opts.warmupMs });
             const before = await ep.proc.call<ProcessProbe>('probe');
-            const r = await runLoad({ ...load, durationMs: paired ? opts.pairedDurationMs : opts.durationMs });
+            const r = await runLoad({ ...load, durationMs: opts.durationMs });
             const after = await ep.proc.call<ProcessProbe>('probe');
             const cpu = (after.cpuUs - before.cpuUs) / Math.max(1, r.responses);
             const sys = (after.sysUs - before.sysUs) / Math.max(1, r.responses);
             c.rounds.push(Math.round(r.rps));
             (c.cpuRounds ??= []).push(Math.round(cpu * 10) / 10);
+            (c.latencyRounds ??= []).push({ p50: r.latency.p50, p99: r.latency.p99 });
             if (!c.result || r.rps > c.result.rps) {
               c.result = r;
               c.cpuUsPerRequest = cpu;
@@ -190,7 +191,7 @@ export async function gatewayOverhead(opts: {
         }
       }
     }
-    return { cells, durationMs: opts.durationMs, rounds: opts.rounds, pairedRounds: opts.pairedRounds, pairedDurationMs: opts.pairedDurationMs, peer: opts.peerInstall };
+    return { cells, durationMs: opts.durationMs, rounds: opts.rounds, paired: 'all', peer: opts.peerInstall };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   }

@@ -59,7 +59,7 @@ export function table(header: string[], rows: (string | number)[][]): string {
   return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
 }
 
-/** The median of paired ratios and their range. */
+/** The median of paired comparisons (ratios or differences) and their range. */
 export interface PairedRatio {
   median: number;
   min: number;
@@ -69,15 +69,23 @@ export interface PairedRatio {
 }
 
 /**
- * Ratios `a[i] / b[i]` of rounds run back to back, summarised: their median (the mean of the middle two for
+ * `combine(a[i], b[i])` over rounds run back to back, summarised: the median (the mean of the middle two for
  * an even count) and range. Undefined when no round has both sides.
  */
+export function pairedMedian(a: readonly number[], b: readonly number[], combine: (x: number, y: number) => number): PairedRatio | undefined {
+  const values: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const v = combine(a[i]!, b[i]!);
+    if (Number.isFinite(v)) values.push(v);
+  }
+  if (values.length === 0) return undefined;
+  values.sort((x, y) => x - y);
+  const mid = values.length >> 1;
+  const median = values.length % 2 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+  return { median, min: values[0]!, max: values[values.length - 1]!, n: values.length };
+}
+
+/** Ratios `a[i] / b[i]` of rounds run back to back (rounds where `b` is 0 left out). */
 export function pairedRatio(a: readonly number[], b: readonly number[]): PairedRatio | undefined {
-  const ratios: number[] = [];
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (b[i]! > 0) ratios.push(a[i]! / b[i]!);
-  if (ratios.length === 0) return undefined;
-  ratios.sort((x, y) => x - y);
-  const mid = ratios.length >> 1;
-  const median = ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
-  return { median, min: ratios[0]!, max: ratios[ratios.length - 1]!, n: ratios.length };
+  return pairedMedian(a, b, (x, y) => (y > 0 ? x / y : Number.NaN));
 }

@@ -3,7 +3,7 @@ import type { Mode, Target } from '../overhead-gateway.js';
 import { int, ms, pct, us } from '../stats.js';
 import { doneSince } from './done-since.js';
 import { failoverWins, fmtTime } from './failover.js';
-import { cellOf, libraryRow, pairedVs } from './lookup.js';
+import { cellOf, libraryRow, pairedAdded, pairedAt, pairedVs } from './lookup.js';
 import { profileBullets } from './profile.js';
 import { isStream } from './profile-shares.js';
 import type { BenchResults } from './results.js';
@@ -24,9 +24,9 @@ export function discussion(r: BenchResults): string[] {
       const peer = get('portkey');
       const direct = get('direct');
       if (!sy?.result || !proxy?.result) continue;
-      const paired = g.pairedRounds ? pairedVs(g, mode, maxC, 'switchyard', 'bare proxy') : undefined;
-      const pairedCpu = g.pairedRounds ? pairedVs(g, mode, maxC, 'switchyard', 'bare proxy', 'cpu') : undefined;
-      const pairedPeer = g.pairedRounds ? pairedVs(g, mode, maxC, 'switchyard', 'portkey') : undefined;
+      const paired = pairedAt(g, maxC) ? pairedVs(g, mode, maxC, 'switchyard', 'bare proxy') : undefined;
+      const pairedCpu = pairedAt(g, maxC) ? pairedVs(g, mode, maxC, 'switchyard', 'bare proxy', 'cpu') : undefined;
+      const pairedPeer = pairedAt(g, maxC) ? pairedVs(g, mode, maxC, 'switchyard', 'portkey') : undefined;
       const vsProxy = paired?.median ?? sy.result.rps / proxy.result.rps;
       let line = paired
         ? `- **Gateway, ${mode}, ${maxC} connections:** in ${paired.n} rounds run back to back with the bare proxy, Switchyard's throughput was a median ${pct(paired.median, 0)} of the proxy's (from ${pct(paired.min, 0)} to ${pct(paired.max, 0)}). ` +
@@ -56,9 +56,10 @@ export function discussion(r: BenchResults): string[] {
     const d1 = cellOf(g, 'plain', 1, 'direct')?.result;
     const p1 = cellOf(g, 'plain', 1, 'bare proxy')?.result;
     if (c1 && d1 && p1) {
+      const added = (t: Target, q: 'p50' | 'p99') => pairedAdded(g, 'plain', 1, t, 'direct', q)?.median ?? cellOf(g, 'plain', 1, t)!.result!.latency[q] - d1.latency[q];
       out.push(
-        `- **Latency at concurrency 1 (plain):** the gateway adds ${ms(c1.latency.p50 - d1.latency.p50)} at p50 and ${ms(c1.latency.p99 - d1.latency.p99)} at p99; ` +
-          `the bare proxy adds ${ms(p1.latency.p50 - d1.latency.p50)} and ${ms(p1.latency.p99 - d1.latency.p99)}.`,
+        `- **Latency at concurrency 1 (plain${pairedAt(g, 1) ? ', medians of paired rounds' : ''}):** the gateway adds ${ms(added('switchyard', 'p50'))} at p50 and ${ms(added('switchyard', 'p99'))} at p99; ` +
+          `the bare proxy adds ${ms(added('bare proxy', 'p50'))} and ${ms(added('bare proxy', 'p99'))}.`,
       );
     }
   }

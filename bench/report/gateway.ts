@@ -1,12 +1,15 @@
 import { int, ms, pct, table } from '../stats.js';
 import type { GatewayOverhead, Mode, Target } from '../overhead-gateway.js';
-import { cellOf, pairedVs } from './lookup.js';
+import { cellOf, pairedAdded, pairedAt, pairedVs } from './lookup.js';
 
 export function gatewaySection(g: GatewayOverhead, out: string[]): void {
   const connections = [...new Set(g.cells.map((c) => c.connections))].sort((a, b) => a - b);
   out.push(
     `Each run: ${g.durationMs / 1000} s of keep-alive load (autocannon, one request in flight per connection) after a warm-up; before the first run every target is warmed up at 8 and at ${Math.max(...connections)} connections, plain and streamed; ` +
-      (g.pairedRounds
+      (g.paired === 'all'
+        ? `${g.rounds} rounds per cell. Within a round the targets run one after another, forwards in even rounds and backwards in odd ones, so Switchyard always runs right beside the bare proxy, Portkey and (through the proxy) the direct baseline. ` +
+          'The table shows each target\'s best round (req/s, p50, p99, CPU); "added" and "vs bare proxy" are medians over the rounds of the difference or ratio within each round, because this host\'s speed drifts within minutes (the bare proxy\'s best round has moved by a factor of two between runs) and a comparison of two runs seconds apart cancels most of that drift. '
+        : g.pairedRounds
         ? `${g.rounds > 1 ? `${g.rounds} rounds` : 'one round'} below ${Math.max(...connections)} connections, the round with the best throughput kept; at ${Math.max(...connections)} connections, where the throughput targets are read, ${g.pairedRounds} shorter rounds of ${(g.pairedDurationMs ?? 0) / 1000} s. ` +
           'Within a round the targets run one after another, forwards in even rounds and backwards in odd ones, so Switchyard always runs right beside the bare proxy and Portkey. ' +
           'The table shows each target\'s best round; "vs bare proxy" at the highest concurrency is the median of the per-round ratios, because this host\'s speed drifts within minutes (the same build\'s best rounds have moved by a third between runs) and a ratio of two runs seconds apart cancels most of that drift. '
@@ -22,7 +25,7 @@ export function gatewaySection(g: GatewayOverhead, out: string[]): void {
     out.push(`#### ${mode === 'plain' ? 'Plain (non-streamed) completions' : 'Streamed completions (`stream: true`, 3 content chunks)'}`, '');
     const rows: (string | number)[][] = [];
     const vsProxy = (c: number, t: Target) => {
-      const p = g.pairedRounds && c === Math.max(...connections) && t !== 'bare proxy' ? pairedVs(g, mode, c, t, 'bare proxy') : undefined;
+      const p = pairedAt(g, c) && t !== 'bare proxy' ? pairedVs(g, mode, c, t, 'bare proxy') : undefined;
       return p && `${pct(p.median, 0)} (median; ${pct(p.min, 0)} to ${pct(p.max, 0)})`;
     };
     for (const c of connections) {
@@ -41,8 +44,8 @@ export function gatewaySection(g: GatewayOverhead, out: string[]): void {
           int(r.rps),
           ms(r.latency.p50),
           ms(r.latency.p99),
-          t === 'direct' || !direct ? '-' : ms(r.latency.p50 - direct.latency.p50),
-          t === 'direct' || !direct ? '-' : ms(r.latency.p99 - direct.latency.p99),
+          t === 'direct' || !direct ? '-' : ms(pairedAdded(g, mode, c, t, 'direct', 'p50')?.median ?? r.latency.p50 - direct.latency.p50),
+          t === 'direct' || !direct ? '-' : ms(pairedAdded(g, mode, c, t, 'direct', 'p99')?.median ?? r.latency.p99 - direct.latency.p99),
           cell.cpuUsPerRequest !== undefined ? `${int(cell.cpuUsPerRequest)} µs` : 'n/a',
           cell.sysUsPerRequest !== undefined ? `${int(cell.sysUsPerRequest)} µs` : 'n/a',
           t === 'direct' || !proxy ? '-' : vsProxy(c, t) ?? pct(r.rps / proxy.rps, 0),
@@ -50,16 +53,24 @@ export function gatewaySection(g: GatewayOverhead, out: string[]): void {
       }
     }
     out.push(table(['conc.', 'target', 'req/s', 'p50', 'p99', 'p50 added', 'p99 added', 'CPU/req', 'of it kernel', 'vs bare proxy'], rows), '');
-    if (g.pairedRounds) out.push(roundsLine(g, mode, Math.max(...connections)), '');
+    if (g.paired === 'all') out.push(roundsLine(g, mode, 1), '');
+    if (pairedAt(g, Math.max(...connections))) out.push(roundsLine(g, mode, Math.max(...connections)), '');
   }
 }
 
-/** Every round at the highest concurrency, as measured: the raw material of the paired medians. */
+/** Every round at one concurrency, as measured: the raw material of the paired medians. */
 function roundsLine(g: GatewayOverhead, mode: Mode, c: number): string {
   const list = (t: Target) => cellOf(g, mode, c, t)?.rounds.map(int).join(', ') || 'none';
   const cpu = pairedVs(g, mode, c, 'switchyard', 'bare proxy', 'cpu');
+  const sy = cellOf(g, mode, c, 'switchyard')?.latencyRounds;
+  const direct = cellOf(g, mode, c, 'direct')?.latencyRounds;
+  const added =
+    sy && direct
+      ? sy.slice(0, direct.length).map((x, i) => `${(x.p50 - direct[i]!.p50).toFixed(3)} / ${(x.p99 - direct[i]!.p99).toFixed(2)}`)
+      : [];
   return (
-    `Round by round at ${c} connections (req/s): Switchyard ${list('switchyard')}; bare proxy ${list('bare proxy')}; Portkey ${list('portkey')}. ` +
-    (cpu ? `Switchyard's CPU per request against the proxy's, round by round: median ${cpu.median.toFixed(2)}×, from ${cpu.min.toFixed(2)}× to ${cpu.max.toFixed(2)}×.` : '')
-  );
+    `Round by round at ${c} connection${c === 1 ? '' : 's'} (req/s): Switchyard ${list('switchyard')}; bare proxy ${list('bare proxy')}; Portkey ${list('portkey')}. ` +
+    (cpu ? `Switchyard's CPU per request against the proxy's, round by round: median ${cpu.median.toFixed(2)}×, from ${cpu.min.toFixed(2)}× to ${cpu.max.toFixed(2)}×. ` : '') +
+    (c === 1 && added.length ? `Switchyard's added p50 / p99 (ms), round by round: ${added.join('; ')}.` : '')
+  ).trimEnd();
 }

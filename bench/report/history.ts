@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Mode, Target } from '../overhead-gateway.js';
 import { int, ms, pct, table, us } from '../stats.js';
-import { cellOf, libraryRow, pairedVs } from './lookup.js';
+import { cellOf, libraryRow, pairedAdded, pairedAt, pairedVs } from './lookup.js';
 import type { BenchResults } from './results.js';
 
 /** An earlier full run, as its committed report gave it: copied from that file, not measured here. */
@@ -61,9 +61,9 @@ export function historySection(r: BenchResults, out: string[]): void {
   const rows: string[][] = [];
   // From the eleventh run the ratios are medians of paired rounds (see the gateway section); before, best rounds.
   const ratios = (mode: Mode, proxyRps: number | undefined, peerRps: number | undefined, rps: number) => {
-    const vsProxy = (g?.pairedRounds && pairedVs(g, mode, 32, 'switchyard', 'bare proxy')?.median) || (proxyRps ? rps / proxyRps : undefined);
-    const vsPeer = (g?.pairedRounds && pairedVs(g, mode, 32, 'switchyard', 'portkey')?.median) || (peerRps ? rps / peerRps : undefined);
-    return `${vsProxy !== undefined ? pct(vsProxy, 0) : 'n/a'}, ${vsPeer !== undefined ? `${vsPeer.toFixed(2)}×` : 'n/a'}${g?.pairedRounds ? ', medians of paired rounds' : ''}`;
+    const vsProxy = (g && pairedAt(g, 32) && pairedVs(g, mode, 32, 'switchyard', 'bare proxy')?.median) || (proxyRps ? rps / proxyRps : undefined);
+    const vsPeer = (g && pairedAt(g, 32) && pairedVs(g, mode, 32, 'switchyard', 'portkey')?.median) || (peerRps ? rps / peerRps : undefined);
+    return `${vsProxy !== undefined ? pct(vsProxy, 0) : 'n/a'}, ${vsPeer !== undefined ? `${vsPeer.toFixed(2)}×` : 'n/a'}${g && pairedAt(g, 32) ? ', medians of paired rounds' : ''}`;
   };
   for (const mode of ['plain', 'stream'] as Mode[]) {
     const sy = now(mode, 32, 'switchyard');
@@ -90,7 +90,11 @@ export function historySection(r: BenchResults, out: string[]): void {
     rows.push([
       `gateway, ${mode}, c=1: added p50 / p99`,
       ...EARLIER_RUNS.map((e) => `${ms(e.c1[mode].p50AddedMs)} / ${ms(e.c1[mode].p99AddedMs)}`),
-      sy && d ? `${ms(sy.latency.p50 - d.latency.p50)} / ${ms(sy.latency.p99 - d.latency.p99)}` : 'n/a',
+      sy && d
+        ? g && pairedAt(g, 1)
+          ? `${ms(pairedAdded(g, mode, 1, 'switchyard', 'direct', 'p50')?.median)} / ${ms(pairedAdded(g, mode, 1, 'switchyard', 'direct', 'p99')?.median)} (medians of paired rounds)`
+          : `${ms(sy.latency.p50 - d.latency.p50)} / ${ms(sy.latency.p99 - d.latency.p99)}`
+        : 'n/a',
     ]);
   }
   const lib = libraryRow(r, 'native');

@@ -1,4 +1,4 @@
-import { pairedRatio, type PairedRatio } from '../stats.js';
+import { pairedMedian, pairedRatio, type PairedRatio } from '../stats.js';
 import type { LibraryRow } from '../overhead-library.js';
 import type { GatewayCell, GatewayOverhead, Mode, Target } from '../overhead-gateway.js';
 import type { BenchResults } from './results.js';
@@ -20,4 +20,20 @@ export function pairedVs(g: GatewayOverhead, mode: Mode, c: number, t: Target, b
   const b = cellOf(g, mode, c, base);
   if (!a || !b) return undefined;
   return field === 'rps' ? pairedRatio(a.rounds, b.rounds) : pairedRatio(a.cpuRounds ?? [], b.cpuRounds ?? []);
+}
+
+/**
+ * Whether concurrency `c` was measured in paired rounds: every concurrency from the thirteenth run; only the
+ * highest in the eleventh and twelfth.
+ */
+export function pairedAt(g: GatewayOverhead, c: number): boolean {
+  return g.paired === 'all' || (g.pairedRounds !== undefined && c === Math.max(...g.cells.map((x) => x.connections)));
+}
+
+/** Latency added by `t` over `base` (ms) at quantile `q`, round by round; undefined unless `c` was paired. */
+export function pairedAdded(g: GatewayOverhead, mode: Mode, c: number, t: Target, base: Target, q: 'p50' | 'p99'): PairedRatio | undefined {
+  const a = cellOf(g, mode, c, t)?.latencyRounds;
+  const b = cellOf(g, mode, c, base)?.latencyRounds;
+  if (!pairedAt(g, c) || !a || !b) return undefined;
+  return pairedMedian(a.map((x) => x[q]), b.map((x) => x[q]), (x, y) => x - y);
 }
