@@ -1,7 +1,8 @@
 /*
  * The bench entry point.
- *   npm run bench         full run (about 10 minutes), writes bench/RESULTS.md
- *   npm run bench:quick   quick check that everything works (about 2 minutes), writes bench/.tmp/RESULTS.quick.md
+ *   npm run bench         full run (about 20 minutes), writes bench/RESULTS.md
+ *   npm run bench:instructions   instructions per request under callgrind (about 10 minutes), writes bench/INSTRUCTIONS.md
+ *   npm run bench:quick   quick check that everything works (about 5 minutes), writes bench/.tmp/RESULTS.quick.md
  * Options: --only=library,gateway,profile,memory,failover,soak   --out=FILE
  *          --rerender (write the report again from the last full run's bench/.tmp/results.json, or with --quick
  *          the last quick run's results.quick.json, measuring nothing)
