@@ -55,17 +55,6 @@ export function registerMetrics(
     (gauge) => refreshCircuitGauge(gauge, router, onError),
     (counter) => pending.get(counter)?.flush(),
   );
-  // Per-request counters without an exemplar are summed between reads (pending-counts.ts). An OpenMetrics
-  // registry's counters record exemplars, and an increment that carries one is recorded as it comes.
-  const held = <L extends string>(c: Counter<L>, labelNames: readonly L[]): PendingCounts<L> | undefined => {
-    if (m.exemplars) return undefined;
-    const p = new PendingCounts(c, labelNames);
-    pending.set(c as unknown as Counter<string>, p as unknown as PendingCounts<string>);
-    return p;
-  };
-  const heldAttempts = held(m.attempts, ['route', 'endpoint', 'outcome']);
-  const heldTokens = held(m.tokens, ['endpoint', 'type']);
-  const heldRequests = held(m.requests, ['route', 'outcome']);
   const om = options.openMetrics && options.openMetrics !== registry && !isOpenMetrics(registry) ? options.openMetrics : undefined;
   const views = om ? viewsOf(m, om) : undefined;
   const exemplars = m.exemplars || views ? options.exemplars : undefined;
@@ -90,6 +79,27 @@ export function registerMetrics(
     if (ex) views?.get(h)?.exemplar(l, value, ex);
   };
 
+  /*
+   * A per-request counter, incremented with its label values in `labelNames` order. Increments without an
+   * exemplar are summed between reads (pending-counts.ts); an OpenMetrics registry's counters record
+   * exemplars, and an increment that carries one is recorded as it comes.
+   */
+  const perRequest = <L extends string>(c: Counter<L>, labelNames: readonly L[]) => {
+    const held = m.exemplars ? undefined : new PendingCounts(c, labelNames);
+    if (held) pending.set(c as unknown as Counter<string>, held as unknown as PendingCounts<string>);
+    // Label values as arguments, not an array: this runs a few times per request.
+    return (n: number, ex: Exemplar | undefined, a: string, b: string, third?: string) => {
+      if (held && !ex) return held.add(n, a, b, third);
+      const values = [a, b, third];
+      const l = {} as Record<L, string>;
+      labelNames.forEach((name, i) => (l[name] = values[i]!));
+      inc(c, l as LabelValues<L>, n, ex);
+    };
+  };
+  const countAttempt = perRequest(m.attempts, ['route', 'endpoint', 'outcome']);
+  const countTokens = perRequest(m.tokens, ['endpoint', 'type']);
+  const countRequest = perRequest(m.requests, ['route', 'outcome']);
+
   precreate(m, labels, inc);
 
   const unsubscribe = subscribe(
@@ -101,19 +111,13 @@ export function registerMetrics(
         if (!labels.hasRoute(route) || !labels.hasEndpoint(endpoint)) return;
         if (!ATTEMPT_OUTCOMES.includes(result.outcome)) return;
         const ex = attemptExemplar(attempt);
-        if (heldAttempts && !ex) heldAttempts.add(1, route, endpoint, result.outcome);
-        else inc(m.attempts, { route, endpoint, outcome: result.outcome }, 1, ex);
+        countAttempt(1, ex, route, endpoint, result.outcome);
         observe(m.attemptDuration, { endpoint, outcome: result.outcome }, result.durationMs / 1000, ex);
         if (result.timeToFirstTokenMs !== undefined) {
           observe(m.timeToFirstToken, { endpoint }, result.timeToFirstTokenMs / 1000, ex);
         }
-        if (heldTokens && !ex) {
-          if (result.inputTokens) heldTokens.add(result.inputTokens, endpoint, 'input');
-          if (result.outputTokens) heldTokens.add(result.outputTokens, endpoint, 'output');
-        } else {
-          if (result.inputTokens) inc(m.tokens, { endpoint, type: 'input' }, result.inputTokens, ex);
-          if (result.outputTokens) inc(m.tokens, { endpoint, type: 'output' }, result.outputTokens, ex);
-        }
+        if (result.inputTokens) countTokens(result.inputTokens, ex, endpoint, 'input');
+        if (result.outputTokens) countTokens(result.outputTokens, ex, endpoint, 'output');
       },
       skip(request, endpoint) {
         if (!labels.hasRoute(request.route) || !labels.hasEndpoint(endpoint)) return;
@@ -127,8 +131,7 @@ export function registerMetrics(
         const { route } = request;
         if (!labels.hasRoute(route) || !REQUEST_OUTCOMES.includes(result.outcome)) return;
         const ex = requestExemplar(request);
-        if (heldRequests && !ex) heldRequests.add(1, route, result.outcome);
-        else inc(m.requests, { route, outcome: result.outcome }, 1, ex);
+        countRequest(1, ex, route, result.outcome);
         observe(m.requestDuration, { route, outcome: result.outcome }, result.durationMs / 1000, ex);
       },
       circuit(endpoint, _from, to) {
