@@ -3,7 +3,7 @@ import type { Mode, Target } from '../overhead-gateway.js';
 import { int, ms, pct, us } from '../stats.js';
 import { doneSince } from './done-since.js';
 import { failoverWins, fmtTime } from './failover.js';
-import { cellOf, libraryRow, pairedAdded, pairedAt, pairedVs } from './lookup.js';
+import { addedAt, cellOf, libraryRow, pairedAt, pairedVs, ratioAt } from './lookup.js';
 import { profileBullets } from './profile.js';
 import { isStream } from './profile-shares.js';
 import type { BenchResults } from './results.js';
@@ -24,10 +24,10 @@ export function discussion(r: BenchResults): string[] {
       const peer = get('portkey');
       const direct = get('direct');
       if (!sy?.result || !proxy?.result) continue;
-      const paired = pairedAt(g, maxC) ? pairedVs(g, mode, maxC, 'switchyard', 'bare proxy') : undefined;
-      const pairedCpu = pairedAt(g, maxC) ? pairedVs(g, mode, maxC, 'switchyard', 'bare proxy', 'cpu') : undefined;
-      const pairedPeer = pairedAt(g, maxC) ? pairedVs(g, mode, maxC, 'switchyard', 'portkey') : undefined;
-      const vsProxy = paired?.median ?? sy.result.rps / proxy.result.rps;
+      const paired = pairedVs(g, mode, maxC, 'switchyard', 'bare proxy');
+      const pairedCpu = pairedVs(g, mode, maxC, 'switchyard', 'bare proxy', 'cpu');
+      const pairedPeer = pairedVs(g, mode, maxC, 'switchyard', 'portkey');
+      const vsProxy = ratioAt(g, mode, maxC, 'switchyard', 'bare proxy')!;
       let line = paired
         ? `- **Gateway, ${mode}, ${maxC} connections:** in ${paired.n} rounds run back to back with the bare proxy, Switchyard's throughput was a median ${pct(paired.median, 0)} of the proxy's (from ${pct(paired.min, 0)} to ${pct(paired.max, 0)}). ` +
           `Best rounds: ${int(sy.result.rps)} req/s against the proxy's ${int(proxy.result.rps)} (direct to the simulator: ${direct?.result ? int(direct.result.rps) : '?'}).`
@@ -42,7 +42,7 @@ export function discussion(r: BenchResults): string[] {
         line += ` CPU per request relative to the proxy: ${(sy.cpuUsPerRequest / proxy.cpuUsPerRequest).toFixed(2)}× (this moves between runs too, see the earlier runs above; the instruction counts under "Done since the sixth run" are the steadier measure of a change).`;
       }
       if (peer?.result) {
-        const ratio = pairedPeer?.median ?? sy.result.rps / peer.result.rps;
+        const ratio = ratioAt(g, mode, maxC, 'switchyard', 'portkey')!;
         line += ` Portkey's best round: ${int(peer.result.rps)} req/s (${peer.cpuUsPerRequest !== undefined ? int(peer.cpuUsPerRequest) : '?'} µs CPU per request): Switchyard is ${ratio.toFixed(2)}× Portkey${pairedPeer ? ` (median of the rounds, from ${pairedPeer.min.toFixed(2)}× to ${pairedPeer.max.toFixed(2)}×)` : ''}${ratio < 1 ? ', i.e. **Portkey is faster here**' : ratio < TARGET.throughputVsPeer ? `, short of the ${TARGET.throughputVsPeer}× target` : ''}.`;
         const earlier = earlierPortkeyRps(mode);
         const best = Math.max(...earlier);
@@ -56,7 +56,7 @@ export function discussion(r: BenchResults): string[] {
     const d1 = cellOf(g, 'plain', 1, 'direct')?.result;
     const p1 = cellOf(g, 'plain', 1, 'bare proxy')?.result;
     if (c1 && d1 && p1) {
-      const added = (t: Target, q: 'p50' | 'p99') => pairedAdded(g, 'plain', 1, t, 'direct', q)?.median ?? cellOf(g, 'plain', 1, t)!.result!.latency[q] - d1.latency[q];
+      const added = (t: Target, q: 'p50' | 'p99') => addedAt(g, 'plain', 1, t, 'direct', q);
       out.push(
         `- **Latency at concurrency 1 (plain${pairedAt(g, 1) ? ', medians of paired rounds' : ''}):** the gateway adds ${ms(added('switchyard', 'p50'))} at p50 and ${ms(added('switchyard', 'p99'))} at p99; ` +
           `the bare proxy adds ${ms(added('bare proxy', 'p50'))} and ${ms(added('bare proxy', 'p99'))}.`,

@@ -1,6 +1,6 @@
 import { int, ms, pct, table } from '../stats.js';
 import type { GatewayOverhead, Mode, Target } from '../overhead-gateway.js';
-import { cellOf, pairedAdded, pairedAt, pairedVs } from './lookup.js';
+import { addedAt, cellOf, pairedAt, pairedVs } from './lookup.js';
 
 export function gatewaySection(g: GatewayOverhead, out: string[]): void {
   const connections = [...new Set(g.cells.map((c) => c.connections))].sort((a, b) => a - b);
@@ -25,7 +25,7 @@ export function gatewaySection(g: GatewayOverhead, out: string[]): void {
     out.push(`#### ${mode === 'plain' ? 'Plain (non-streamed) completions' : 'Streamed completions (`stream: true`, 3 content chunks)'}`, '');
     const rows: (string | number)[][] = [];
     const vsProxy = (c: number, t: Target) => {
-      const p = pairedAt(g, c) && t !== 'bare proxy' ? pairedVs(g, mode, c, t, 'bare proxy') : undefined;
+      const p = t !== 'bare proxy' ? pairedVs(g, mode, c, t, 'bare proxy') : undefined;
       return p && `${pct(p.median, 0)} (median; ${pct(p.min, 0)} to ${pct(p.max, 0)})`;
     };
     for (const c of connections) {
@@ -44,8 +44,8 @@ export function gatewaySection(g: GatewayOverhead, out: string[]): void {
           int(r.rps),
           ms(r.latency.p50),
           ms(r.latency.p99),
-          t === 'direct' || !direct ? '-' : ms(pairedAdded(g, mode, c, t, 'direct', 'p50')?.median ?? r.latency.p50 - direct.latency.p50),
-          t === 'direct' || !direct ? '-' : ms(pairedAdded(g, mode, c, t, 'direct', 'p99')?.median ?? r.latency.p99 - direct.latency.p99),
+          t === 'direct' || !direct ? '-' : ms(addedAt(g, mode, c, t, 'direct', 'p50')),
+          t === 'direct' || !direct ? '-' : ms(addedAt(g, mode, c, t, 'direct', 'p99')),
           cell.cpuUsPerRequest !== undefined ? `${int(cell.cpuUsPerRequest)} µs` : 'n/a',
           cell.sysUsPerRequest !== undefined ? `${int(cell.sysUsPerRequest)} µs` : 'n/a',
           t === 'direct' || !proxy ? '-' : vsProxy(c, t) ?? pct(r.rps / proxy.rps, 0),

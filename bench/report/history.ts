@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { Mode, Target } from '../overhead-gateway.js';
+import type { GatewayOverhead, Mode, Target } from '../overhead-gateway.js';
 import { int, ms, pct, table, us } from '../stats.js';
-import { cellOf, libraryRow, pairedAdded, pairedAt, pairedVs } from './lookup.js';
+import { addedAt, cellOf, libraryRow, pairedAt, ratioAt } from './lookup.js';
 import type { BenchResults } from './results.js';
 
 /** An earlier full run, as its committed report gave it: copied from that file, not measured here. */
@@ -60,15 +60,13 @@ export function historySection(r: BenchResults, out: string[]): void {
   const now = (mode: Mode, c: number, t: Target) => (g ? cellOf(g, mode, c, t) : undefined);
   const rows: string[][] = [];
   // From the eleventh run the ratios are medians of paired rounds (see the gateway section); before, best rounds.
-  const ratios = (mode: Mode, proxyRps: number | undefined, peerRps: number | undefined, rps: number) => {
-    const vsProxy = (g && pairedAt(g, 32) && pairedVs(g, mode, 32, 'switchyard', 'bare proxy')?.median) || (proxyRps ? rps / proxyRps : undefined);
-    const vsPeer = (g && pairedAt(g, 32) && pairedVs(g, mode, 32, 'switchyard', 'portkey')?.median) || (peerRps ? rps / peerRps : undefined);
-    return `${vsProxy !== undefined ? pct(vsProxy, 0) : 'n/a'}, ${vsPeer !== undefined ? `${vsPeer.toFixed(2)}×` : 'n/a'}${g && pairedAt(g, 32) ? ', medians of paired rounds' : ''}`;
+  const ratios = (g: GatewayOverhead, mode: Mode) => {
+    const vsProxy = ratioAt(g, mode, 32, 'switchyard', 'bare proxy');
+    const vsPeer = ratioAt(g, mode, 32, 'switchyard', 'portkey');
+    return `${vsProxy !== undefined ? pct(vsProxy, 0) : 'n/a'}, ${vsPeer !== undefined ? `${vsPeer.toFixed(2)}×` : 'n/a'}${pairedAt(g, 32) ? ', medians of paired rounds' : ''}`;
   };
   for (const mode of ['plain', 'stream'] as Mode[]) {
     const sy = now(mode, 32, 'switchyard');
-    const proxy = now(mode, 32, 'bare proxy')?.result;
-    const peer = now(mode, 32, 'portkey')?.result;
     rows.push([
       `gateway, ${mode}, c=32: req/s (vs bare proxy, vs Portkey)`,
       ...EARLIER_RUNS.map((e) => {
@@ -76,7 +74,7 @@ export function historySection(r: BenchResults, out: string[]): void {
         const paired = x.pairedVsProxy !== undefined && x.pairedVsPortkey !== undefined;
         return `${int(x.rps)} (${pct(x.pairedVsProxy ?? x.rps / x.proxyRps, 0)}, ${(x.pairedVsPortkey ?? x.rps / x.portkeyRps).toFixed(2)}×${paired ? ', medians of paired rounds' : ''})`;
       }),
-      sy?.result ? `${int(sy.result.rps)} (${ratios(mode, proxy?.rps, peer?.rps, sy.result.rps)})` : 'not measured',
+      g && sy?.result ? `${int(sy.result.rps)} (${ratios(g, mode)})` : 'not measured',
     ]);
     rows.push([
       `gateway, ${mode}, c=32: CPU per request`,
@@ -90,10 +88,8 @@ export function historySection(r: BenchResults, out: string[]): void {
     rows.push([
       `gateway, ${mode}, c=1: added p50 / p99`,
       ...EARLIER_RUNS.map((e) => `${ms(e.c1[mode].p50AddedMs)} / ${ms(e.c1[mode].p99AddedMs)}`),
-      sy && d
-        ? g && pairedAt(g, 1)
-          ? `${ms(pairedAdded(g, mode, 1, 'switchyard', 'direct', 'p50')?.median)} / ${ms(pairedAdded(g, mode, 1, 'switchyard', 'direct', 'p99')?.median)} (medians of paired rounds)`
-          : `${ms(sy.latency.p50 - d.latency.p50)} / ${ms(sy.latency.p99 - d.latency.p99)}`
+      g && sy && d
+        ? `${ms(addedAt(g, mode, 1, 'switchyard', 'direct', 'p50'))} / ${ms(addedAt(g, mode, 1, 'switchyard', 'direct', 'p99'))}${pairedAt(g, 1) ? ' (medians of paired rounds)' : ''}`
         : 'n/a',
     ]);
   }

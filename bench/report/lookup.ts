@@ -14,11 +14,14 @@ export function libraryRow(r: BenchResults, transport: 'native' | 'sdk', baselin
   );
 }
 
-/** Target `t` against `base` round by round at one concurrency: throughput (`rps`) or CPU per request (`cpu`). */
+/**
+ * Target `t` against `base` round by round at one concurrency: throughput (`rps`) or CPU per request (`cpu`);
+ * undefined unless `c` was paired.
+ */
 export function pairedVs(g: GatewayOverhead, mode: Mode, c: number, t: Target, base: Target, field: 'rps' | 'cpu' = 'rps'): PairedRatio | undefined {
   const a = cellOf(g, mode, c, t);
   const b = cellOf(g, mode, c, base);
-  if (!a || !b) return undefined;
+  if (!pairedAt(g, c) || !a || !b) return undefined;
   return field === 'rps' ? pairedRatio(a.rounds, b.rounds) : pairedRatio(a.cpuRounds ?? [], b.cpuRounds ?? []);
 }
 
@@ -36,4 +39,22 @@ export function pairedAdded(g: GatewayOverhead, mode: Mode, c: number, t: Target
   const b = cellOf(g, mode, c, base)?.latencyRounds;
   if (!pairedAt(g, c) || !a || !b) return undefined;
   return pairedMedian(a.map((x) => x[q]), b.map((x) => x[q]), (x, y) => x - y);
+}
+
+/** `t`'s throughput over `base`'s: the median of the paired rounds where `c` was paired, else of the best rounds. */
+export function ratioAt(g: GatewayOverhead, mode: Mode, c: number, t: Target, base: Target): number | undefined {
+  const paired = pairedVs(g, mode, c, t, base);
+  if (paired) return paired.median;
+  const a = cellOf(g, mode, c, t)?.result;
+  const b = cellOf(g, mode, c, base)?.result;
+  return a && b ? a.rps / b.rps : undefined;
+}
+
+/** Latency `t` adds over `base` at `q` (ms): the median of the paired rounds where `c` was paired, else of the best rounds. */
+export function addedAt(g: GatewayOverhead, mode: Mode, c: number, t: Target, base: Target, q: 'p50' | 'p99'): number | undefined {
+  const paired = pairedAdded(g, mode, c, t, base, q);
+  if (paired) return paired.median;
+  const a = cellOf(g, mode, c, t)?.result;
+  const b = cellOf(g, mode, c, base)?.result;
+  return a && b ? a.latency[q] - b.latency[q] : undefined;
 }

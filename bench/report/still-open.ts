@@ -1,6 +1,6 @@
 import type { ProfileSummary } from '../profile.js';
 import { int, pct } from '../stats.js';
-import { cellOf, pairedAt, pairedVs } from './lookup.js';
+import { cellOf, pairedVs } from './lookup.js';
 import { connectionsOf, inclFn, selfBreakdown, selfOf, selfPkgs, shows } from './profile-shares.js';
 import type { BenchResults } from './results.js';
 
@@ -26,7 +26,7 @@ export function stillOpen(r: BenchResults, p: ProfileSummary, out: string[]): vo
   else out.push('Nothing Switchyard\'s code does on this path is 2 % of the busy time on its own.', '');
   const sy = r.gateway && cellOf(r.gateway, 'plain', Number(connectionsOf(p)), 'switchyard');
   const proxy = r.gateway && cellOf(r.gateway, 'plain', Number(connectionsOf(p)), 'bare proxy');
-  const pairedCpu = r.gateway && pairedAt(r.gateway, Number(connectionsOf(p))) ? pairedVs(r.gateway, 'plain', Number(connectionsOf(p)), 'switchyard', 'bare proxy', 'cpu') : undefined;
+  const pairedCpu = r.gateway && pairedVs(r.gateway, 'plain', Number(connectionsOf(p)), 'switchyard', 'bare proxy', 'cpu');
   const kernel = sy?.sysUsPerRequest !== undefined && sy.cpuUsPerRequest ? sy.sysUsPerRequest / sy.cpuUsPerRequest : undefined;
   const notes: string[] = [];
   if (shows(writev)) {

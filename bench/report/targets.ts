@@ -1,6 +1,6 @@
 import { int, mb, ms, pct, table, us } from '../stats.js';
 import type { Mode } from '../overhead-gateway.js';
-import { cellOf, libraryRow, pairedAdded, pairedAt, pairedVs } from './lookup.js';
+import { addedAt, cellOf, libraryRow, pairedAdded, pairedVs, ratioAt } from './lookup.js';
 import { secondHalfGrowth } from './memory.js';
 import type { BenchResults } from './results.js';
 
@@ -22,10 +22,10 @@ export function targetsSection(r: BenchResults, out: string[]): void {
     const sy = g && cellOf(g, mode, maxC, 'switchyard')?.result;
     const proxy = g && cellOf(g, mode, maxC, 'bare proxy')?.result;
     const peer = g && cellOf(g, mode, maxC, 'portkey')?.result;
-    const pairedProxy = g && pairedAt(g, maxC) ? pairedVs(g, mode, maxC, 'switchyard', 'bare proxy') : undefined;
-    const pairedPeer = g && pairedAt(g, maxC) ? pairedVs(g, mode, maxC, 'switchyard', 'portkey') : undefined;
-    const vsProxy = pairedProxy?.median ?? (sy && proxy ? sy.rps / proxy.rps : undefined);
-    const vsPeer = pairedPeer?.median ?? (sy && peer ? sy.rps / peer.rps : undefined);
+    const pairedProxy = g && pairedVs(g, mode, maxC, 'switchyard', 'bare proxy');
+    const pairedPeer = g && pairedVs(g, mode, maxC, 'switchyard', 'portkey');
+    const vsProxy = g && ratioAt(g, mode, maxC, 'switchyard', 'bare proxy');
+    const vsPeer = g && ratioAt(g, mode, maxC, 'switchyard', 'portkey');
     rows.push([
       `gateway throughput ≥ ${TARGET.throughputVsProxy * 100} % of the bare proxy, c=${maxC}, ${mode}`,
       pairedProxy
@@ -48,13 +48,11 @@ export function targetsSection(r: BenchResults, out: string[]): void {
     ]);
   }
   for (const mode of ['plain', 'stream'] as Mode[]) {
-    const sy = g && cellOf(g, mode, 1, 'switchyard')?.result;
-    const direct = g && cellOf(g, mode, 1, 'direct')?.result;
     // Paired: the median over rounds of the gateway's quantile minus the direct one in the same round.
     const paired50 = g && pairedAdded(g, mode, 1, 'switchyard', 'direct', 'p50');
     const paired99 = g && pairedAdded(g, mode, 1, 'switchyard', 'direct', 'p99');
-    const p50 = paired50?.median ?? (sy && direct ? sy.latency.p50 - direct.latency.p50 : undefined);
-    const p99 = paired99?.median ?? (sy && direct ? sy.latency.p99 - direct.latency.p99 : undefined);
+    const p50 = g && addedAt(g, mode, 1, 'switchyard', 'direct', 'p50');
+    const p99 = g && addedAt(g, mode, 1, 'switchyard', 'direct', 'p99');
     const show = (v: number | undefined, p: typeof paired50) => (p ? `${ms(v)}: median of ${p.n} rounds (from ${ms(p.min)} to ${ms(p.max)})` : ms(v));
     rows.push([`gateway p50 added ≤ ${TARGET.p50AddedMs} ms, c=1, ${mode}`, show(p50, paired50), verdict(p50 === undefined ? undefined : p50 <= TARGET.p50AddedMs)]);
     rows.push([`gateway p99 added ≤ ${TARGET.p99AddedMs} ms, c=1, ${mode}`, show(p99, paired99), verdict(p99 === undefined ? undefined : p99 <= TARGET.p99AddedMs)]);
