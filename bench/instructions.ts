@@ -13,14 +13,16 @@
  * second run re-optimises it) counting is switched on for N requests at 32 connections and dumped, in several
  * windows one after another, since V8 still optimises now and then and a window it falls into counts more.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DIST, ensureBuild } from './build.js';
-import { machine } from './machine.js';
+import { ensureBuild } from './build.js';
+import { machine, srcVersion } from './machine.js';
 import { categorize, CATEGORIES, type Counts } from './instructions-categories.js';
 import { runLoad } from './load.js';
-import { body, startUpstreams, TMP_DIR } from './overhead-gateway.js';
+import { body, startGateway, startUpstreams, TMP_DIR } from './overhead-gateway.js';
+import { spawnChild } from './procs.js';
 import { int, table } from './stats.js';
 
 const args = process.argv.slice(2);
@@ -54,32 +56,14 @@ function need(tool: string): void {
 
 async function count(server: Server, mode: 'plain' | 'stream', upstream: string, configPath: string): Promise<Row> {
   const out = `${TMP_DIR}callgrind-${server.replace(' ', '-')}-${mode}.out`;
-  for (const f of readdirSync(TMP_DIR)) if (f.startsWith(out.slice(TMP_DIR.length))) rmSync(`${TMP_DIR}${f}`);
-  const target =
-    server === 'switchyard'
-      ? [`${here}gateway-child.mjs`, DIST, configPath]
-      : ['--import', 'tsx', `${here}bare-proxy.ts`, upstream];
-  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, process.execPath, ...target], {
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { ...process.env, LOG_LEVEL: 'info' },
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const removeDumps = () => {
+    for (const f of readdirSync(TMP_DIR)) if (f.startsWith(basename(out))) rmSync(`${TMP_DIR}${f}`);
+  };
+  removeDumps();
+  const under = { wrapper: ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${out}`], readyTimeoutMs: 180_000 };
+  const child = server === 'switchyard' ? await startGateway(configPath, under) : await spawnChild('bare-proxy.ts', [upstream], under);
   try {
-    const ready = await new Promise<{ url: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${server} did not start under valgrind in 3 minutes`)), 180_000);
-      child.on('message', (m: { type?: string; info?: { url: string } }) => {
-        if (m?.type === 'ready') {
-          clearTimeout(timer);
-          resolve(m.info!);
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`${server} exited (${code}): ${stderr}`));
-      });
-    });
-    const load = { url: `${ready.url}/v1/chat/completions`, body: body(server === 'switchyard' ? 'chat' : 'sim-model', mode === 'stream'), connections: CONNECTIONS, limitMs: 1_200_000 };
+    const load = { url: `${child.ready.url as string}/v1/chat/completions`, body: body(server === 'switchyard' ? 'chat' : 'sim-model', mode === 'stream'), connections: CONNECTIONS, limitMs: 1_200_000 };
     for (const amount of [Math.ceil(WARMUP / 2), Math.floor(WARMUP / 2)]) await runLoad({ ...load, amount });
     const counted: Counts[] = [];
     for (let w = 1; w <= WINDOWS; w++) {
@@ -96,9 +80,10 @@ async function count(server: Server, mode: 'plain' | 'stream', upstream: string,
     const byRest = [...counted].sort((a, b) => a.rest - b.rest);
     return { server, mode, perRequest: byRest[(byRest.length - 1) >> 1]!, windows: counted.map((c) => c.rest) };
   } finally {
-    child.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 300));
-    for (const f of readdirSync(TMP_DIR)) if (f.startsWith(out.slice(TMP_DIR.length))) rmSync(`${TMP_DIR}${f}`);
+    // Killed, not asked to stop: a graceful stop under valgrind is slow, and its exit dump is not wanted.
+    process.kill(child.pid, 'SIGKILL');
+    await child.stop();
+    removeDumps();
   }
 }
 
@@ -141,13 +126,8 @@ need('valgrind');
 need('callgrind_annotate');
 await ensureBuild();
 const valgrind = execFileSync('valgrind', ['--version'], { encoding: 'utf8' }).trim();
-let src = 'unknown';
-try {
-  src = execFileSync('git', ['log', '-1', '--format=%h', '--', 'src'], { cwd: `${here}..`, encoding: 'utf8' }).trim();
-  if (execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: `${here}..`, encoding: 'utf8' }).trim()) src += ' (with uncommitted changes)';
-} catch {
-  // not a git checkout
-}
+const version = srcVersion();
+const src = version ? `${version.commit}${version.dirty ? ' (with uncommitted changes)' : ''}` : 'unknown';
 const { sims, urls, configPath } = await startUpstreams();
 const rows: Row[] = [];
 try {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -45,4 +46,21 @@ export function machine(): Machine {
 
 export function loadAverage(): string {
   return os.loadavg().map((l) => l.toFixed(2)).join(' / ');
+}
+
+/** The last commit that touched src/ (what a run measured), and whether src/ has changes on top; undefined outside git. */
+export interface SrcVersion {
+  commit: string;
+  subject: string;
+  dirty: boolean;
+}
+
+export function srcVersion(): SrcVersion | undefined {
+  try {
+    const git = (...a: string[]) => execFileSync('git', a, { cwd: new URL('..', import.meta.url), encoding: 'utf8' }).trim();
+    const [commit = '', subject = ''] = git('log', '-1', '--format=%h%x00%s', '--', 'src').split('\0');
+    return { commit, subject, dirty: git('status', '--porcelain', '--', 'src') !== '' };
+  } catch {
+    return undefined;
+  }
 }

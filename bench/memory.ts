@@ -29,7 +29,7 @@ export interface MemoryResult {
 export async function memoryRun(opts: { requests: number; connections: number; limitMs: number; log: (l: string) => void }): Promise<MemoryResult> {
   const { sims, configPath } = await startUpstreams();
   try {
-    const gateway = await startGateway(configPath, ['--expose-gc']);
+    const gateway = await startGateway(configPath, { nodeArgs: ['--expose-gc'] });
     try {
       const url = `${gateway.ready.url as string}/v1/chat/completions`;
       const warm = 5_000;

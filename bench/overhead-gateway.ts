@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { DIST, ensureBuild } from './build.js';
 import { runLoad, type LoadResult } from './load.js';
 import { fallbackConfig, startPeer, type Peer, type PeerInstall } from './peer.js';
-import { spawnChild, type Child, type ProcessProbe } from './procs.js';
+import { spawnChild, type Child, type ProcessProbe, type SpawnOptions } from './procs.js';
 
 /*
  * What the gateway costs when nothing fails: the same requests sent straight to the simulator, through the
@@ -74,9 +74,9 @@ export async function startUpstreams(): Promise<{ sims: Child; urls: Record<stri
 }
 
 /** `switchyard serve --config FILE` from the compiled build, in a child process run by plain node. */
-export async function startGateway(configPath: string, nodeArgs: string[] = []): Promise<Child> {
+export async function startGateway(configPath: string, opts: Pick<SpawnOptions, 'nodeArgs' | 'wrapper' | 'readyTimeoutMs'> = {}): Promise<Child> {
   await ensureBuild();
-  return spawnChild('gateway-child.mjs', [DIST, configPath], { tsx: false, nodeArgs, env: { LOG_LEVEL: 'info' } });
+  return spawnChild('gateway-child.mjs', [DIST, configPath], { ...opts, tsx: false, env: { LOG_LEVEL: 'info' } });
 }
 
 const MESSAGES = [{ role: 'user', content: 'Say hello in one short sentence.' }];

@@ -30,6 +30,8 @@ export interface SpawnOptions {
   readyTimeoutMs?: number;
   /** Load tsx (default true): false for plain JavaScript such as the peer. */
   tsx?: boolean;
+  /** A command node runs under, with its flags (e.g. valgrind's); the child keeps node's pid and IPC channel. */
+  wrapper?: string[];
 }
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -38,7 +40,9 @@ const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 export async function spawnChild(file: string, args: string[] = [], opts: SpawnOptions = {}): Promise<Child> {
   const script = file.startsWith('/') ? file : `${BENCH_DIR}${file}`;
   const loader = opts.tsx === false ? [] : ['--import', 'tsx'];
-  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...loader, script, ...args], {
+  const [command, ...wrapperArgs] = opts.wrapper ?? [];
+  const nodeArgv = [...(opts.nodeArgs ?? []), ...loader, script, ...args];
+  const child: ChildProcess = spawn(command ?? process.execPath, command ? [...wrapperArgs, process.execPath, ...nodeArgv] : nodeArgv, {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: { ...process.env, ...opts.env },
   });

@@ -7,12 +7,11 @@
  *          --rerender (write the report again from the last full run's bench/.tmp/results.json, or with --quick
  *          the last quick run's results.quick.json, measuring nothing)
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cleanupAll, installSignalCleanup } from './cleanup.js';
 import { failover } from './failover.js';
-import { loadAverage, machine } from './machine.js';
+import { loadAverage, machine, srcVersion } from './machine.js';
 import { memoryRun } from './memory.js';
 import { libraryOverhead } from './overhead-library.js';
 import { gatewayOverhead } from './overhead-gateway.js';
@@ -70,16 +69,6 @@ const P = quick
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const want = (section: string) => !only || only.includes(section);
 
-function srcVersion(): BenchResults['src'] {
-  try {
-    const git = (...a: string[]) => execFileSync('git', a, { cwd: `${here}..`, encoding: 'utf8' }).trim();
-    const [commit = '', subject = ''] = git('log', '-1', '--format=%h%x00%s', '--', 'src').split('\0');
-    return { commit, subject, dirty: git('status', '--porcelain', '--', 'src') !== '' };
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Where a run keeps its raw results. Quick runs keep theirs apart, so that one does not take the place of the
  * full run whose report is committed.
@@ -100,13 +89,14 @@ async function main(): Promise<void> {
   if (args.includes('--rerender')) return rerender();
   installSignalCleanup();
   const startedAt = new Date();
+  const src = srcVersion();
   const results: BenchResults = {
     quick,
     command: process.env.npm_lifecycle_event ? `npm run ${process.env.npm_lifecycle_event}${args.filter((a) => a !== '--quick').length ? ` -- ${args.filter((a) => a !== '--quick').join(' ')}` : ''}` : `npx tsx bench/run.ts ${args.join(' ')}`.trim(),
     startedAt,
     finishedAt: startedAt,
     machine: machine(),
-    ...(srcVersion() ? { src: srcVersion()! } : {}),
+    ...(src ? { src } : {}),
     loadAverage: { start: loadAverage(), end: '' },
     params: P,
     errors: {},

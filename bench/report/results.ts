@@ -1,5 +1,5 @@
 import type { FailoverResult } from '../failover.js';
-import type { Machine } from '../machine.js';
+import type { Machine, SrcVersion } from '../machine.js';
 import type { MemoryResult } from '../memory.js';
 import type { LibraryOverhead } from '../overhead-library.js';
 import type { GatewayOverhead } from '../overhead-gateway.js';
@@ -13,7 +13,7 @@ export interface BenchResults {
   finishedAt: Date;
   machine: Machine;
   /** The last commit that touched src/ when the run started, and whether src/ had uncommitted changes. */
-  src?: { commit: string; subject: string; dirty: boolean };
+  src?: SrcVersion;
   loadAverage: { start: string; end: string };
   params: Record<string, unknown>;
   library?: LibraryOverhead;
