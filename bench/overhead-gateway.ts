@@ -40,13 +40,8 @@ export interface GatewayOverhead {
   cells: GatewayCell[];
   durationMs: number;
   rounds: number;
-  /**
-   * 'all': every concurrency ran `rounds` paired rounds of `durationMs` (from the thirteenth run). Before,
-   * the eleventh and twelfth runs paired only the highest concurrency, with these two fields.
-   */
+  /** 'all': every concurrency ran `rounds` paired rounds of `durationMs` (from the thirteenth run). */
   paired?: 'all';
-  pairedRounds?: number;
-  pairedDurationMs?: number;
   peer: PeerInstall;
 }
 

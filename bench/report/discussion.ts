@@ -3,7 +3,7 @@ import type { Mode, Target } from '../overhead-gateway.js';
 import { int, ms, pct, us } from '../stats.js';
 import { doneSince } from './done-since.js';
 import { failoverWins, fmtTime } from './failover.js';
-import { addedAt, cellOf, libraryRow, pairedAt, pairedVs, ratioAt } from './lookup.js';
+import { addedAt, cellOf, libraryRow, isPaired, pairedVs, ratioAt } from './lookup.js';
 import { profileBullets } from './profile.js';
 import { isStream } from './profile-shares.js';
 import type { BenchResults } from './results.js';
@@ -58,7 +58,7 @@ export function discussion(r: BenchResults): string[] {
     if (c1 && d1 && p1) {
       const added = (t: Target, q: 'p50' | 'p99') => addedAt(g, 'plain', 1, t, 'direct', q);
       out.push(
-        `- **Latency at concurrency 1 (plain${pairedAt(g, 1) ? ', medians of paired rounds' : ''}):** the gateway adds ${ms(added('switchyard', 'p50'))} at p50 and ${ms(added('switchyard', 'p99'))} at p99; ` +
+        `- **Latency at concurrency 1 (plain${isPaired(g) ? ', medians of paired rounds' : ''}):** the gateway adds ${ms(added('switchyard', 'p50'))} at p50 and ${ms(added('switchyard', 'p99'))} at p99; ` +
           `the bare proxy adds ${ms(added('bare proxy', 'p50'))} and ${ms(added('bare proxy', 'p99'))}.`,
       );
     }

@@ -1,18 +1,14 @@
 import { int, ms, pct, table } from '../stats.js';
 import type { GatewayOverhead, Mode, Target } from '../overhead-gateway.js';
-import { addedAt, cellOf, pairedAt, pairedVs } from './lookup.js';
+import { addedAt, cellOf, isPaired, pairedVs } from './lookup.js';
 
 export function gatewaySection(g: GatewayOverhead, out: string[]): void {
   const connections = [...new Set(g.cells.map((c) => c.connections))].sort((a, b) => a - b);
   out.push(
     `Each run: ${g.durationMs / 1000} s of keep-alive load (autocannon, one request in flight per connection) after a warm-up; before the first run every target is warmed up at 8 and at ${Math.max(...connections)} connections, plain and streamed; ` +
-      (g.paired === 'all'
+      (isPaired(g)
         ? `${g.rounds} rounds per cell. Within a round the targets run one after another, forwards in even rounds and backwards in odd ones, so Switchyard always runs right beside the bare proxy, Portkey and (through the proxy) the direct baseline. ` +
           'The table shows each target\'s best round (req/s, p50, p99, CPU); "added" and "vs bare proxy" are medians over the rounds of the difference or ratio within each round, because this host\'s speed drifts within minutes (the bare proxy\'s best round has moved by a factor of two between runs) and a comparison of two runs seconds apart cancels most of that drift. '
-        : g.pairedRounds
-        ? `${g.rounds > 1 ? `${g.rounds} rounds` : 'one round'} below ${Math.max(...connections)} connections, the round with the best throughput kept; at ${Math.max(...connections)} connections, where the throughput targets are read, ${g.pairedRounds} shorter rounds of ${(g.pairedDurationMs ?? 0) / 1000} s. ` +
-          'Within a round the targets run one after another, forwards in even rounds and backwards in odd ones, so Switchyard always runs right beside the bare proxy and Portkey. ' +
-          'The table shows each target\'s best round; "vs bare proxy" at the highest concurrency is the median of the per-round ratios, because this host\'s speed drifts within minutes (the same build\'s best rounds have moved by a third between runs) and a ratio of two runs seconds apart cancels most of that drift. '
         : `targets in a rotating order${g.rounds > 1 ? `, ${g.rounds} rounds, the round with the best throughput kept` : ''}. `) +
       'Upstream: the simulator with no delay, so every millisecond is the server under test. ' +
       '"Added" = the target\'s quantile minus the direct quantile at the same concurrency. ' +
@@ -53,8 +49,7 @@ export function gatewaySection(g: GatewayOverhead, out: string[]): void {
       }
     }
     out.push(table(['conc.', 'target', 'req/s', 'p50', 'p99', 'p50 added', 'p99 added', 'CPU/req', 'of it kernel', 'vs bare proxy'], rows), '');
-    if (g.paired === 'all') out.push(roundsLine(g, mode, 1), '');
-    if (pairedAt(g, Math.max(...connections))) out.push(roundsLine(g, mode, Math.max(...connections)), '');
+    if (isPaired(g)) out.push(roundsLine(g, mode, 1), '', roundsLine(g, mode, Math.max(...connections)), '');
   }
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { GatewayOverhead, Mode, Target } from '../overhead-gateway.js';
 import { int, ms, pct, table, us } from '../stats.js';
-import { addedAt, cellOf, libraryRow, pairedAt, ratioAt } from './lookup.js';
+import { addedAt, cellOf, libraryRow, isPaired, ratioAt } from './lookup.js';
 import type { BenchResults } from './results.js';
 
 /** An earlier full run, as its committed report gave it: copied from that file, not measured here. */
@@ -63,7 +63,7 @@ export function historySection(r: BenchResults, out: string[]): void {
   const ratios = (g: GatewayOverhead, mode: Mode) => {
     const vsProxy = ratioAt(g, mode, 32, 'switchyard', 'bare proxy');
     const vsPeer = ratioAt(g, mode, 32, 'switchyard', 'portkey');
-    return `${vsProxy !== undefined ? pct(vsProxy, 0) : 'n/a'}, ${vsPeer !== undefined ? `${vsPeer.toFixed(2)}×` : 'n/a'}${pairedAt(g, 32) ? ', medians of paired rounds' : ''}`;
+    return `${vsProxy !== undefined ? pct(vsProxy, 0) : 'n/a'}, ${vsPeer !== undefined ? `${vsPeer.toFixed(2)}×` : 'n/a'}${isPaired(g) ? ', medians of paired rounds' : ''}`;
   };
   for (const mode of ['plain', 'stream'] as Mode[]) {
     const sy = now(mode, 32, 'switchyard');
@@ -89,7 +89,7 @@ export function historySection(r: BenchResults, out: string[]): void {
       `gateway, ${mode}, c=1: added p50 / p99`,
       ...EARLIER_RUNS.map((e) => `${ms(e.c1[mode].p50AddedMs)} / ${ms(e.c1[mode].p99AddedMs)}`),
       g && sy && d
-        ? `${ms(addedAt(g, mode, 1, 'switchyard', 'direct', 'p50'))} / ${ms(addedAt(g, mode, 1, 'switchyard', 'direct', 'p99'))}${pairedAt(g, 1) ? ' (medians of paired rounds)' : ''}`
+        ? `${ms(addedAt(g, mode, 1, 'switchyard', 'direct', 'p50'))} / ${ms(addedAt(g, mode, 1, 'switchyard', 'direct', 'p99'))}${isPaired(g) ? ' (medians of paired rounds)' : ''}`
         : 'n/a',
     ]);
   }

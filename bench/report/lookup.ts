@@ -21,23 +21,20 @@ export function libraryRow(r: BenchResults, transport: 'native' | 'sdk', baselin
 export function pairedVs(g: GatewayOverhead, mode: Mode, c: number, t: Target, base: Target, field: 'rps' | 'cpu' = 'rps'): PairedRatio | undefined {
   const a = cellOf(g, mode, c, t);
   const b = cellOf(g, mode, c, base);
-  if (!pairedAt(g, c) || !a || !b) return undefined;
+  if (!isPaired(g) || !a || !b) return undefined;
   return field === 'rps' ? pairedRatio(a.rounds, b.rounds) : pairedRatio(a.cpuRounds ?? [], b.cpuRounds ?? []);
 }
 
-/**
- * Whether concurrency `c` was measured in paired rounds: every concurrency from the thirteenth run; only the
- * highest in the eleventh and twelfth.
- */
-export function pairedAt(g: GatewayOverhead, c: number): boolean {
-  return g.paired === 'all' || (g.pairedRounds !== undefined && c === Math.max(...g.cells.map((x) => x.connections)));
+/** Whether the run measured its cells in paired rounds (from the thirteenth run). */
+export function isPaired(g: GatewayOverhead): boolean {
+  return g.paired === 'all';
 }
 
 /** Latency added by `t` over `base` (ms) at quantile `q`, round by round; undefined unless `c` was paired. */
 export function pairedAdded(g: GatewayOverhead, mode: Mode, c: number, t: Target, base: Target, q: 'p50' | 'p99'): PairedRatio | undefined {
   const a = cellOf(g, mode, c, t)?.latencyRounds;
   const b = cellOf(g, mode, c, base)?.latencyRounds;
-  if (!pairedAt(g, c) || !a || !b) return undefined;
+  if (!isPaired(g) || !a || !b) return undefined;
   return pairedMedian(a.map((x) => x[q]), b.map((x) => x[q]), (x, y) => x - y);
 }
 
