@@ -26,8 +26,11 @@ export type SseEvent<T> = { readonly kind: 'chunk'; readonly value: T } | { read
  */
 export class SseParser<T> {
   private readonly decoder = new StringDecoder('utf8');
+  /** The start of a line whose end has not arrived yet. */
   private buffer = '';
-  private data: string[] = [];
+  /** The current event's data lines, joined by LF; undefined before its first one. */
+  private data: string | undefined;
+  private dataLines = 0;
 
   /**
    * Parses `bytes` and calls `emit` for each complete event. Throws SyntaxError for an event that is not
@@ -35,27 +38,44 @@ export class SseParser<T> {
    * events before it.
    */
   push(bytes: Buffer, emit: (event: SseEvent<T>) => void): void {
-    this.buffer += this.decoder.write(bytes);
-    let nl: number;
-    while ((nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.endsWith('\r', nl) ? this.buffer.slice(0, nl - 1) : this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + 1);
-      if (line !== '') {
-        if (line.startsWith('data:')) this.data.push(line.slice(line[5] === ' ' ? 6 : 5));
-        continue;
+    const decoded = this.decoder.write(bytes);
+    const text = this.buffer === '' ? decoded : this.buffer + decoded;
+    // Lines are read in place by index: slicing the rest off after every line copied or re-flattened it.
+    let start = 0;
+    try {
+      let nl: number;
+      while ((nl = text.indexOf('\n', start)) !== -1) {
+        const lineStart = start;
+        const end = nl > lineStart && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
+        start = nl + 1;
+        if (end > lineStart) {
+          if (text.startsWith('data:', lineStart)) {
+            const line = text.slice(lineStart + (text.charCodeAt(lineStart + 5) === SPACE ? 6 : 5), end);
+            this.data = this.data === undefined ? line : `${this.data}\n${line}`;
+            this.dataLines++;
+          }
+          continue;
+        }
+        const payload = this.data;
+        if (payload === undefined) continue;
+        const single = this.dataLines === 1;
+        this.data = undefined;
+        this.dataLines = 0;
+        if (payload.startsWith('[DONE]')) {
+          emit(DONE);
+          continue;
+        }
+        const value = JSON.parse(payload) as T & { error?: unknown };
+        if (value && typeof value === 'object' && value.error) throw new APIError(undefined, value.error as object, undefined, undefined);
+        if (single && value && typeof value === 'object' && !payload.includes('\r')) Object.defineProperty(value, PROVIDER_TEXT, { value: payload });
+        emit({ kind: 'chunk', value });
       }
-      if (this.data.length === 0) continue;
-      const single = this.data.length === 1;
-      const payload = single ? this.data[0]! : this.data.join('\n');
-      this.data = [];
-      if (payload.startsWith('[DONE]')) {
-        emit({ kind: 'done' });
-        continue;
-      }
-      const value = JSON.parse(payload) as T & { error?: unknown };
-      if (value && typeof value === 'object' && value.error) throw new APIError(undefined, value.error as object, undefined, undefined);
-      if (single && value && typeof value === 'object' && !payload.includes('\r')) Object.defineProperty(value, PROVIDER_TEXT, { value: payload });
-      emit({ kind: 'chunk', value });
+    } finally {
+      this.buffer = start === 0 ? text : start === text.length ? '' : text.slice(start);
     }
   }
 }
+
+const CR = 13;
+const SPACE = 32;
+const DONE = { kind: 'done' } as const;
