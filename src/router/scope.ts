@@ -84,6 +84,8 @@ export class RequestScope {
 export class AttemptScope extends CancelSource {
   private cause: AbortCause | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The limit `timer` runs for. */
+  private timerMs = 0;
 
   constructor(private readonly releaseFromRequest: () => void) {
     super();
@@ -96,18 +98,31 @@ export class AttemptScope extends CancelSource {
   abort(cause: AbortCause): void {
     if (this.cause) return;
     this.cause = cause;
-    clearTimeout(this.timer);
+    this.stopTimer();
     this.cancel();
   }
 
   /** (Re)arms the attempt's timeout: called at start, and after each stream chunk for the idle limit. */
   arm(ms: number): void {
+    // The same limit again (every chunk of a stream): the running timer is moved on, not replaced by a new
+    // one, which took a Timeout object and a closure per chunk.
+    if (this.timer && this.timerMs === ms) {
+      this.timer.refresh();
+      return;
+    }
     clearTimeout(this.timer);
+    this.timerMs = ms;
     this.timer = setTimeout(() => this.abort('timeout'), ms);
   }
 
-  dispose(): void {
+  /** Cleared and forgotten: `refresh()` would start a cleared timer again. */
+  private stopTimer(): void {
     clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  dispose(): void {
+    this.stopTimer();
     this.release();
     this.releaseFromRequest();
   }
