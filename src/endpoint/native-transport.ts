@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { Pool, type Dispatcher } from 'undici';
+import { InvalidResponseError } from './classify.js';
 import { PushedStream } from './pushed-stream.js';
 import { SseParser, type SseEvent } from './sse.js';
 import { JsonAnswer, type Cancellation, type ChunkStream, type Transport } from './transport.js';
@@ -12,7 +13,17 @@ export interface NativeTransportOptions {
   readonly headers?: Record<string, string> | undefined;
   /** Connections kept open to the provider at most; calls beyond them wait for one. Default 1024. */
   readonly connections?: number;
+  /**
+   * The most of one answer held in memory, in bytes: a plain answer's or an error's body, or one event of a
+   * stream. A provider sending more has its connection cut and the attempt counts as `invalid_response`,
+   * instead of the process buffering until memory runs out. Default 32 MB.
+   */
+  readonly maxAnswerBytes?: number;
 }
+
+const DEFAULT_MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+
+const tooLarge = (limit: number) => new InvalidResponseError(`answer larger than ${limit} bytes`);
 
 const ok = (status: number) => status >= 200 && status < 300;
 const isJson = (headers: IncomingHttpHeaders) => /\bjson\b/i.test(String(headers['content-type'] ?? ''));
@@ -68,6 +79,8 @@ interface Answer {
  * request, and cheaper per call than `node:http`'s client too (bench/RESULTS.md).
  */
 export function nativeTransport(opts: NativeTransportOptions): Transport {
+  const maxBytes = opts.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+  if (!(maxBytes > 0)) throw new RangeError(`maxAnswerBytes must be a positive number of bytes, got ${String(opts.maxAnswerBytes)}`);
   const base = new URL(opts.baseURL.endsWith('/') ? opts.baseURL : `${opts.baseURL}/`);
   const url = new URL('chat/completions', base);
   // No header or body time limit of undici's own (300 s by default): the router times every attempt and
@@ -96,6 +109,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
     let received: IncomingHttpHeaders = {};
     let sink: BodySink | undefined;
     let chunks: Buffer[] = [];
+    let size = 0;
     const cut = () => {
       if (!complete) controller?.abort(new APIUserAbortError());
     };
@@ -119,17 +133,26 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
           sink = answer.start(s, c, cut);
         },
         onResponseData(_c, chunk) {
-          if (sink) sink.data(chunk);
-          else chunks.push(chunk);
+          if (sink) return sink.data(chunk);
+          if (size < 0) return;
+          size += chunk.length;
+          if (size <= maxBytes) return void chunks.push(chunk);
+          // Too large: what arrived goes, the connection is cut, and the answer fails once (size -1 marks it).
+          size = -1;
+          chunks = [];
+          cut();
+          answer.error(tooLarge(maxBytes));
         },
         onResponseEnd() {
           complete = true;
           if (sink) return sink.end();
+          if (size < 0) return;
           answer.end(status, received, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
           chunks = [];
         },
         onResponseError(_c, e) {
           complete = true;
+          if (size < 0) return;
           const err = connectionError(abort, e);
           if (sink) sink.error(err);
           else answer.error(err);
@@ -163,7 +186,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
         post(body, abort, headers, 'text/event-stream', {
           start(status, controller, cut) {
             if (!ok(status)) return undefined;
-            const events = eventStream(abort, controller, cut);
+            const events = eventStream(abort, controller, cut, maxBytes);
             resolve(events.stream);
             return events.sink;
           },
@@ -180,8 +203,13 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
  * A 2xx event stream: the body's bytes parsed as they arrive and queued for the reader. The reader stopping
  * early, or a bad event, cuts the connection unless the body is already complete.
  */
-function eventStream(abort: Cancellation, controller: Dispatcher.DispatchController, cut: () => void): { stream: ChunkStream; sink: BodySink } {
-  const parser = new SseParser<ChatCompletionChunk>();
+function eventStream(
+  abort: Cancellation,
+  controller: Dispatcher.DispatchController,
+  cut: () => void,
+  maxEventBytes: number,
+): { stream: ChunkStream; sink: BodySink } {
+  const parser = new SseParser<ChatCompletionChunk>(maxEventBytes);
   let stopped = false;
   const stop = () => {
     stopped = true;

@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { APIError } from 'openai';
+import { InvalidResponseError } from './classify.js';
 
 /**
  * The provider's own JSON text of each chunk this parser made, so that a proxy can send it on rather than
@@ -33,9 +34,15 @@ export class SseParser<T> {
   private dataLines = 0;
 
   /**
+   * `maxEventChars`: the most an unfinished event may hold between reads (its data lines so far and the line
+   * being read); one read's worth more is the most ever held.
+   */
+  constructor(private readonly maxEventChars = Number.POSITIVE_INFINITY) {}
+
+  /**
    * Parses `bytes` and calls `emit` for each complete event. Throws SyntaxError for an event that is not
-   * JSON (the classifier makes it `invalid_response`) and APIError for an `error` event, after emitting the
-   * events before it.
+   * JSON (the classifier makes it `invalid_response`), APIError for an `error` event, and InvalidResponseError
+   * for an event longer than the limit, after emitting the events before it.
    */
   push(bytes: Buffer, emit: (event: SseEvent<T>) => void): void {
     const decoded = this.decoder.write(bytes);
@@ -69,6 +76,9 @@ export class SseParser<T> {
         if (value && typeof value === 'object' && value.error) throw new APIError(undefined, value.error as object, undefined, undefined);
         if (single && value && typeof value === 'object' && !payload.includes('\r')) Object.defineProperty(value, PROVIDER_TEXT, { value: payload });
         emit({ kind: 'chunk', value });
+      }
+      if (text.length - start + (this.data?.length ?? 0) > this.maxEventChars) {
+        throw new InvalidResponseError(`stream event larger than ${this.maxEventChars} characters`);
       }
     } finally {
       this.buffer = start === 0 ? text : start === text.length ? '' : text.slice(start);

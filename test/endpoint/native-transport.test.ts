@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { APIConnectionError, APIUserAbortError, RateLimitError } from 'openai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CancelSource } from '../../src/endpoint/cancellation.js';
+import { InvalidResponseError } from '../../src/endpoint/classify.js';
 import { nativeTransport } from '../../src/endpoint/native-transport.js';
 import { JsonAnswer } from '../../src/endpoint/transport.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
@@ -188,5 +189,63 @@ describe('native transport', () => {
       expect((e as RateLimitError).message).toContain('slow down');
     }
     t.close();
+  });
+  describe('answers larger than maxAnswerBytes', () => {
+    /** A provider that keeps writing 1 KB pieces without ending: only the cap can stop the read. */
+    const endless = (head: { status: number; type: string }, piece: string) =>
+      provider((res) => {
+        res.writeHead(head.status, { 'content-type': head.type });
+        const more = () => {
+          while (!res.destroyed && res.write(piece));
+          if (!res.destroyed) res.once('drain', more);
+        };
+        res.on('close', () => res.off('drain', more));
+        more();
+      });
+
+    it('cuts a plain answer, or an error body, that never ends and rejects it as invalid', async () => {
+      for (const status of [200, 500]) {
+        const t = nativeTransport({ baseURL: await endless({ status, type: 'application/json' }, `{"x":"${'a'.repeat(1_000)}",`), maxAnswerBytes: 64 * 1024 });
+        const e = await t.complete(body, new CancelSource()).catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(InvalidResponseError);
+        expect((e as Error).message).toBe('answer larger than 65536 bytes');
+        t.close();
+      }
+    });
+
+    it('ends a stream with InvalidResponseError after the events before an event that never ends', async () => {
+      const t = nativeTransport({
+        baseURL: await provider((res) => {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          res.write('data: {"id":"a"}\n\ndata: {"id":"');
+          const more = () => {
+            while (!res.destroyed && res.write('b'.repeat(1_000)));
+            if (!res.destroyed) res.once('drain', more);
+          };
+          more();
+        }),
+        maxAnswerBytes: 64 * 1024,
+      });
+      const r = await read(await t.stream(streamBody, new CancelSource()));
+      expect(r.got).toEqual([{ id: 'a' }]);
+      expect(r.error).toBeInstanceOf(InvalidResponseError);
+      t.close();
+    });
+
+    it('counts per event, not per stream: a long stream of small events is read to its end', async () => {
+      const events = Array.from({ length: 200 }, (_, i) => `data: {"i":${i},"pad":"${'p'.repeat(1_000)}"}\n\n`).join('');
+      const t = nativeTransport({
+        baseURL: await provider((res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`${events}data: [DONE]\n\n`)),
+        maxAnswerBytes: 16 * 1024,
+      });
+      const r = await read(await t.stream(streamBody, new CancelSource()));
+      expect(r.error).toBeUndefined();
+      expect(r.got).toHaveLength(200);
+      t.close();
+    });
+
+    it('refuses a limit that is not a positive number', () => {
+      expect(() => nativeTransport({ baseURL: 'http://127.0.0.1:1/v1', maxAnswerBytes: 0 })).toThrow(/maxAnswerBytes must be a positive number of bytes, got 0/);
+    });
   });
 });

@@ -1,9 +1,10 @@
 import { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
+import { InvalidResponseError } from '../../src/endpoint/classify.js';
 import { providerJson, SseParser, type SseEvent } from '../../src/endpoint/sse.js';
 
-function parse(pieces: (string | Buffer)[]): { events: SseEvent<unknown>[]; error?: unknown } {
-  const parser = new SseParser<unknown>();
+function parse(pieces: (string | Buffer)[], maxEventChars?: number): { events: SseEvent<unknown>[]; error?: unknown } {
+  const parser = new SseParser<unknown>(maxEventChars);
   const events: SseEvent<unknown>[] = [];
   try {
     for (const p of pieces) parser.push(typeof p === 'string' ? Buffer.from(p) : p, (e) => events.push(e));
@@ -61,5 +62,19 @@ describe('SseParser', () => {
     const r = parse(['data: {"error":{"message":"overloaded","type":"server_error"}}\n\n']);
     expect(r.error).toBeInstanceOf(APIError);
     expect((r.error as APIError).message).toContain('overloaded');
+  });
+  it('throws InvalidResponseError when an unfinished event holds more than its limit: its data lines and the line being read count', () => {
+    const limit = 40;
+    // The limit is on what is held between reads: events that arrive whole pass, and each event counts anew.
+    const ok = parse([`data: {"a":"${'x'.repeat(30)}"}\n\n`, `data: {"b":"${'y'.repeat(30)}"}\n\n`], limit);
+    expect(ok.error).toBeUndefined();
+    expect(ok.events).toHaveLength(2);
+    // One line that never ends, read in pieces.
+    const long = parse(['data: {"a":1}\n\ndata: {"b":"', 'z'.repeat(20), 'z'.repeat(20)], limit);
+    expect(long.events).toEqual([{ kind: 'chunk', value: { a: 1 } }]);
+    expect(long.error).toBeInstanceOf(InvalidResponseError);
+    // Many short data lines of one event that never ends.
+    const lines = parse([Array.from({ length: 10 }, () => 'data: 12345\n').join('')], limit);
+    expect(lines.error).toBeInstanceOf(InvalidResponseError);
   });
 });
