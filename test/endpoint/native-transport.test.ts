@@ -191,10 +191,11 @@ describe('native transport', () => {
     t.close();
   });
   describe('answers larger than maxAnswerBytes', () => {
-    /** A provider that keeps writing 1 KB pieces without ending: only the cap can stop the read. */
-    const endless = (head: { status: number; type: string }, piece: string) =>
+    /** A provider that writes `start`, then `piece` again and again without ending: only the cap can stop the read. */
+    const endless = (head: { status: number; type: string }, piece: string, start = '') =>
       provider((res) => {
         res.writeHead(head.status, { 'content-type': head.type });
+        res.write(start);
         const more = () => {
           while (!res.destroyed && res.write(piece));
           if (!res.destroyed) res.once('drain', more);
@@ -215,15 +216,7 @@ describe('native transport', () => {
 
     it('ends a stream with InvalidResponseError after the events before an event that never ends', async () => {
       const t = nativeTransport({
-        baseURL: await provider((res) => {
-          res.writeHead(200, { 'content-type': 'text/event-stream' });
-          res.write('data: {"id":"a"}\n\ndata: {"id":"');
-          const more = () => {
-            while (!res.destroyed && res.write('b'.repeat(1_000)));
-            if (!res.destroyed) res.once('drain', more);
-          };
-          more();
-        }),
+        baseURL: await endless({ status: 200, type: 'text/event-stream' }, 'b'.repeat(1_000), 'data: {"id":"a"}\n\ndata: {"id":"'),
         maxAnswerBytes: 64 * 1024,
       });
       const r = await read(await t.stream(streamBody, new CancelSource()));
