@@ -73,8 +73,10 @@ export class SseParser<T> {
           continue;
         }
         const value = JSON.parse(payload) as T & { error?: unknown };
-        if (value && typeof value === 'object' && value.error) throw new APIError(undefined, value.error as object, undefined, undefined);
-        if (single && value && typeof value === 'object' && !payload.includes('\r')) Object.defineProperty(value, PROVIDER_TEXT, { value: payload });
+        if (value && typeof value === 'object') {
+          if (value.error) throw new APIError(undefined, value.error as object, undefined, undefined);
+          if (single && !payload.includes('\r')) Object.defineProperty(value, PROVIDER_TEXT, { value: payload });
+        }
         emit({ kind: 'chunk', value });
       }
       if (text.length - start + (this.data?.length ?? 0) > this.maxEventChars) {
