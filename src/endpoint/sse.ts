@@ -27,8 +27,12 @@ export type SseEvent<T> = { readonly kind: 'chunk'; readonly value: T } | { read
  */
 export class SseParser<T> {
   private readonly decoder = new StringDecoder('utf8');
-  /** The start of a line whose end has not arrived yet. */
-  private buffer = '';
+  /**
+   * The start of a line whose end has not arrived yet, in the pieces it came in: joined once, when its end
+   * comes. Joining (or searching) the whole of it on every read made a long line cost the square of its length.
+   */
+  private held: string[] = [];
+  private heldChars = 0;
   /** The current event's data lines, joined by LF; undefined before its first one. */
   private data: string | undefined;
   private dataLines = 0;
@@ -46,12 +50,17 @@ export class SseParser<T> {
    */
   push(bytes: Buffer, emit: (event: SseEvent<T>) => void): void {
     const decoded = this.decoder.write(bytes);
-    const text = this.buffer === '' ? decoded : this.buffer + decoded;
+    const first = decoded.indexOf('\n');
+    if (first === -1) return this.hold(decoded);
+    const text = this.heldChars === 0 ? decoded : this.held.join('') + decoded;
+    // The held part has no line end in it: the first one is in what just came.
+    let nl = this.heldChars + first;
+    this.held.length = 0;
+    this.heldChars = 0;
     // Lines are read in place by index: slicing the rest off after every line copied or re-flattened it.
     let start = 0;
     try {
-      let nl: number;
-      while ((nl = text.indexOf('\n', start)) !== -1) {
+      do {
         const lineStart = start;
         const end = nl > lineStart && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
         start = nl + 1;
@@ -78,12 +87,27 @@ export class SseParser<T> {
           if (single && !payload.includes('\r')) Object.defineProperty(value, PROVIDER_TEXT, { value: payload });
         }
         emit({ kind: 'chunk', value });
-      }
-      if (text.length - start + (this.data?.length ?? 0) > this.maxEventChars) {
-        throw new InvalidResponseError(`stream event larger than ${this.maxEventChars} characters`);
-      }
+      } while ((nl = text.indexOf('\n', start)) !== -1);
     } finally {
-      this.buffer = start === 0 ? text : start === text.length ? '' : text.slice(start);
+      if (start < text.length) {
+        this.held.push(text.slice(start));
+        this.heldChars = text.length - start;
+      }
+    }
+    this.checkSize();
+  }
+
+  /** Keeps a piece of a line whose end has not come. */
+  private hold(piece: string): void {
+    if (piece === '') return;
+    this.held.push(piece);
+    this.heldChars += piece.length;
+    this.checkSize();
+  }
+
+  private checkSize(): void {
+    if (this.heldChars + (this.data?.length ?? 0) > this.maxEventChars) {
+      throw new InvalidResponseError(`stream event larger than ${this.maxEventChars} characters`);
     }
   }
 }

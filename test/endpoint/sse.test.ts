@@ -26,6 +26,19 @@ describe('SseParser', () => {
     }
   });
 
+  it('reads a line that comes in many pieces as one event once its end arrives', () => {
+    const value = 'v'.repeat(2_000);
+    const text = `data: {"a":"${value}"}\n\n`;
+    const pieces = Array.from({ length: Math.ceil(text.length / 7) }, (_, i) => text.slice(i * 7, i * 7 + 7));
+    expect(parse(pieces).events).toEqual([{ kind: 'chunk', value: { a: value } }]);
+    // Pieces that end mid-line after a finished event: the event goes out at once, the rest is held.
+    const r = parse(['data: {"a":1}\n\ndata: {"b', '":2}', '\n', '\n']);
+    expect(r.events).toEqual([
+      { kind: 'chunk', value: { a: 1 } },
+      { kind: 'chunk', value: { b: 2 } },
+    ]);
+  });
+
   it('keeps a multi-byte character split between two reads', () => {
     const bytes = Buffer.from('data: {"t":"héllo ✓"}\n\n');
     const at = bytes.indexOf(0xe2) + 1; // inside ✓
