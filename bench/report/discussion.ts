@@ -9,7 +9,7 @@ import { isStream } from './profile-shares.js';
 import type { BenchResults } from './results.js';
 import { stillOpen } from './still-open.js';
 import { earlierPortkeyRps } from './history.js';
-import { TARGET } from './targets.js';
+import { addedLimitMs, TARGET } from './targets.js';
 
 /** The prose: headline comparisons, what the profile shows, and what to change, all from the numbers. */
 export function discussion(r: BenchResults): string[] {
@@ -58,13 +58,15 @@ export function discussion(r: BenchResults): string[] {
       const p1 = cellOf(g, mode, 1, 'bare proxy')?.result;
       if (!c1 || !d1 || !p1) continue;
       const added = (t: Target, q: 'p50' | 'p99') => addedAt(g, mode, 1, t, 'direct', q);
-      const [sy50, sy99, px50, px99] = [added('switchyard', 'p50'), added('switchyard', 'p99'), added('bare proxy', 'p50'), added('bare proxy', 'p99')];
       let line =
-        `- **Latency at concurrency 1 (${mode}${isPaired(g) ? ', medians of paired rounds' : ''}):** the gateway adds ${ms(sy50)} at p50 and ${ms(sy99)} at p99; ` +
-        `the bare proxy adds ${ms(px50)} and ${ms(px99)}.`;
+        `- **Latency at concurrency 1 (${mode}${isPaired(g) ? ', medians of paired rounds' : ''}):** the gateway adds ${ms(added('switchyard', 'p50'))} at p50 and ${ms(added('switchyard', 'p99'))} at p99; ` +
+        `the bare proxy adds ${ms(added('bare proxy', 'p50'))} and ${ms(added('bare proxy', 'p99'))}.`;
       // A miss on a host whose speed drifts: say how much of the added latency any proxy paid in this run.
-      if (sy50 !== undefined && px50 !== undefined && (sy50 > TARGET.p50AddedMs || (sy99 ?? 0) > TARGET.p99AddedMs)) {
-        line += ` Missed here: the bare proxy, which only pipes bytes, already added ${ms(px50)} at p50 in this run; Switchyard added ${ms(sy50 - px50)} more.`;
+      for (const q of ['p50', 'p99'] as const) {
+        const sy = added('switchyard', q);
+        const px = added('bare proxy', q);
+        if (sy === undefined || px === undefined || sy <= addedLimitMs(q)) continue;
+        line += ` Missed here: the bare proxy, which only pipes bytes, already added ${ms(px)} at ${q} in this run; Switchyard added ${ms(sy - px)} more.`;
       }
       out.push(line);
     }

@@ -12,6 +12,9 @@ export const TARGET = {
   libraryUs: 25,
 };
 
+/** The limit on latency added at concurrency 1, by quantile. */
+export const addedLimitMs = (q: 'p50' | 'p99') => (q === 'p50' ? TARGET.p50AddedMs : TARGET.p99AddedMs);
+
 const verdict = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? '**met**' : '**missed**');
 
 export function targetsSection(r: BenchResults, out: string[]): void {
@@ -54,8 +57,8 @@ export function targetsSection(r: BenchResults, out: string[]): void {
     const p50 = g && addedAt(g, mode, 1, 'switchyard', 'direct', 'p50');
     const p99 = g && addedAt(g, mode, 1, 'switchyard', 'direct', 'p99');
     const show = (v: number | undefined, p: typeof paired50) => (p ? `${ms(v)}: median of ${p.n} rounds (from ${ms(p.min)} to ${ms(p.max)})` : ms(v));
-    rows.push([`gateway p50 added ≤ ${TARGET.p50AddedMs} ms, c=1, ${mode}`, show(p50, paired50), verdict(p50 === undefined ? undefined : p50 <= TARGET.p50AddedMs)]);
-    rows.push([`gateway p99 added ≤ ${TARGET.p99AddedMs} ms, c=1, ${mode}`, show(p99, paired99), verdict(p99 === undefined ? undefined : p99 <= TARGET.p99AddedMs)]);
+    rows.push([`gateway p50 added ≤ ${TARGET.p50AddedMs} ms, c=1, ${mode}`, show(p50, paired50), verdict(p50 === undefined ? undefined : p50 <= addedLimitMs('p50'))]);
+    rows.push([`gateway p99 added ≤ ${TARGET.p99AddedMs} ms, c=1, ${mode}`, show(p99, paired99), verdict(p99 === undefined ? undefined : p99 <= addedLimitMs('p99'))]);
   }
   const lib = libraryRow(r, 'native') ?? r.library?.rows.find((x) => x.mode === 'plain');
   const overSdk = libraryRow(r, 'sdk');

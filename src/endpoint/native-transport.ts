@@ -23,8 +23,6 @@ export interface NativeTransportOptions {
 
 const DEFAULT_MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 
-const tooLarge = (limit: number) => new InvalidResponseError(`answer larger than ${limit} bytes`);
-
 const ok = (status: number) => status >= 200 && status < 300;
 const isJson = (headers: IncomingHttpHeaders) => /\bjson\b/i.test(String(headers['content-type'] ?? ''));
 
@@ -110,6 +108,8 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
     let sink: BodySink | undefined;
     let chunks: Buffer[] = [];
     let size = 0;
+    /** The body passed `maxBytes`: the answer has failed, and what undici reports after the cut is ignored. */
+    let tooLarge = false;
     const cut = () => {
       if (!complete) controller?.abort(new APIUserAbortError());
     };
@@ -134,25 +134,24 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
         },
         onResponseData(_c, chunk) {
           if (sink) return sink.data(chunk);
-          if (size < 0) return;
+          if (tooLarge) return;
           size += chunk.length;
           if (size <= maxBytes) return void chunks.push(chunk);
-          // Too large: what arrived goes, the connection is cut, and the answer fails once (size -1 marks it).
-          size = -1;
+          tooLarge = true;
           chunks = [];
           cut();
-          answer.error(tooLarge(maxBytes));
+          answer.error(new InvalidResponseError(`answer larger than ${maxBytes} bytes`));
         },
         onResponseEnd() {
           complete = true;
           if (sink) return sink.end();
-          if (size < 0) return;
+          if (tooLarge) return;
           answer.end(status, received, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
           chunks = [];
         },
         onResponseError(_c, e) {
           complete = true;
-          if (size < 0) return;
+          if (tooLarge) return;
           const err = connectionError(abort, e);
           if (sink) sink.error(err);
           else answer.error(err);
