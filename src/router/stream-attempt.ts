@@ -67,7 +67,8 @@ export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunn
     }
     const ttft = ctx.now() - started;
     const caller = new CallerController(() => scope.abort('cancelled'));
-    // A caller that never reads the stream must not hold the upstream (or a half-open probe) forever.
+    // A caller that never reads the stream must not hold the upstream (or a half-open probe) forever. Set by
+    // the first next(): from then on the stream's own end (or the caller's stop) finishes the attempt.
     let reading = false;
     scope.arm(endpoint.spec.streamIdleTimeoutMs);
     scope.onAbort(() => {
@@ -76,11 +77,25 @@ export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunn
       finish({ ...failureResult(classify(undefined, 'cancelled', 0), ctx.now() - started), timeToFirstTokenMs: ttft });
       run.endAborted();
     });
-    const tail = () => {
-      reading = true;
-      return follow({ endpoint, scope, finish, run, it, held, started, ttft, now: ctx.now });
+    const tail = (): AsyncIterableIterator<ChatCompletionChunk> => {
+      const chunks = follow({ endpoint, scope, finish, run, it, held, started, ttft, now: ctx.now });
+      return {
+        next: () => {
+          reading = true;
+          return chunks.next();
+        },
+        // An async generator returned before its first next() never runs its body, nor the finally that
+        // finishes the attempt: a caller stopping there has cancelled, which the abort handler above settles.
+        return: (value?: unknown) => {
+          if (!reading) scope.abort('cancelled');
+          return chunks.return(value);
+        },
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+      };
     };
-    return { kind: 'handoff', value: new Stream(() => tail()[Symbol.asyncIterator](), caller) };
+    return { kind: 'handoff', value: new Stream(tail, caller) };
   };
 }
 

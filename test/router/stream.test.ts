@@ -98,6 +98,27 @@ describe('streaming through the real SDK over real HTTP', () => {
     expect(r.events.find((e) => e.name === 'request:end')!.args[1]).toMatchObject({ outcome: 'cancelled' });
   });
 
+  it('a caller that returns the iterator before reading a chunk cancels too', async () => {
+    r = await rig({ primary: { chunks: 50, chunkDelayMs: 20 } });
+    const res = await r.router.dispatch(streamAsk);
+    const it = res.response[Symbol.asyncIterator]();
+    await it.return?.();
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+    expect(r.attempts).toEqual([{ endpoint: 'primary', outcome: 'cancelled', number: 1 }]);
+    expect(r.events.find((e) => e.name === 'request:end')!.args[1]).toMatchObject({ outcome: 'cancelled' });
+    await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(0), { timeout: 5000 });
+  });
+
+  it('aborting the controller after taking the iterator, before reading, cancels too', async () => {
+    r = await rig({ primary: { chunks: 50, chunkDelayMs: 20 } });
+    const res = await r.router.dispatch(streamAsk);
+    res.response[Symbol.asyncIterator]();
+    res.response.controller.abort();
+    expect(r.attempts).toEqual([{ endpoint: 'primary', outcome: 'cancelled', number: 1 }]);
+    expect(r.events.find((e) => e.name === 'request:end')!.args[1]).toMatchObject({ outcome: 'cancelled' });
+    await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(0), { timeout: 5000 });
+  });
+
   it('aborting the returned stream controller cancels too', async () => {
     r = await rig({ primary: { chunks: 50, chunkDelayMs: 20 } });
     const res = await r.router.dispatch(streamAsk);
