@@ -1,3 +1,4 @@
+import { OpenAIError } from 'openai';
 import { Stream } from 'openai/streaming';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { classify, InvalidResponseError, type Classified } from '../endpoint/classify.js';
@@ -79,9 +80,12 @@ export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunn
     });
     const tail = (): AsyncIterableIterator<ChatCompletionChunk> => {
       const chunks = follow({ endpoint, scope, finish, run, it, held, started, ttft, now: ctx.now });
+      let mine = false;
       return {
         next: () => {
-          reading = true;
+          // As the SDK's own Stream: one iteration reads the provider's stream, a second one is refused.
+          if (reading && !mine) return Promise.reject(new OpenAIError('Cannot iterate over a consumed stream, use `.tee()` to split the stream.'));
+          reading = mine = true;
           return chunks.next();
         },
         // An async generator returned before its first next() never runs its body, nor the finally that

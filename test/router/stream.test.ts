@@ -119,6 +119,28 @@ describe('streaming through the real SDK over real HTTP', () => {
     await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(0), { timeout: 5000 });
   });
 
+  it('refuses a second iteration of one stream, as the SDK does, and the first reads on', async () => {
+    r = await rig({ primary: { chunks: 4 } });
+    const res = await r.router.dispatch(streamAsk);
+    const first = res.response[Symbol.asyncIterator]();
+    const second = res.response[Symbol.asyncIterator]();
+    expect((await first.next()).done).toBe(false);
+    await expect(second.next()).rejects.toThrow('Cannot iterate over a consumed stream');
+    const rest = await collect({ [Symbol.asyncIterator]: () => first });
+    expect(rest.error).toBeUndefined();
+    expect(r.attempts).toEqual([{ endpoint: 'primary', outcome: 'success', number: 1 }]);
+  });
+
+  it('tee() splits a stream into two that both read every chunk', async () => {
+    r = await rig({ primary: { chunks: 4 } });
+    const [a, b] = (await r.router.dispatch(streamAsk)).response.tee();
+    const [x, y] = await Promise.all([collect(a), collect(b)]);
+    expect(x.error).toBeUndefined();
+    expect(x.text.length).toBeGreaterThan(0);
+    expect(y).toEqual(x);
+    expect(r.attempts).toEqual([{ endpoint: 'primary', outcome: 'success', number: 1 }]);
+  });
+
   it('aborting the returned stream controller cancels too', async () => {
     r = await rig({ primary: { chunks: 50, chunkDelayMs: 20 } });
     const res = await r.router.dispatch(streamAsk);
