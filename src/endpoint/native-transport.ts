@@ -15,13 +15,15 @@ export interface NativeTransportOptions {
   readonly connections?: number;
   /**
    * The most of one answer held in memory, in bytes: a plain answer's or an error's body, or one event of a
-   * stream. A provider sending more has its connection cut and the attempt counts as `invalid_response`,
-   * instead of the process buffering until memory runs out. Default 32 MB.
+   * stream. A provider sending more has its connection cut and the attempt counts as `invalid_response` (an
+   * error status stays that status's outcome), instead of the process buffering until memory runs out.
+   * Default 32 MB.
    */
   readonly maxAnswerBytes?: number;
 }
 
 const DEFAULT_MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 const ok = (status: number) => status >= 200 && status < 300;
 const isJson = (headers: IncomingHttpHeaders) => /\bjson\b/i.test(String(headers['content-type'] ?? ''));
@@ -140,7 +142,10 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
           tooLarge = true;
           chunks = [];
           cut();
-          answer.error(new InvalidResponseError(`answer larger than ${maxBytes} bytes`));
+          // An error status is known before its body: a huge 500 or 429 is still that status (and keeps its
+          // Retry-After), as the SDK would classify it, not a malformed answer. Its text is not needed.
+          if (!ok(status)) answer.end(status, received, EMPTY);
+          else answer.error(new InvalidResponseError(`answer larger than ${maxBytes} bytes`));
         },
         onResponseEnd() {
           complete = true;

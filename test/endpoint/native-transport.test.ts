@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { APIConnectionError, APIUserAbortError, RateLimitError } from 'openai';
+import { APIConnectionError, APIError, APIUserAbortError, InternalServerError, RateLimitError } from 'openai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CancelSource } from '../../src/endpoint/cancellation.js';
 import { InvalidResponseError } from '../../src/endpoint/classify.js';
@@ -204,12 +204,39 @@ describe('native transport', () => {
         more();
       });
 
-    it('cuts a plain answer, or an error body, that never ends and rejects it as invalid', async () => {
-      for (const status of [200, 500]) {
-        const t = nativeTransport({ baseURL: await endless({ status, type: 'application/json' }, `{"x":"${'a'.repeat(1_000)}",`), maxAnswerBytes: 64 * 1024 });
-        const e = await t.complete(body, new CancelSource()).catch((x: unknown) => x);
-        expect(e).toBeInstanceOf(InvalidResponseError);
-        expect((e as Error).message).toBe('answer larger than 65536 bytes');
+    it('cuts a plain answer that never ends and rejects it as invalid', async () => {
+      const t = nativeTransport({ baseURL: await endless({ status: 200, type: 'application/json' }, `{"x":"${'a'.repeat(1_000)}",`), maxAnswerBytes: 64 * 1024 });
+      const e = await t.complete(body, new CancelSource()).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(InvalidResponseError);
+      expect((e as Error).message).toBe('answer larger than 65536 bytes');
+      t.close();
+    });
+
+    // The SDK reads a huge error body whole and throws the status's class: the same fault, the same outcome.
+    it('cuts an error body that never ends and rejects it as its status, headers kept, plain or streamed', async () => {
+      const cases = [
+        { status: 500, type: InternalServerError },
+        { status: 429, type: RateLimitError },
+      ];
+      let status = 0;
+      const baseURL = await provider((res) => {
+        res.writeHead(status, { 'content-type': 'application/json', 'retry-after': '7' });
+        const more = () => {
+          while (!res.destroyed && res.write(`{"x":"${'a'.repeat(1_000)}",`));
+          if (!res.destroyed) res.once('drain', more);
+        };
+        res.on('close', () => res.off('drain', more));
+        more();
+      });
+      for (const c of cases) {
+        status = c.status;
+        const t = nativeTransport({ baseURL, maxAnswerBytes: 64 * 1024 });
+        for (const call of [() => t.complete(body, new CancelSource()), () => t.stream(streamBody, new CancelSource())]) {
+          const e = await call().catch((x: unknown) => x);
+          expect(e).toBeInstanceOf(c.type);
+          expect((e as APIError).status).toBe(c.status);
+          expect((e as APIError).headers?.get('retry-after')).toBe('7');
+        }
         t.close();
       }
     });
