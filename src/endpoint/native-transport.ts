@@ -26,7 +26,17 @@ const DEFAULT_MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 const ok = (status: number) => status >= 200 && status < 300;
-const isJson = (headers: IncomingHttpHeaders) => /\bjson\b/i.test(String(headers['content-type'] ?? ''));
+/**
+ * The SDK's own test (an `application/json` or `+json` media type), so that an answer the SDK transport
+ * would take for text (`text/json`, `application/x-json-stream`) is not parsed here, and fails alike.
+ */
+function isJson(headers: IncomingHttpHeaders): boolean {
+  const type = headers['content-type'];
+  if (type === undefined) return false;
+  const semi = type.indexOf(';');
+  const media = (semi === -1 ? type : type.slice(0, semi)).trim();
+  return media.includes('application/json') || media.endsWith('+json');
+}
 
 /** Chunks a slow reader may leave queued before the connection is paused. */
 const STREAM_HIGH_WATER = 64;
