@@ -46,3 +46,17 @@ export function isContentChunk(chunk: ChatCompletionChunk): boolean {
     return !!d && ((typeof d.content === 'string' && d.content !== '') || (d.tool_calls?.length ?? 0) > 0 || !!d.refusal);
   }) ?? false;
 }
+
+/**
+ * A stream event a caller can read as a chunk: an object whose `choices`, when there, is an array of objects.
+ * Both transports hand on whatever JSON an event held (the SDK does too): a number, string, array or null
+ * would reach the caller typed as a chunk. A chunk without `choices` is let through, as it always was.
+ */
+export function isChunkShaped(value: unknown): value is ChatCompletionChunk {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const choices = (value as { choices?: unknown }).choices;
+  if (choices === undefined) return true;
+  if (!Array.isArray(choices)) return false;
+  for (const c of choices) if (typeof c !== 'object' || c === null) return false;
+  return true;
+}

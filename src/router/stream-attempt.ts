@@ -4,7 +4,7 @@ import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { classify, InvalidResponseError, type Classified } from '../endpoint/classify.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import type { ChunkStream } from '../endpoint/transport.js';
-import { isContentChunk } from '../endpoint/validate.js';
+import { isChunkShaped, isContentChunk } from '../endpoint/validate.js';
 import { StreamInterruptedError } from '../errors/router-errors.js';
 import { failureResult, type AttemptFinisher, type AttemptRunner, type RequestRun } from './request-run.js';
 import { attemptHeaders, type CompleteContext } from './complete-attempt.js';
@@ -59,6 +59,7 @@ export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunn
           if (ctx.rules.rejectEmpty) throw new InvalidResponseError('stream ended without content');
           break;
         }
+        if (!isChunkShaped(r.value)) throw notAChunk();
         held.push(r.value);
         if (isContentChunk(r.value)) break;
       }
@@ -103,6 +104,8 @@ export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunn
   };
 }
 
+const notAChunk = () => new InvalidResponseError('stream event is not a chat completion chunk');
+
 interface FollowArgs {
   endpoint: Endpoint;
   scope: AttemptScope;
@@ -135,6 +138,7 @@ async function* follow(a: FollowArgs): AsyncGenerator<ChatCompletionChunk> {
       const r = await a.it.next();
       if (r.done) break;
       a.scope.arm(a.endpoint.spec.streamIdleTimeoutMs);
+      if (!isChunkShaped(r.value)) throw notAChunk();
       note(r.value);
       yield r.value;
     }

@@ -1,6 +1,7 @@
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ask, TRANSPORTS, useTransport } from './helpers.js';
-import { completion, json, oddRig, type Answer, type OddRig } from './odd-provider.js';
+import { chunk, completion, json, oddRig, sse, type Answer, type OddRig } from './odd-provider.js';
 
 let r: OddRig | undefined;
 afterEach(async () => {
@@ -37,6 +38,55 @@ describe.each(TRANSPORTS)('%s transport', (transport) => {
       r = await oddRig(json(completion('fine'), { 'content-type': 'application/vnd.x+json; charset=utf-8' }), transport);
       const res = await r.router.dispatch(ask);
       expect(res).toMatchObject({ endpoint: 'odd', response: { choices: [{ message: { content: 'fine' } }] } });
+    });
+  });
+});
+
+const streamAsk = { ...ask, stream: true as const };
+
+/** Reads a stream to its end: the content seen, each chunk's model, and the error it ended with. */
+async function read(stream: AsyncIterable<ChatCompletionChunk>): Promise<{ text: string; shapes: string[]; models: string[]; error?: unknown }> {
+  let text = '';
+  const shapes: string[] = [];
+  const models: string[] = [];
+  try {
+    for await (const c of stream) {
+      shapes.push(c === null ? 'null' : Array.isArray(c) ? 'array' : typeof c);
+      models.push(c?.model);
+      text += c?.choices?.[0]?.delta?.content ?? '';
+    }
+  } catch (error) {
+    return { text, shapes, models, error };
+  }
+  return { text, shapes, models };
+}
+
+describe.each(TRANSPORTS)('%s transport', (transport) => {
+  beforeEach(() => useTransport(transport));
+
+  describe('stream events that are not chunks', () => {
+    it.each([['a number', '42'], ['a string', '"s"'], ['an array', '[1]'], ['null', 'null'], ['choices not an array', '{"choices":{}}'], ['a null choice', '{"choices":[null]}']])(
+      '%s before the first content is invalid_response and falls back: the caller sees only chunk objects',
+      async (_name, event) => {
+        r = await oddRig(sse([event, chunk({ content: 'odd' }), chunk({}, 'stop'), '[DONE]']), transport);
+        const res = await r.router.dispatch(streamAsk);
+        const out = await read(res.response);
+        expect(out.error).toBeUndefined();
+        expect(new Set(out.shapes)).toEqual(new Set(['object']));
+        expect(new Set(out.models)).toEqual(new Set(['model-b']));
+        expect(r.attempts).toEqual([
+          { endpoint: 'odd', outcome: 'invalid_response', message: 'stream event is not a chat completion chunk' },
+          { endpoint: 'fallback', outcome: 'success', message: undefined },
+        ]);
+      },
+    );
+
+    it('one after the first content ends the stream with an error, never handed to the caller', async () => {
+      r = await oddRig(sse([chunk({ content: 'odd' }), '42', chunk({}, 'stop'), '[DONE]']), transport);
+      const out = await read((await r.router.dispatch(streamAsk)).response);
+      expect(out.shapes).toEqual(['object']);
+      expect(out.error).toMatchObject({ code: 'stream_interrupted', endpoint: 'odd', outcome: 'invalid_response' });
+      expect(r.attempts.map((a) => a.outcome)).toEqual(['invalid_response']);
     });
   });
 });
