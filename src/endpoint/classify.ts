@@ -1,8 +1,8 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { AttemptOutcome } from './outcome.js';
 
-/** Why an attempt's own AbortController fired: set by the router, read back here. */
-export type AbortCause = 'timeout' | 'cancelled' | 'deadline';
+/** Why an attempt's own AbortController fired: set by the router, read back here. `closed`: `router.close()`. */
+export type AbortCause = 'timeout' | 'cancelled' | 'deadline' | 'closed';
 
 /** A failed attempt, classified. `message` is written by us, never copied from upstream (it may echo a key). */
 export interface Classified {
@@ -67,6 +67,8 @@ function causeCode(e: unknown): string | undefined {
 export function classify(error: unknown, abortCause: AbortCause | undefined, timeoutMs: number, now = Date.now()): Classified {
   if (abortCause === 'timeout') return { outcome: 'timeout', errorType: 'timeout', message: `no answer within ${timeoutMs}ms` };
   if (abortCause === 'cancelled') return { outcome: 'cancelled', errorType: 'cancelled', message: 'cancelled by the caller' };
+  // Not the caller's doing: a stream cut by it ends with an error, not the quiet end of a caller's cancel.
+  if (abortCause === 'closed') return { outcome: 'cancelled', errorType: 'cancelled', message: 'the router was closed' };
   // The request's deadline abandoned the attempt: the caller's budget, not the endpoint's fault.
   if (abortCause === 'deadline') return { outcome: 'cancelled', errorType: 'deadline', message: 'abandoned at the request deadline' };
   if (error instanceof InvalidResponseError) {

@@ -106,7 +106,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     reset: (id) => breakerOf(id).reset(),
     async close() {
       closed = true;
-      for (const run of active) run.scope.abort('cancelled');
+      for (const run of active) run.scope.abort('closed');
       for (const b of breakers.values()) b.shutdown();
       for (const e of endpoints.values()) e.close();
     },

@@ -104,6 +104,8 @@ export class AttemptScope extends CancelSource {
 
   /** (Re)arms the attempt's timeout: called at start, and after each stream chunk for the idle limit. */
   arm(ms: number): void {
+    // Aborted: a new timer would only hold the process open until it fired, to no effect.
+    if (this.cause) return;
     // The same limit again (every chunk of a stream): the running timer is moved on, not replaced by a new
     // one, which took a Timeout object and a closure per chunk.
     if (this.timer && this.timerMs === ms) {

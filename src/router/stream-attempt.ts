@@ -1,7 +1,7 @@
 import { OpenAIError } from 'openai';
 import { Stream } from 'openai/streaming';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { classify, InvalidResponseError, type Classified } from '../endpoint/classify.js';
+import { classify, InvalidResponseError, type AbortCause, type Classified } from '../endpoint/classify.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import type { ChunkStream } from '../endpoint/transport.js';
 import { isChunkShaped, isContentChunk } from '../endpoint/validate.js';
@@ -69,18 +69,25 @@ export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunn
     }
     const ttft = ctx.now() - started;
     const caller = new CallerController(() => scope.abort('cancelled'));
-    // A caller that never reads the stream must not hold the upstream (or a half-open probe) forever. Set by
-    // the first next(): from then on the stream's own end (or the caller's stop) finishes the attempt.
+    const reader: Reader = { pulling: false, verdict: undefined };
+    // Set by the first next(): a second iteration is refused.
     let reading = false;
+    // Until the caller asks for a chunk, the idle limit is how long it may leave the stream unread.
     scope.arm(endpoint.spec.streamIdleTimeoutMs);
+    // An abort while the provider is being read ends that read, which settles the attempt. Any other time
+    // (the caller has not read yet, holds a chunk, or dropped the stream without return()) nothing would
+    // ever settle it: the upstream and a half-open probe would be held, and close() would leave the request
+    // running. It is settled here, at once; the caller's next read ends as the verdict says.
     scope.onAbort(() => {
-      if (reading) return;
+      if (reader.pulling) return;
       upstream.controller.abort();
-      finish({ ...failureResult(classify(undefined, 'cancelled', 0), ctx.now() - started), timeToFirstTokenMs: ttft });
+      const c = unreadVerdict(scope.abortCause, endpoint.spec.streamIdleTimeoutMs);
+      reader.verdict = c;
+      finish({ ...failureResult(c, ctx.now() - started), timeToFirstTokenMs: ttft }, c);
       run.endAborted();
     });
     const tail = (): AsyncIterableIterator<ChatCompletionChunk> => {
-      const chunks = follow({ endpoint, scope, finish, run, it, held, started, ttft, now: ctx.now });
+      const chunks = follow({ endpoint, scope, finish, run, it, held, started, ttft, now: ctx.now, reader });
       let mine = false;
       return {
         next: () => {
@@ -106,6 +113,23 @@ export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunn
 
 const notAChunk = () => new InvalidResponseError('stream event is not a chat completion chunk');
 
+/** Where the caller's reading of a handed-off stream stands, shared by its abort handler and `follow`. */
+interface Reader {
+  /** A read of the provider's stream is under way: it sees an abort itself. */
+  pulling: boolean;
+  /** How the attempt ended when an abort settled it outside a read. */
+  verdict: Classified | undefined;
+}
+
+/**
+ * An attempt aborted while no read of the provider was under way. The idle limit passing then is the
+ * caller's pace (it held a chunk, or never asked for one), not the endpoint's: cancelled, not counted.
+ */
+function unreadVerdict(cause: AbortCause | undefined, idleMs: number): Classified {
+  if (cause === 'timeout') return { outcome: 'cancelled', errorType: 'cancelled', message: `the caller did not read the stream for ${idleMs}ms` };
+  return classify(undefined, cause ?? 'cancelled', 0);
+}
+
 interface FollowArgs {
   endpoint: Endpoint;
   scope: AttemptScope;
@@ -116,6 +140,7 @@ interface FollowArgs {
   started: number;
   ttft: number;
   now: () => number;
+  reader: Reader;
 }
 
 async function* follow(a: FollowArgs): AsyncGenerator<ChatCompletionChunk> {
@@ -128,25 +153,36 @@ async function* follow(a: FollowArgs): AsyncGenerator<ChatCompletionChunk> {
     if (c.usage) usage = c.usage;
     if (c.choices?.some((ch) => ch.finish_reason)) sawFinish = true;
   };
+  const idleMs = a.endpoint.spec.streamIdleTimeoutMs;
   try {
     for (const c of a.held) {
+      if (a.scope.abortCause) break;
       note(c);
       yield c;
     }
-    a.scope.arm(a.endpoint.spec.streamIdleTimeoutMs);
-    for (;;) {
-      const r = await a.it.next();
-      if (r.done) break;
-      a.scope.arm(a.endpoint.spec.streamIdleTimeoutMs);
+    // The idle limit runs from the provider's last chunk: both transports buffer what it sent meanwhile,
+    // so a read that times out is the provider's silence; one that never starts is the caller's (see Reader).
+    while (!a.scope.abortCause) {
+      a.reader.pulling = true;
+      let r: IteratorResult<ChatCompletionChunk>;
+      try {
+        r = await a.it.next();
+      } finally {
+        a.reader.pulling = false;
+      }
+      // A chunk that came with an abort is not handed on: the stream ends here.
+      if (r.done || a.scope.abortCause) break;
+      a.scope.arm(idleMs);
       if (!isChunkShaped(r.value)) throw notAChunk();
       note(r.value);
       yield r.value;
     }
-    if (a.scope.abortCause) ended = { classified: classify(undefined, a.scope.abortCause, a.endpoint.spec.streamIdleTimeoutMs) };
+    if (a.reader.verdict) ended = { classified: a.reader.verdict };
+    else if (a.scope.abortCause) ended = { classified: classify(undefined, a.scope.abortCause, idleMs) };
     else if (!sawFinish) ended = { classified: classify(new InvalidResponseError('stream ended before its finish_reason'), undefined, 0) };
     else ended = {};
   } catch (e) {
-    ended = { classified: classify(e, a.scope.abortCause, a.endpoint.spec.streamIdleTimeoutMs, a.now()) };
+    ended = { classified: a.reader.verdict ?? classify(e, a.scope.abortCause, idleMs, a.now()) };
   } finally {
     // No verdict means the caller stopped reading (break / return()): that is a cancellation.
     if (!ended) {

@@ -46,6 +46,8 @@ describe('AttemptScope timeout', () => {
     b.abort('cancelled');
     expect(vi.getTimerCount()).toBe(2); // the two requests' deadlines only
     b.arm(100);
+    // Nor start a new one: it would only hold the process open (a stream re-arms after each chunk).
+    expect(vi.getTimerCount()).toBe(2);
     vi.advanceTimersByTime(1_000);
     // Still the first cause: a timer firing after an abort changes nothing.
     expect(b.abortCause).toBe('cancelled');
