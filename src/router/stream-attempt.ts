@@ -145,13 +145,20 @@ interface FollowArgs {
 
 async function* follow(a: FollowArgs): AsyncGenerator<ChatCompletionChunk> {
   let ended: { classified?: Classified } | undefined;
-  let sawFinish = false;
+  // By choice index: with `n` > 1, one choice's finish_reason says nothing of the others being whole.
+  const started = new Set<number>();
+  const finished = new Set<number>();
   let model: string | undefined;
   let usage: ChatCompletionChunk['usage'];
   const note = (c: ChatCompletionChunk) => {
     model ??= c.model;
     if (c.usage) usage = c.usage;
-    if (c.choices?.some((ch) => ch.finish_reason)) sawFinish = true;
+    if (c.choices) for (const ch of c.choices) (ch.finish_reason ? finished : started).add(ch.index ?? 0);
+  };
+  const everyChoiceFinished = () => {
+    if (finished.size === 0) return false;
+    for (const i of started) if (!finished.has(i)) return false;
+    return true;
   };
   const idleMs = a.endpoint.spec.streamIdleTimeoutMs;
   try {
@@ -179,7 +186,7 @@ async function* follow(a: FollowArgs): AsyncGenerator<ChatCompletionChunk> {
     }
     if (a.reader.verdict) ended = { classified: a.reader.verdict };
     else if (a.scope.abortCause) ended = { classified: classify(undefined, a.scope.abortCause, idleMs) };
-    else if (!sawFinish) ended = { classified: classify(new InvalidResponseError('stream ended before its finish_reason'), undefined, 0) };
+    else if (!everyChoiceFinished()) ended = { classified: classify(new InvalidResponseError('stream ended before its finish_reason'), undefined, 0) };
     else ended = {};
   } catch (e) {
     ended = { classified: a.reader.verdict ?? classify(e, a.scope.abortCause, idleMs, a.now()) };

@@ -90,3 +90,23 @@ describe.each(TRANSPORTS)('%s transport', (transport) => {
     });
   });
 });
+
+describe.each(TRANSPORTS)('%s transport', (transport) => {
+  beforeEach(() => useTransport(transport));
+
+  describe('streams of several choices (n > 1)', () => {
+    it('succeed when every choice finishes', async () => {
+      r = await oddRig(sse([chunk({ content: 'a' }, null, 0), chunk({ content: 'b' }, null, 1), chunk({}, 'stop', 0), chunk({}, 'stop', 1), '[DONE]']), transport);
+      const out = await read((await r.router.dispatch({ ...streamAsk, n: 2 })).response);
+      expect(out.error).toBeUndefined();
+      expect(r.attempts.map((a) => a.outcome)).toEqual(['success']);
+    });
+
+    it('end with an error, counted, when one choice never finishes: one finish_reason does not make the others whole', async () => {
+      r = await oddRig(sse([chunk({ content: 'a' }, null, 0), chunk({ content: 'b' }, null, 1), chunk({}, 'stop', 0)]), transport);
+      const out = await read((await r.router.dispatch({ ...streamAsk, n: 2 })).response);
+      expect(out.error).toMatchObject({ code: 'stream_interrupted', endpoint: 'odd', outcome: 'invalid_response' });
+      expect(r.attempts.map((a) => a.outcome)).toEqual(['invalid_response']);
+    });
+  });
+});
