@@ -9,6 +9,11 @@ export interface Cancellation {
   readonly aborted: boolean;
   /** Calls `fn` once when aborted (at once if already aborted). Callbacks are dropped once the work is over. */
   onAbort(fn: () => void): void;
+  /**
+   * Drops `fn`: the work it was for ended first. Without it a Cancellation that outlives the work (one
+   * shared by many requests) keeps every callback, and what it holds, until it is aborted or collected.
+   */
+  offAbort?(fn: () => void): void;
 }
 
 /** A Cancellation its owner fires with `cancel()`. */
@@ -24,6 +29,12 @@ export class CancelSource implements Cancellation {
   onAbort(fn: () => void): void {
     if (this.aborted) fn();
     else if (!this.done) (this.callbacks ??= []).push(fn);
+  }
+
+  offAbort(fn: () => void): void {
+    const fns = this.callbacks;
+    const i = fns ? fns.lastIndexOf(fn) : -1;
+    if (i !== -1) fns!.splice(i, 1);
   }
 
   /** Fires the callbacks once; later calls do nothing. */

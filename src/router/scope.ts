@@ -12,6 +12,9 @@ export class RequestScope {
   private readonly attempts = new Set<AttemptScope>();
   private readonly sleepers = new Set<() => void>();
   private detachCaller: (() => void) | undefined;
+  /** The caller's cancellation and this request's callback on it, dropped from it when the request ends. */
+  private readonly cancellation: Cancellation | undefined;
+  private readonly onCancel: (() => void) | undefined;
   readonly deadlineAt: number;
 
   constructor(
@@ -22,7 +25,11 @@ export class RequestScope {
   ) {
     this.deadlineAt = now() + deadlineMs;
     this.deadlineTimer = setTimeout(() => this.abort('deadline'), deadlineMs);
-    cancellation?.onAbort(() => this.abort('cancelled'));
+    if (cancellation) {
+      this.cancellation = cancellation;
+      this.onCancel = () => this.abort('cancelled');
+      cancellation.onAbort(this.onCancel);
+    }
     if (callerSignal?.aborted) this.abort('cancelled');
     else if (callerSignal) {
       const onCallerAbort = () => this.abort('cancelled');
@@ -77,6 +84,7 @@ export class RequestScope {
   dispose(): void {
     clearTimeout(this.deadlineTimer);
     this.detachCaller?.();
+    if (this.onCancel) this.cancellation!.offAbort?.(this.onCancel);
   }
 }
 

@@ -18,6 +18,8 @@ export interface RequestOptions {
   /**
    * The same as `signal` without an AbortSignal's cost (a few µs per call on Node 20): any object with
    * `aborted` and `onAbort(fn)`, such as a `CancelSource`. The gateway uses it for the client going away.
+   * One that outlives the request should have `offAbort(fn)` (a CancelSource has): the request drops its
+   * callback with it when it ends.
    */
   cancellation?: Cancellation | undefined;
   /** Overrides the route's deadline for this call (ms). */
