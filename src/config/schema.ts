@@ -10,6 +10,14 @@ const positiveInt = (what = 'a positive integer') =>
   z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
 const nonNegativeInt = (what = 'a non-negative integer') =>
   z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).min(0, { error: `expected ${what}` });
+/**
+ * Node keeps a timer of at most 2^31-1 ms (about 24.8 days); a longer one fires after 1 ms, so every attempt
+ * would time out at once. Every duration here ends up in a timer.
+ */
+const MAX_TIMER_MS = 2_147_483_647;
+const tooLong = { error: `expected at most ${MAX_TIMER_MS} (milliseconds; about 24.8 days, Node's longest timer)` };
+const millis = (what: string) => positiveInt(what).max(MAX_TIMER_MS, tooLong);
+const nonNegativeMillis = (what: string) => nonNegativeInt(what).max(MAX_TIMER_MS, tooLong);
 const fraction = z
   .number({ error: 'expected a number from 0 to 1' })
   .min(0, { error: 'expected a number from 0 to 1' })
@@ -32,28 +40,28 @@ export const breakerSchema = z.strictObject({
   /** Minimum attempts counted in the window before the rate can trip the circuit. */
   volumeThreshold: positiveInt().default(5),
   /** Length of the rolling window the failure rate is computed over. */
-  rollingWindowMs: positiveInt('a positive integer (milliseconds)').default(10_000),
+  rollingWindowMs: millis('a positive integer (milliseconds)').default(10_000),
   /** Buckets the rolling window is split into; rollingWindowMs must divide evenly by it. */
   rollingBuckets: positiveInt().default(10),
   /** Open -> half-open after this long, the first time the circuit trips. */
-  resetTimeoutMs: positiveInt('a positive integer (milliseconds)').default(30_000),
+  resetTimeoutMs: millis('a positive integer (milliseconds)').default(30_000),
   /** Each consecutive re-trip (half-open probe failed) multiplies the open period by this. */
   backoffMultiplier: z.number({ error: 'expected a number >= 1' }).min(1, { error: 'expected a number >= 1' }).default(2),
   /** Upper bound of the open period after backoff. */
-  maxResetTimeoutMs: positiveInt('a positive integer (milliseconds)').default(300_000),
+  maxResetTimeoutMs: millis('a positive integer (milliseconds)').default(300_000),
   /** Random spread of the open period, as a fraction (0.2 = +/-20%), so replicas do not probe in lockstep. */
   jitter: fraction.default(0.2),
   /** Cap on an upstream's Retry-After, so a hostile header cannot park an endpoint forever. */
-  maxRetryAfterMs: positiveInt('a positive integer (milliseconds)').default(300_000),
+  maxRetryAfterMs: millis('a positive integer (milliseconds)').default(300_000),
 });
 
 export const retrySchema = z.strictObject({
   /** Extra attempts on the same endpoint before moving to the next one (0 = straight to the fallback). */
   retries: nonNegativeInt().max(10, { error: 'expected at most 10' }).default(0),
   /** First backoff delay; doubles each retry, with full jitter. */
-  baseDelayMs: nonNegativeInt('a non-negative integer (milliseconds)').default(200),
+  baseDelayMs: nonNegativeMillis('a non-negative integer (milliseconds)').default(200),
   /** Upper bound of one backoff delay. */
-  maxDelayMs: nonNegativeInt('a non-negative integer (milliseconds)').default(2_000),
+  maxDelayMs: nonNegativeMillis('a non-negative integer (milliseconds)').default(2_000),
   /** Outcomes worth retrying on the same endpoint. */
   on: z
     .array(z.enum(ATTEMPT_OUTCOMES.filter((o) => o !== 'success' && o !== 'client_error' && o !== 'cancelled') as [string, ...string[]]))
@@ -97,11 +105,11 @@ export const endpointSchema = z.strictObject({
   provider: z.string({ error: 'expected a provider id' }),
   model: z.string({ error: 'expected a model name' }).min(1, { error: 'must not be empty' }),
   /** Whole-attempt timeout for plain requests; for streams, the limit before the first content chunk. */
-  timeoutMs: positiveInt('a positive number').default(30_000),
+  timeoutMs: millis('a positive number').default(30_000),
   /** Streaming: no first content chunk within this long = `timeout`. Defaults to timeoutMs. */
-  firstTokenTimeoutMs: positiveInt('a positive number').optional(),
+  firstTokenTimeoutMs: millis('a positive number').optional(),
   /** Streaming: a gap longer than this between chunks after the first ends the stream as `timeout`. */
-  streamIdleTimeoutMs: positiveInt('a positive number').default(30_000),
+  streamIdleTimeoutMs: millis('a positive number').default(30_000),
   breaker: partialBreaker.optional(),
   retry: partialRetry.optional(),
 });
@@ -109,12 +117,12 @@ export const endpointSchema = z.strictObject({
 export const routeSchema = z.strictObject({
   endpoints: z.array(z.string()).min(1, { error: 'a route needs at least one endpoint' }),
   /** Overrides request.deadlineMs for this route. */
-  deadlineMs: positiveInt('a positive number').optional(),
+  deadlineMs: millis('a positive number').optional(),
 });
 
 export const requestSchema = z.strictObject({
   /** Cap on a whole request: every attempt, retry, backoff and fallback together. */
-  deadlineMs: positiveInt('a positive number').default(120_000),
+  deadlineMs: millis('a positive number').default(120_000),
 });
 
 export const validationSchema = z.strictObject({
@@ -134,7 +142,7 @@ export const serverSchema = z.strictObject({
   /** Largest accepted request body. */
   bodyLimitBytes: positiveInt().default(4 * 1024 * 1024),
   /** On SIGTERM, how long in-flight requests (streams included) may take to finish. */
-  shutdownGraceMs: positiveInt('a positive number').default(15_000),
+  shutdownGraceMs: millis('a positive number').default(15_000),
 });
 
 const record = <T extends z.ZodType>(value: T) => z.record(idKey, value);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/index.js';
 import { lines, minimal, problemsOf } from './helpers.js';
 
 /** One broken field, one problem, at the right path. */
@@ -26,6 +27,18 @@ describe('schema errors', () => {
     expectOnly((c) => (c.retry = { retries: -1 }), 'retry.retries', 'expected a non-negative integer');
     expectOnly((c) => (c.retry = { retries: 11 }), 'retry.retries', 'expected at most 10');
     expectOnly((c) => (c.server = { port: 70000 }), 'server.port', 'expected a port number from 0 to 65535');
+  });
+
+  it('durations longer than Node keeps a timer (2^31-1 ms), which would fire after 1 ms', () => {
+    const msg = /^expected at most 2147483647 \(milliseconds/;
+    expectOnly((c) => (c.endpoints['gpt-4o'].timeoutMs = 2 ** 31), 'endpoints.gpt-4o.timeoutMs', msg);
+    expectOnly((c) => (c.endpoints['gpt-4o'].streamIdleTimeoutMs = 30 * 86_400_000), 'endpoints.gpt-4o.streamIdleTimeoutMs', msg);
+    expectOnly((c) => (c.request = { deadlineMs: 2 ** 32 }), 'request.deadlineMs', msg);
+    expectOnly((c) => (c.breaker = { resetTimeoutMs: 2 ** 31, maxResetTimeoutMs: 2 ** 31 - 1 }), 'breaker.resetTimeoutMs', msg);
+    expectOnly((c) => (c.retry = { maxDelayMs: 2 ** 31 }), 'retry.maxDelayMs', msg);
+    const config = minimal();
+    config.endpoints['gpt-4o'].timeoutMs = 2 ** 31 - 1;
+    expect(parseConfig(config).endpoints['gpt-4o']!.timeoutMs).toBe(2 ** 31 - 1);
   });
 
   it('out-of-range percentage and fraction', () => {
