@@ -50,6 +50,8 @@ export {
   isDeadlineExceededError,
   RequestCancelledError,
   isRequestCancelledError,
+  RouterClosedError,
+  isRouterClosedError,
   UpstreamClientError,
   isUpstreamClientError,
   StreamInterruptedError,

@@ -89,6 +89,17 @@ export class RequestCancelledError extends SwitchyardError {
 }
 export const isRequestCancelledError = markerGuard<RequestCancelledError>('isRequestCancelledError');
 
+/** `router.close()` was called: before this request (nothing was sent), or while it was under way (it was cut). */
+export class RouterClosedError extends SwitchyardError {
+  readonly code = 'router_closed';
+  readonly isRouterClosedError = true;
+  constructor(readonly route: string) {
+    super(`the router was closed${route ? ` (request for route '${route}')` : ''}`);
+    this.name = 'RouterClosedError';
+  }
+}
+export const isRouterClosedError = markerGuard<RouterClosedError>('isRouterClosedError');
+
 /**
  * The request itself is wrong (upstream 400/404/413/422): returned to the caller as is, never fallen back
  * from. `status` and `body` are the upstream's (the body is the provider's error object, which carries no key).

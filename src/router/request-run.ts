@@ -8,6 +8,7 @@ import {
   AllAttemptsFailedError,
   DeadlineExceededError,
   RequestCancelledError,
+  RouterClosedError,
   RouteUnavailableError,
   UpstreamClientError,
   type AttemptRecord,
@@ -150,9 +151,9 @@ export class RequestRun {
   /** The error for a request that was aborted: its deadline passed, or the caller went away. Ends the request. */
   aborted(): Error {
     this.endAborted();
-    return this.scope.abortCause === 'deadline'
-      ? new DeadlineExceededError(this.route, this.scope.deadlineMs, this.attempts)
-      : new RequestCancelledError(this.route);
+    const cause = this.scope.abortCause;
+    if (cause === 'deadline') return new DeadlineExceededError(this.route, this.scope.deadlineMs, this.attempts);
+    return cause === 'closed' ? new RouterClosedError(this.route) : new RequestCancelledError(this.route);
   }
 
   /** Ends an aborted request: `timeout` when its deadline passed, else `cancelled` (the caller went away). */

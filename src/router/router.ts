@@ -6,7 +6,7 @@ import { parseConfig } from '../config/load.js';
 import type { SwitchyardConfig, SwitchyardConfigInput } from '../config/schema.js';
 import { configuredSecrets, createScrubber } from '../config/secrets.js';
 import { buildEndpoints } from '../endpoint/endpoint.js';
-import { UnknownRouteError } from '../errors/router-errors.js';
+import { RouterClosedError, UnknownRouteError } from '../errors/router-errors.js';
 import { completeRunner, type CompleteContext } from './complete-attempt.js';
 import type { RouterEvents } from './events.js';
 import { RequestRun, type RunDeps } from './request-run.js';
@@ -51,8 +51,8 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
   let closed = false;
 
   function dispatch(body: ChatCompletionCreateParams, opts: RequestOptions = {}): Promise<Routed<ChatCompletion | Stream<ChatCompletionChunk>>> {
-    if (closed) return Promise.reject(new Error('router is closed'));
     const route = typeof body?.model === 'string' ? body.model : '';
+    if (closed) return Promise.reject(new RouterClosedError(route));
     const chain = chains.get(route);
     if (!chain) return Promise.reject(new UnknownRouteError(route));
     const deadlineMs = Math.min(cfg.routes[route]?.deadlineMs ?? cfg.request.deadlineMs, opts.timeout ?? Number.POSITIVE_INFINITY);

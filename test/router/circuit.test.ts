@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ask, rig, type Rig } from './helpers.js';
 import { CancelSource } from '../../src/endpoint/cancellation.js';
+import { isRouterClosedError } from '../../src/index.js';
 import { TRANSPORTS, useTransport } from './helpers.js';
 
 let r: Rig | undefined;
@@ -120,8 +121,13 @@ describe('circuits over real HTTP', () => {
     const p = r.router.dispatch(ask).catch((e: unknown) => e);
     await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(1), { timeout: 5000 });
     await r.router.close();
-    expect(await p).toMatchObject({ code: 'cancelled' });
-    await expect(r.router.dispatch(ask)).rejects.toThrow(/closed/);
+    const cut = await p;
+    expect(cut).toMatchObject({ code: 'router_closed', route: 'chat' });
+    expect(isRouterClosedError(cut)).toBe(true);
+    expect(r.events.find((e) => e.name === 'request:end')!.args[1]).toMatchObject({ outcome: 'cancelled' });
+    const refused = await r.router.dispatch(ask).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'router_closed', message: "the router was closed (request for route 'chat')" });
+    expect(isRouterClosedError(refused)).toBe(true);
   });
 });
 });
