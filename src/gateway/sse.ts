@@ -30,8 +30,12 @@ const frame = (data: string) => `data: ${data}\n\n`;
 /** A burst this long (in characters) is written at once rather than at the end of the event-loop pass. */
 const BURST_LENGTH = 16 * 1024;
 
-/** Resolves on 'drain', or on 'close' (the client left); both listeners go whichever comes first. */
+/**
+ * Resolves on 'drain', or on 'close' (the client left); both listeners go whichever comes first. A response
+ * already destroyed has emitted its 'close' and will never drain: waiting on it would never end.
+ */
 function drainOrClose(res: ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);
@@ -120,6 +124,8 @@ export async function pipeStream(
     let next = first;
     while (!next.done) {
       // The provider's own text when the native transport kept it: the same JSON, not serialised a second time.
+      // Chunks queued before the client left still come: they are dropped, not written to a closed socket.
+      if (cancelled.aborted) break;
       burst.add(frame(providerJson(next.value) ?? JSON.stringify(next.value)));
       // A slow reader: what waits goes out now, and the next chunk is read only once the socket drained.
       if ((res.writableNeedDrain || burst.size() >= BURST_LENGTH) && !burst.flush()) await drainOrClose(res);

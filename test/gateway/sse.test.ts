@@ -1,7 +1,8 @@
-import type { ServerResponse } from 'node:http';
+import { createServer, request, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CancelSource } from '../../src/endpoint/cancellation.js';
 import { SseParser } from '../../src/endpoint/sse.js';
 import { pipeStream } from '../../src/gateway/sse.js';
@@ -100,5 +101,43 @@ describe('pipeStream under backpressure', () => {
     expect(end).toBe('completed');
     expect(writes).toHaveLength(1);
     expect(writes[0]!.match(/^data: /gm)).toHaveLength(6);
+  });
+});
+
+describe('pipeStream when the client leaves', () => {
+  it('settles as cancelled when chunks queued before the client left arrive after it (a burst to flush, a socket that will never drain)', async () => {
+    const big = (content: string): ChatCompletionChunk => ({
+      id: 'x',
+      object: 'chat.completion.chunk',
+      created: 0,
+      model: 'm',
+      choices: [{ index: 0, delta: { content }, finish_reason: null }],
+    });
+    let end: string | undefined;
+    // Wired as the chat route wires it: the response's 'close' cancels the call.
+    const server = createServer((_req, res) => {
+      const cancelled = new CancelSource();
+      const closed = new Promise<void>((resolve) => res.on('close', () => (cancelled.cancel(), resolve())));
+      async function* router(): AsyncGenerator<ChatCompletionChunk> {
+        yield big('first');
+        await closed;
+        // What one provider read held, handed over after the client went away: more than a burst.
+        yield big('x'.repeat(20_000));
+        yield big('y');
+      }
+      void pipeStream(router(), res, { headers: () => ({}), cancelled, scrub: (t) => t }).then((e) => (end = e));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await new Promise<void>((resolve) => {
+        const req = request({ port, host: '127.0.0.1', method: 'POST' }, (res) => res.once('data', () => (req.destroy(), resolve())));
+        req.on('error', () => undefined);
+        req.end();
+      });
+      await vi.waitFor(() => expect(end).toBe('cancelled'), { timeout: 5_000 });
+    } finally {
+      server.close();
+    }
   });
 });
