@@ -8,7 +8,7 @@ import type { Router } from '../router/types.js';
 import { requireClientKey } from './auth.js';
 import { trackCalls } from './context.js';
 import { configuredSecrets, createScrubber } from '../config/secrets.js';
-import { errorResponder, HttpError } from './errors.js';
+import { clientFault, errorResponder, HttpError } from './errors.js';
 import { createLogger, logCircuitTransitions } from './logging.js';
 import { requestLines, requestLogger } from './request-line.js';
 import { adminRoutes } from './routes/admin.js';
@@ -111,7 +111,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   app.use((req, _res, next) => {
     next(new HttpError(404, 'invalid_request_error', 'not_found', `no such path: ${req.method} ${req.path}`));
   });
-  const onError: ErrorRequestHandler = (err, _req, res, _next) => void respondError(res, err);
+  const onError: ErrorRequestHandler = (err, _req, res, _next) => void respondError(res, clientFault(err) ?? err);
   app.use(onError);
 
   const chat = chatRoute({ router, tracker, apiKeys: server.apiKeys, bodyLimitBytes: server.bodyLimitBytes, scrub, lines, respondError });

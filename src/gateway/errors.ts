@@ -116,6 +116,19 @@ export function mapError(e: unknown, now = Date.now()): MappedError {
   return { status: 500, body: errorBody('internal error', 'server_error', 'internal_error'), headers: {} };
 }
 
+/**
+ * The request's own fault as express or its router reports it (a 4xx `status` on the error, as for a path
+ * parameter that is not valid percent-encoding): a 400-class answer rather than a bug's 500. The message is
+ * our own: theirs quotes the request.
+ */
+export function clientFault(err: unknown): HttpError | undefined {
+  if (!(err instanceof Error) || err instanceof HttpError) return undefined;
+  const status = (err as { status?: unknown }).status;
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  const message = err instanceof URIError ? 'the request path is not valid percent-encoding' : 'bad request';
+  return new HttpError(status, 'invalid_request_error', 'invalid_request', message);
+}
+
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** Writes the mapped error as the whole answer, unless the caller is gone or the answer has already begun. */

@@ -103,6 +103,13 @@ describe('bad requests', () => {
     await expectError(await fetch(`${s.url}/nope`), 404, 'not_found');
   });
 
+  it('400, not a 500 logged as a bug, for a path parameter that is not valid percent-encoding', async () => {
+    const model = await expectError(await fetch(`${s.url}/v1/models/%zz`, { headers: auth }), 400, 'invalid_request');
+    expect(model.error.message).not.toContain('%zz');
+    await expectError(await fetch(`${s.url}/admin/circuits/%E0%A4%A`), 400, 'invalid_request');
+    expect(s.logs.filter((l) => l.level === 50)).toEqual([]);
+  });
+
   it('accepts a JSON body sent without a JSON content type (curl -d)', async () => {
     const res = await fetch(chat, {
       method: 'POST',
