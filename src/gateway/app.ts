@@ -13,11 +13,12 @@ import { clientFault, errorResponder, HttpError } from './errors.js';
 import { createLogger, logCircuitTransitions } from './logging.js';
 import { requestLines, requestLogger } from './request-line.js';
 import { adminRoutes } from './routes/admin.js';
-import { chatPath, chatRoute } from './routes/chat.js';
+import { CHAT_PATH, chatPath, chatRoute } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes, type MetricsSource } from './routes/metrics.js';
 import { renderMetrics } from '../telemetry/exposition.js';
 import { isOpenMetrics, type MetricsRegistry } from '../telemetry/metric-defs.js';
+import { methodNotAllowed } from './methods.js';
 import { modelRoutes } from './routes/models.js';
 
 export interface GatewayOptions {
@@ -108,6 +109,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   app.use(metricsRoutes(metrics));
   app.use('/v1', requireClientKey(server.apiKeys));
   app.use('/v1', modelRoutes(router));
+  // POST is served before express (chat.ts): any other method that gets here is not allowed.
+  app.all(CHAT_PATH, methodNotAllowed('POST'));
   app.use('/admin', adminRoutes(router, server.adminKey, logger));
   app.use((req, _res, next) => {
     next(new HttpError(404, 'invalid_request_error', 'not_found', `no such path: ${req.method} ${req.path}`));

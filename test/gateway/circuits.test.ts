@@ -145,6 +145,10 @@ describe('admin API', () => {
     for (const [path, method] of [
       ['/admin/circuits', 'GET'],
       ['/admin/circuits/primary/open', 'POST'],
+      // Asking which methods a path takes is an /admin/* call too.
+      ['/admin/circuits', 'OPTIONS'],
+      ['/admin/circuits/primary/open', 'OPTIONS'],
+      ['/admin/circuits/primary/open', 'PUT'],
     ] as const) {
       const missing = await admin(s, path, method, null);
       expect(missing.status).toBe(401);

@@ -57,6 +57,40 @@ describe('client auth', () => {
   });
 });
 
+describe('methods a path does not serve', () => {
+  const expect405 = async (res: Response, allow: string) => {
+    const body = await expectError(res, 405, 'method_not_allowed');
+    expect(res.headers.get('allow')).toBe(allow);
+    return body;
+  };
+
+  it('405 with Allow on every path the gateway serves, OPTIONS included', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE', 'OPTIONS']) {
+      await expect405(await fetch(chat, { method, headers: auth }), 'POST');
+    }
+    await expect405(await fetch(`${chat}/`, { method: 'PATCH', headers: auth }), 'POST');
+    await expect405(await post(`${s.url}/v1/models`, '{}', auth), 'GET, HEAD');
+    await expect405(await fetch(`${s.url}/v1/models/chat`, { method: 'OPTIONS', headers: auth }), 'GET, HEAD');
+    for (const path of ['/healthz', '/readyz', '/metrics', '/admin/circuits', '/admin/circuits/primary']) {
+      await expect405(await fetch(`${s.url}${path}`, { method: 'OPTIONS' }), 'GET, HEAD');
+      await expect405(await post(`${s.url}${path}`, '{}'), 'GET, HEAD');
+    }
+    await expect405(await fetch(`${s.url}/admin/circuits/primary/open`, { method: 'OPTIONS' }), 'POST');
+    const head = await fetch(chat, { method: 'HEAD', headers: auth });
+    expect([head.status, head.headers.get('allow')]).toEqual([405, 'POST']);
+  });
+
+  it('HEAD is served wherever GET is', async () => {
+    for (const path of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${s.url}${path}`, { method: 'HEAD' })).status).toBe(200);
+    expect((await fetch(`${s.url}/v1/models`, { method: 'HEAD', headers: auth })).status).toBe(200);
+  });
+
+  it('the client key is checked first on /v1/*', async () => {
+    await expectError(await fetch(chat, { method: 'OPTIONS' }), 401, 'invalid_api_key', 'authentication_error');
+    await expectError(await fetch(`${s.url}/v1/models`, { method: 'OPTIONS' }), 401, 'invalid_api_key', 'authentication_error');
+  });
+});
+
 describe('bad requests', () => {
   it('400 for a body that is not JSON', async () => {
     await expectError(await post(chat, '{"model": "chat", "messages": [', auth), 400, 'invalid_json');

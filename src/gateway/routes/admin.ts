@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { CircuitSnapshot, Router } from '../../router/types.js';
 import { requireAdminKey } from '../auth.js';
 import { HttpError } from '../errors.js';
+import { methodNotAllowed, READ_METHODS } from '../methods.js';
 
 /*
  * Circuit snapshots hold ids, states, counts and times only (no provider URL or key), so they are returned
@@ -57,5 +58,9 @@ export function adminRoutes(router: Router, adminKey: string | undefined, logger
       res.json({ circuit: describeCircuit(after) });
     });
   }
+  // Behind the admin key when one is set, like every /admin/* call.
+  r.all(['/circuits', '/circuits/:endpoint'], requireAdminKey(adminKey, 'read'), methodNotAllowed(READ_METHODS));
+  const writes = Object.keys(ACTIONS).map((action) => `/circuits/:endpoint/${action}`);
+  r.all(writes, requireAdminKey(adminKey, 'read'), methodNotAllowed('POST'));
   return r;
 }

@@ -31,7 +31,7 @@ export interface ChatRouteOptions {
   respondError: (res: ServerResponse, err: unknown) => MappedError;
 }
 
-const CHAT_PATH = '/v1/chat/completions';
+export const CHAT_PATH = '/v1/chat/completions';
 
 /**
  * The request's path (query left out) when it is a POST to the chat route, matched as express matched it:

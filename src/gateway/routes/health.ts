@@ -1,5 +1,6 @@
 import { Router as ExpressRouter } from 'express';
 import type { Router } from '../../router/types.js';
+import { methodNotAllowed, READ_METHODS } from '../methods.js';
 
 export interface Readiness {
   ready: boolean;
@@ -33,5 +34,6 @@ export function healthRoutes(router: Router, isDraining: () => boolean): Express
     const r = readiness(router, isDraining());
     res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'unavailable', ...r });
   });
+  r.all(['/healthz', '/readyz'], methodNotAllowed(READ_METHODS));
   return r;
 }

@@ -1,5 +1,6 @@
 import { Router as ExpressRouter } from 'express';
 import type { RenderedMetrics } from '../../telemetry/exposition.js';
+import { methodNotAllowed, READ_METHODS } from '../methods.js';
 
 /** Anything that renders the exposition for a scrape: `instrument()`'s result, or a wrapped registry. */
 export interface MetricsSource {
@@ -14,5 +15,6 @@ export function metricsRoutes(source: MetricsSource): ExpressRouter {
     res.setHeader('content-type', contentType);
     res.send(body);
   });
+  r.all('/metrics', methodNotAllowed(READ_METHODS));
   return r;
 }

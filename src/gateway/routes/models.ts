@@ -1,6 +1,7 @@
 import { Router as ExpressRouter } from 'express';
 import type { CircuitSnapshot, RouteSnapshot, Router } from '../../router/types.js';
 import { HttpError } from '../errors.js';
+import { methodNotAllowed, READ_METHODS } from '../methods.js';
 
 /*
  * The OpenAI list shape (`object: "list"`, items with id/object/created/owned_by) so SDK `models.list()`
@@ -48,5 +49,6 @@ export function modelRoutes(router: Router): ExpressRouter {
     if (!found) throw new HttpError(404, 'invalid_request_error', 'unknown_route', `unknown model or route '${req.params.id}'`, 'model');
     res.json(found);
   });
+  r.all(['/models', '/models/:id'], methodNotAllowed(READ_METHODS));
   return r;
 }
