@@ -57,8 +57,9 @@ export class HttpError extends Error {
   }
 }
 
+/** OpenAI's own order and fields: `param` is always there, null when no one parameter is at fault. */
 export function errorBody(message: string, type: OpenAIErrorType, code: string | null, param?: string): OpenAIErrorBody {
-  return { error: { message, type, code, ...(param !== undefined ? { param } : {}) } };
+  return { error: { message, type, param: param ?? null, code } };
 }
 
 /** Only these fields of an attempt record go out: a record built elsewhere may grow fields we never vetted. */

@@ -24,6 +24,8 @@ async function expectError(res: Response, status: number, code: string, type = '
   const body = (await res.json()) as ErrorJson;
   expect(body.error).toMatchObject({ code, type });
   expect(typeof body.error.message).toBe('string');
+  // Every field OpenAI sends, in its order: `param` is null when no one parameter is at fault.
+  expect(Object.keys(body.error).slice(0, 4)).toEqual(['message', 'type', 'param', 'code']);
   return body;
 }
 
