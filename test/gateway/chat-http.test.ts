@@ -75,6 +75,15 @@ describe('the chat route without express', () => {
     await vi.waitFor(() => expect(s.logs.filter((l) => l.msg === 'request' && l.path !== '/v1/chat/completions').length).toBeGreaterThanOrEqual(2));
     const spelled = s.logs.filter((l) => l.msg === 'request' && ['/V1/Chat/Completions', '/v1/chat/completions/'].includes(String(l.path)));
     expect(spelled.map((l) => l.level)).toEqual([30, 30]);
+    // A request target in absolute form, as some proxies forward it.
+    const absolute = await new Promise<number | undefined>((resolve, reject) => {
+      const { hostname, port } = new URL(s.url);
+      const req = httpRequest({ host: hostname, port, method: 'POST', path: `${s.url}/v1/chat/completions?x=1` }, (res) => {
+        res.resume().on('end', () => resolve(res.statusCode));
+      });
+      req.on('error', reject).end(ask);
+    });
+    expect(absolute).toBe(200);
     // GET is not served, POST to a longer path is no path at all.
     expect((await fetch(chat)).status).toBe(405);
     expect((await raw('/v1/chat/completions/more', Buffer.from(ask))).status).toBe(404);

@@ -33,13 +33,21 @@ export interface ChatRouteOptions {
 
 export const CHAT_PATH = '/v1/chat/completions';
 
+/** `scheme://authority` of a request target in absolute form (`POST http://host/v1/...`). */
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
+
 /**
  * The request's path (query left out) when it is a POST to the chat route, matched as express matched it:
- * case-insensitive, with or without a trailing slash.
+ * case-insensitive, with or without a trailing slash, and in absolute form too (which HTTP/1.1 servers
+ * must accept, and express reads as its path).
  */
 export function chatPath(req: IncomingMessage): string | undefined {
   if (req.method !== 'POST') return undefined;
-  const url = req.url ?? '';
+  let url = req.url ?? '';
+  if (url[0] !== '/') {
+    const origin = ABSOLUTE_FORM.exec(url);
+    if (origin) url = url.slice(origin[0].length);
+  }
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   if (path === CHAT_PATH) return path;
