@@ -30,19 +30,40 @@ export function bearerToken(req: Pick<IncomingMessage, 'headers'>): string | und
   return m ? m[1]!.trim() : undefined;
 }
 
+/**
+ * More than one Authorization header. Node keeps the first and drops the rest, so a request carrying a bad
+ * key and a good one would pass or fail by their order, and a proxy in front that reads another one than we
+ * do would check a different key: such a request is refused instead.
+ */
+export function severalAuthorizations(req: Pick<IncomingMessage, 'rawHeaders'>): boolean {
+  const raw = req.rawHeaders;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1) return true;
+  }
+  return false;
+}
+
 const unauthorized = (message: string) =>
   new HttpError(401, 'authentication_error', 'invalid_api_key', message, undefined, { 'www-authenticate': 'Bearer' });
 
+type AuthRequest = Pick<IncomingMessage, 'headers' | 'rawHeaders'>;
+
+/** The 401 for a request whose key does not match, or undefined when it does. */
+function keyProblem(req: AuthRequest, matches: (candidate: string | undefined) => boolean, what: string, placeholder: string): HttpError | undefined {
+  if (severalAuthorizations(req)) return unauthorized('several Authorization headers: send exactly one');
+  const token = bearerToken(req);
+  if (token === undefined) return unauthorized(`missing ${what}: send Authorization: Bearer <${placeholder}>`);
+  if (!matches(token)) return unauthorized(`invalid ${what}`);
+  return undefined;
+}
+
 /** Client auth for /v1/*: the 401 to answer with, or undefined to go on (always, when `server.apiKeys` is empty). */
-export function clientKeyCheck(apiKeys: readonly string[]): (req: Pick<IncomingMessage, 'headers'>) => HttpError | undefined {
+export function clientKeyCheck(apiKeys: readonly string[]): (req: AuthRequest) => HttpError | undefined {
   if (apiKeys.length === 0) return () => undefined;
   const matches = keyMatcher(apiKeys);
-  return (req) => {
-    const token = bearerToken(req);
-    if (token === undefined) return unauthorized('missing API key: send Authorization: Bearer <key>');
-    if (!matches(token)) return unauthorized('invalid API key');
-    return undefined;
-  };
+  return (req) => keyProblem(req, matches, 'API key', 'key');
 }
 
 /** The same check as an express middleware, for the /v1/* paths express serves. */
@@ -65,9 +86,6 @@ export function requireAdminKey(adminKey: string | undefined, access: 'read' | '
         new HttpError(403, 'permission_error', 'admin_disabled', 'admin writes are disabled: set server.adminKey to enable them'),
       );
     }
-    const token = bearerToken(req);
-    if (token === undefined) return next(unauthorized('missing admin key: send Authorization: Bearer <adminKey>'));
-    if (!matches(token)) return next(unauthorized('invalid admin key'));
-    next();
+    next(keyProblem(req, matches, 'admin key', 'adminKey'));
   };
 }

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELLO, post, startStack, type Stack } from './helpers.js';
 
@@ -16,6 +17,16 @@ beforeAll(async () => {
 afterAll(() => s.close());
 
 const auth = { authorization: `Bearer ${CLIENT_KEY}` };
+
+/** Writes a request byte for byte (sent with `connection: close`) and resolves with all the server sent. */
+function onTheWire(text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(s.url);
+    let out = '';
+    const socket = connect(Number(port), hostname, () => socket.write(text));
+    socket.setEncoding('utf8').on('data', (d: string) => (out += d)).on('close', () => resolve(out)).on('error', reject);
+  });
+}
 type ErrorJson = { error: { message: string; type: string; code: string | null; param?: string } };
 
 async function expectError(res: Response, status: number, code: string, type = 'invalid_request_error'): Promise<ErrorJson> {
@@ -38,6 +49,18 @@ describe('client auth', () => {
     await expectError(await post(chat, body, { authorization: 'Bearer nope' }), 401, 'invalid_api_key', 'authentication_error');
     await expectError(await post(chat, body, { authorization: CLIENT_KEY }), 401, 'invalid_api_key', 'authentication_error');
     await expectError(await fetch(`${s.url}/v1/models`), 401, 'invalid_api_key', 'authentication_error');
+  });
+
+  it('401 for several Authorization headers, whichever comes first', async () => {
+    const body = JSON.stringify({ model: 'chat', messages: HELLO });
+    for (const keys of [[CLIENT_KEY, 'wrong'], ['wrong', CLIENT_KEY], [CLIENT_KEY, CLIENT_KEY]]) {
+      // fetch would join them into one header; on the wire they stay apart.
+      const answer = await onTheWire(
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nconnection: close\r\n${keys.map((k) => `authorization: Bearer ${k}\r\n`).join('')}` +
+          `content-length: ${body.length}\r\n\r\n${body}`,
+      );
+      expect(answer, keys.join(',')).toMatch(/^HTTP\/1.1 401 [^]*"code":"invalid_api_key"/);
+    }
   });
 
   it('the openai SDK with the right key (any of the configured ones) gets through', async () => {
