@@ -6,7 +6,7 @@ import { Registry, type OpenMetricsContentType, type PrometheusContentType } fro
 import { serverSchema, type ServerConfig, type SwitchyardConfig } from '../config/schema.js';
 import type { Router } from '../router/types.js';
 import { requireClientKey } from './auth.js';
-import { answerClientError } from './client-error.js';
+import { answerClientError, answerExpectationFailed } from './client-error.js';
 import { trackCalls } from './context.js';
 import { configuredSecrets, createScrubber } from '../config/secrets.js';
 import { clientFault, errorResponder, HttpError } from './errors.js';
@@ -135,7 +135,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     draining: () => draining,
     listen(port = server.port, host = server.host) {
       return new Promise((resolve, reject) => {
-        const s = createServer(handler).on('clientError', answerClientError).listen(port, host);
+        // What node would answer itself with a bare status line gets the OpenAI-shaped error instead.
+        const s = createServer(handler)
+          .on('clientError', answerClientError)
+          .on('checkExpectation', answerExpectationFailed)
+          .listen(port, host);
         httpServer = s;
         s.once('error', reject);
         s.once('listening', () => {

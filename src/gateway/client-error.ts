@@ -1,6 +1,6 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { errorBody, JSON_CONTENT_TYPE } from './errors.js';
+import { errorBody, HttpError, JSON_CONTENT_TYPE, mapError, sendError } from './errors.js';
 
 /*
  * Requests node's HTTP parser rejects before any handler sees them (a request line or headers over the
@@ -41,4 +41,13 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     return;
   }
   socket.end(clientErrorResponse(err.code), () => socket.destroy());
+}
+
+/**
+ * A `checkExpectation` listener: an `Expect` other than 100-continue, which node otherwise answers with a
+ * bare 417. The body the client may be holding back is never read, so the connection closes after it.
+ */
+export function answerExpectationFailed(_req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('connection', 'close');
+  sendError(res, mapError(new HttpError(417, 'invalid_request_error', 'expectation_failed', 'unsupported Expect header: only 100-continue is')));
 }

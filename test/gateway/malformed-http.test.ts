@@ -62,6 +62,11 @@ describe('requests the HTTP parser rejects', () => {
     for (const text of malformed) expectOpenAIError(await bare(text), 400, 'invalid_http_request');
   });
 
+  it('417 for an Expect other than 100-continue', async () => {
+    expectOpenAIError(await bare(`${chatHead}expect: something-else\r\ncontent-length: 2\r\n\r\n{}`), 417, 'expectation_failed');
+    expectOpenAIError(await bare('GET /healthz HTTP/1.1\r\nhost: x\r\nexpect: 200-ok\r\n\r\n'), 417, 'expectation_failed');
+  });
+
   it('400 for broken chunked framing in a chat body the gateway is already reading, and the request settles', async () => {
     const a = await bare(`${chatHead}transfer-encoding: chunked\r\n\r\n5\r\n{"mod\r\nzz\r\n`);
     expectOpenAIError(a, 400, 'invalid_http_request');
