@@ -8,6 +8,7 @@ import type { Router } from '../router/types.js';
 import { requireClientKey } from './auth.js';
 import { answerClientError, answerExpectationFailed } from './client-error.js';
 import { trackCalls } from './context.js';
+import { serveExpectingContinue } from './expect-continue.js';
 import { configuredSecrets, createScrubber } from '../config/secrets.js';
 import { clientFault, errorResponder, HttpError } from './errors.js';
 import { createLogger, logCircuitTransitions } from './logging.js';
@@ -139,6 +140,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         const s = createServer(handler)
           .on('clientError', answerClientError)
           .on('checkExpectation', answerExpectationFailed)
+          .on('checkContinue', serveExpectingContinue(handler))
           .listen(port, host);
         httpServer = s;
         s.once('error', reject);

@@ -64,7 +64,12 @@ function readAll(req: IncomingMessage, inflater: Transform | undefined, length: 
   });
 }
 
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+/**
+ * `sendContinue`, for a request whose client waits for `100 Continue` before sending its body: called once
+ * the body is wanted. A body declared over the limit is then refused at once, unsent, instead of being read
+ * off (or waited for: a client that holds its body back until told would never send it).
+ */
+export async function readJsonBody(req: IncomingMessage, limit: number, sendContinue?: () => void): Promise<unknown> {
   const declared = req.headers['content-length'];
   if (req.headers['transfer-encoding'] === undefined && (declared === undefined || Number.isNaN(Number(declared)))) {
     return undefined;
@@ -87,6 +92,10 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     inflater = req.pipe(decompress());
   }
   const length = !inflater && declared !== undefined ? Number(declared) : -1;
+  if (sendContinue) {
+    if (declared !== undefined && Number(declared) > limit) throw tooLarge();
+    sendContinue();
+  }
   const bytes = await readAll(req, inflater, length, limit);
   let text = decoder ? decoder.decode(bytes) : bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

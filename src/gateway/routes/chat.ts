@@ -7,6 +7,7 @@ import type { Routed, Router } from '../../router/types.js';
 import { withIncomingContext } from '../../telemetry/propagation.js';
 import { clientKeyCheck } from '../auth.js';
 import { readJsonBody } from '../body.js';
+import { continuer } from '../expect-continue.js';
 import { newCallInfo, switchyardHeaders, type CallTracker, type CallInfo } from '../context.js';
 import { HttpError, JSON_CONTENT_TYPE, mapError, sendError, type MappedError } from '../errors.js';
 import { requestLine, type RequestLines, type RequestLogState } from '../request-line.js';
@@ -123,7 +124,7 @@ export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: S
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse, log: RequestLogState, cancelled: CancelSource): Promise<void> {
-    const params = validate(await readJsonBody(req, opts.bodyLimitBytes));
+    const params = validate(await readJsonBody(req, opts.bodyLimitBytes, continuer(req, res)));
     if (cancelled.aborted) return;
     const info = newCallInfo();
     log.call = info;
