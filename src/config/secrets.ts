@@ -18,10 +18,13 @@ export function configuredSecrets(config: Pick<SwitchyardConfig, 'providers' | '
 /**
  * Replaces every occurrence of the given secrets with `[redacted]`, longest first (so a key that contains
  * another is not half-replaced). Switchyard's own messages never carry keys; this is for what providers send
- * back, which is passed on as is and could echo a key.
+ * back, which is passed on as is and could echo a key. Secrets under 4 characters are left alone: scrubbing
+ * them would mangle ordinary text, and no provider issues keys that short. The text scrubbed is often JSON,
+ * where a key holding `"`, `\` or a control character appears escaped: that form is scrubbed too.
  */
 export function createScrubber(secrets: readonly string[]): (text: string) => string {
-  const list = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
+  const forms = secrets.filter((s) => s.length >= 4).flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]);
+  const list = [...new Set(forms)].sort((a, b) => b.length - a.length);
   if (list.length === 0) return (text) => text;
   return (text) => {
     let out = text;

@@ -2,7 +2,6 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
 import { describe, expect, it } from 'vitest';
 import { classify, InvalidResponseError, outcomeForStatus, parseRetryAfter } from '../../src/endpoint/classify.js';
 import { isContentChunk, validateCompletion } from '../../src/endpoint/validate.js';
-import { createScrubber } from '../../src/config/secrets.js';
 
 const apiError = (status: number | undefined, headers: Record<string, string> = {}) =>
   APIError.generate(status, { message: 'Incorrect API key provided: sk-abc***xyz' }, undefined, new Headers(headers));
@@ -73,12 +72,5 @@ describe('validateCompletion', () => {
     expect(isContentChunk(chunk({ content: '' }))).toBe(false);
     expect(isContentChunk(chunk({ content: 'a' }))).toBe(true);
     expect(isContentChunk(chunk({ tool_calls: [{ index: 0 }] }))).toBe(true);
-  });
-});
-
-describe('createScrubber', () => {
-  it('scrubs every configured secret, longest first', () => {
-    const scrub = createScrubber(['sk-1', 'sk-2', 'sk-1-long']);
-    expect(scrub('key sk-1 and sk-1-long and sk-2')).toBe('key [redacted] and [redacted] and [redacted]');
   });
 });
