@@ -5,6 +5,7 @@ import {
   isDeadlineExceededError,
   isRequestCancelledError,
   isRouteUnavailableError,
+  isRouterClosedError,
   isStreamInterruptedError,
   isUnknownRouteError,
   isUpstreamClientError,
@@ -110,6 +111,10 @@ export function mapError(e: unknown, now = Date.now()): MappedError {
   }
   if (isStreamInterruptedError(e)) {
     return { status: 502, body: errorBody(e.message, 'server_error', e.code), headers: {} };
+  }
+  // The gateway is shutting down: a request it could not finish in the grace period is the server's, not the caller's.
+  if (isRouterClosedError(e)) {
+    return { status: 503, body: errorBody('the gateway is shutting down', 'server_error', e.code), headers: {} };
   }
   if (isRequestCancelledError(e)) {
     return { status: 499, body: errorBody(e.message, 'invalid_request_error', e.code), headers: {}, cancelled: true };

@@ -5,6 +5,7 @@ import {
   AllAttemptsFailedError,
   DeadlineExceededError,
   RequestCancelledError,
+  RouterClosedError,
   RouteUnavailableError,
   StreamInterruptedError,
   UnknownRouteError,
@@ -23,6 +24,7 @@ describe('mapError', () => {
     expect(mapError(new DeadlineExceededError('r', 100, attempts))).toMatchObject({ status: 504, body: { error: { code: 'deadline_exceeded' } } });
     expect(mapError(new StreamInterruptedError('r', 'a', 'timeout', 'idle'))).toMatchObject({ status: 502 });
     expect(mapError(new RequestCancelledError('r')).cancelled).toBe(true);
+    expect(mapError(new RouterClosedError('r'))).toMatchObject({ status: 503, body: { error: { code: 'router_closed', type: 'server_error' } } });
   });
 
   it('Retry-After is whole seconds until the probe, at least 1', () => {
