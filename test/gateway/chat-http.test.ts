@@ -1,8 +1,7 @@
 import { request as httpRequest, Agent } from 'node:http';
-import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { HELLO, post, startStack, type Stack } from './helpers.js';
+import { HELLO, onTheWire, post, startStack, type Stack } from './helpers.js';
 
 /*
  * The chat route is served from node's request handler, not express: what express and body-parser used to
@@ -39,16 +38,6 @@ function raw(path: string, body: Buffer | string[] | undefined, headers: Record<
     if (Array.isArray(body)) for (const chunk of body) req.write(chunk);
     else if (body) req.setHeader('content-length', body.length).write(body);
     req.end();
-  });
-}
-
-/** A request written byte for byte on a fresh connection; resolves with everything the server sent. */
-function bare(text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const { hostname, port } = new URL(s.url);
-    let out = '';
-    const socket = connect(Number(port), hostname, () => socket.end(text));
-    socket.setEncoding('utf8').on('data', (d: string) => (out += d)).on('close', () => resolve(out)).on('error', reject);
   });
 }
 
@@ -100,7 +89,7 @@ describe('the chat route without express', () => {
     const notObject = await raw('/v1/chat/completions', Buffer.from('"just a string"'));
     expect([notObject.status, code(notObject)]).toEqual([400, 'invalid_json']);
     // Neither Content-Length nor Transfer-Encoding: no body at all, which is not an object.
-    const noBody = await bare('POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+    const noBody = await onTheWire(s.url, 'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
     expect(noBody).toMatch(/^HTTP\/1.1 400 [^]*"code":"invalid_request"/);
     const latin1 = await raw('/v1/chat/completions', Buffer.from(ask), { 'content-type': 'application/json; charset=latin1' });
     expect([latin1.status, code(latin1)]).toEqual([415, 'invalid_body']);

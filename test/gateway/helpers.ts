@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach } from 'vitest';
 import OpenAI from 'openai';
@@ -149,4 +150,18 @@ export function stackPerTest(): (opts: StackOptions) => Promise<Stack> {
     stack = undefined;
   });
   return async (opts) => (stack = await startStack(opts));
+}
+
+/**
+ * Writes a request byte for byte on a fresh connection to `url`'s host and resolves with everything the
+ * server sent until it closed (send `connection: close`). Our side stays open: a client that half-closes
+ * after its request gets no answer from node's server.
+ */
+export function onTheWire(url: string, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(url);
+    let out = '';
+    const socket = connect(Number(port), hostname, () => socket.write(text));
+    socket.setEncoding('utf8').on('data', (d: string) => (out += d)).on('close', () => resolve(out)).on('error', reject);
+  });
 }

@@ -1,6 +1,5 @@
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HELLO, post, startStack, type Stack } from './helpers.js';
+import { HELLO, onTheWire, post, startStack, type Stack } from './helpers.js';
 
 /*
  * Every 4xx the gateway produces itself, and client auth. One stack for all: none of these reach a
@@ -18,15 +17,6 @@ afterAll(() => s.close());
 
 const auth = { authorization: `Bearer ${CLIENT_KEY}` };
 
-/** Writes a request byte for byte (sent with `connection: close`) and resolves with all the server sent. */
-function onTheWire(text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const { hostname, port } = new URL(s.url);
-    let out = '';
-    const socket = connect(Number(port), hostname, () => socket.write(text));
-    socket.setEncoding('utf8').on('data', (d: string) => (out += d)).on('close', () => resolve(out)).on('error', reject);
-  });
-}
 type ErrorJson = { error: { message: string; type: string; code: string | null; param?: string } };
 
 async function expectError(res: Response, status: number, code: string, type = 'invalid_request_error'): Promise<ErrorJson> {
@@ -56,6 +46,7 @@ describe('client auth', () => {
     for (const keys of [[CLIENT_KEY, 'wrong'], ['wrong', CLIENT_KEY], [CLIENT_KEY, CLIENT_KEY]]) {
       // fetch would join them into one header; on the wire they stay apart.
       const answer = await onTheWire(
+        s.url,
         `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nconnection: close\r\n${keys.map((k) => `authorization: Bearer ${k}\r\n`).join('')}` +
           `content-length: ${body.length}\r\n\r\n${body}`,
       );
