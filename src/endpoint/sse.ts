@@ -5,7 +5,7 @@ import { InvalidResponseError } from './classify.js';
 /**
  * The provider's own JSON text of each chunk this parser made, so that a proxy can send it on rather than
  * serialise the parsed object again (about 2 µs a chunk in the gateway). Kept only for an event that came
- * as one `data:` line with no carriage return in it, so the text can be framed again as it is. It is kept on
+ * as one `data:` line (line ends are LF by then), so the text can be framed again as it is. It is kept on
  * the chunk under a symbol, not enumerable (JSON, `Object.keys` and equality checks do not see it): a
  * WeakMap entry per chunk cost more than the serialisation it saves.
  */
@@ -36,6 +36,8 @@ export class SseParser<T> {
   /** The current event's data lines, joined by LF; undefined before its first one. */
   private data: string | undefined;
   private dataLines = 0;
+  /** The last read ended in CR: an LF starting the next one ends the same line. */
+  private afterCR = false;
 
   /**
    * `maxEventChars`: the most an unfinished event may hold between reads (its data lines so far and the line
@@ -49,7 +51,17 @@ export class SseParser<T> {
    * for an event longer than the limit, after emitting the events before it.
    */
   push(bytes: Buffer, emit: (event: SseEvent<T>) => void): void {
-    const decoded = this.decoder.write(bytes);
+    let decoded = this.decoder.write(bytes);
+    // A line may end in CR LF, LF or a lone CR (as the SDK reads it too): made LF here, a CR LF split between
+    // two reads included, so the rest looks for LF only.
+    if (this.afterCR) {
+      this.afterCR = false;
+      if (decoded.charCodeAt(0) === LF) decoded = decoded.slice(1);
+    }
+    if (decoded.indexOf('\r') !== -1) {
+      this.afterCR = decoded.charCodeAt(decoded.length - 1) === CR;
+      decoded = decoded.replace(CRLF_OR_CR, '\n');
+    }
     const first = decoded.indexOf('\n');
     if (first === -1) return this.hold(decoded);
     const text = this.heldChars === 0 ? decoded : this.held.join('') + decoded;
@@ -62,7 +74,7 @@ export class SseParser<T> {
     try {
       do {
         const lineStart = start;
-        const end = nl > lineStart && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
+        const end = nl;
         start = nl + 1;
         if (end > lineStart) {
           if (text.startsWith('data:', lineStart)) {
@@ -84,7 +96,7 @@ export class SseParser<T> {
         const value = JSON.parse(payload) as T & { error?: unknown };
         if (value && typeof value === 'object') {
           if (value.error) throw new APIError(undefined, value.error as object, undefined, undefined);
-          if (single && !payload.includes('\r')) Object.defineProperty(value, PROVIDER_TEXT, { value: payload });
+          if (single) Object.defineProperty(value, PROVIDER_TEXT, { value: payload });
         }
         emit({ kind: 'chunk', value });
       } while ((nl = text.indexOf('\n', start)) !== -1);
@@ -113,5 +125,7 @@ export class SseParser<T> {
 }
 
 const CR = 13;
+const LF = 10;
+const CRLF_OR_CR = /\r\n?/g;
 const SPACE = 32;
 const DONE = { kind: 'done' } as const;
