@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { BreakerConfig, ProviderConfig, RetryConfig, SwitchyardConfig } from '../config/schema.js';
+import { boundedFetch } from './bounded-fetch.js';
 import { nativeTransport } from './native-transport.js';
 import { sdkTransport, type Cancellation, type ChunkStream, type Transport, type TransportKind } from './transport.js';
 
@@ -71,7 +72,8 @@ function sdkClient(p: ProviderConfig, fetchImpl: typeof fetch | undefined): Open
     // A backstop only: the router aborts each attempt at its own timeout.
     timeout: 10 * 60_000,
     ...(p.headers ? { defaultHeaders: p.headers } : {}),
-    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    // The SDK would read whatever it is sent: each answer is held to the native transport's limit.
+    fetch: boundedFetch(fetchImpl ?? fetch),
   });
 }
 

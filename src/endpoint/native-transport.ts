@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { Pool, type Dispatcher } from 'undici';
-import { InvalidResponseError } from './classify.js';
+import { answerTooLarge, maxAnswerBytes } from './answer-limit.js';
 import { PushedStream } from './pushed-stream.js';
 import { SseParser, type SseEvent } from './sse.js';
 import { JsonAnswer, type Cancellation, type ChunkStream, type Transport } from './transport.js';
@@ -22,7 +22,6 @@ export interface NativeTransportOptions {
   readonly maxAnswerBytes?: number;
 }
 
-const DEFAULT_MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 const ok = (status: number) => status >= 200 && status < 300;
@@ -89,8 +88,7 @@ interface Answer {
  * request, and cheaper per call than `node:http`'s client too (bench/RESULTS.md).
  */
 export function nativeTransport(opts: NativeTransportOptions): Transport {
-  const maxBytes = opts.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
-  if (!(maxBytes > 0)) throw new RangeError(`maxAnswerBytes must be a positive number of bytes, got ${String(opts.maxAnswerBytes)}`);
+  const maxBytes = maxAnswerBytes(opts.maxAnswerBytes);
   const base = new URL(opts.baseURL.endsWith('/') ? opts.baseURL : `${opts.baseURL}/`);
   const url = new URL('chat/completions', base);
   // No header or body time limit of undici's own (300 s by default): the router times every attempt and
@@ -155,7 +153,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
           // An error status is known before its body: a huge 500 or 429 is still that status (and keeps its
           // Retry-After), as the SDK would classify it, not a malformed answer. Its text is not needed.
           if (!ok(status)) answer.end(status, received, EMPTY);
-          else answer.error(new InvalidResponseError(`answer larger than ${maxBytes} bytes`));
+          else answer.error(answerTooLarge(maxBytes));
         },
         onResponseEnd() {
           complete = true;

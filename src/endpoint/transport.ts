@@ -5,6 +5,7 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
+import { STREAMED_ANSWER } from './bounded-fetch.js';
 import { signalOf, type Cancellation } from './cancellation.js';
 
 export type { Cancellation } from './cancellation.js';
@@ -51,17 +52,23 @@ export interface Transport {
  */
 export type TransportKind = 'sdk' | 'native';
 
+type FetchOptions = NonNullable<NonNullable<Parameters<OpenAI['chat']['completions']['create']>[1]>['fetchOptions']>;
+
 /**
- * The SDK client must be built with `maxRetries: 0` (the router retries). Per-call options carry only the
+ * The SDK client must be built with `maxRetries: 0` (the router retries), and its fetch wrapped by
+ * `boundedFetch` for its answers to be bounded. Per-call options carry only the
  * attempt's signal and any headers: each option given is work in the SDK's request building.
  */
 export function sdkTransport(client: OpenAI): Transport {
   const options = (abort: Cancellation, headers: Record<string, string> | undefined) =>
     headers ? { signal: signalOf(abort), headers } : { signal: signalOf(abort) };
+  // Tells a boundedFetch under the client to bound this answer per event (the SDK passes fetchOptions on).
+  const streamed = { fetchOptions: { [STREAMED_ANSWER]: true } as FetchOptions };
   return {
     // The body already carries its `stream` flag (see Transport): the casts only pick the SDK's overload.
     complete: (body, abort, headers) => client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming, options(abort, headers)),
-    stream: (body, abort, headers) => client.chat.completions.create(body as ChatCompletionCreateParamsStreaming, options(abort, headers)),
+    stream: (body, abort, headers) =>
+      client.chat.completions.create(body as ChatCompletionCreateParamsStreaming, { ...options(abort, headers), ...streamed }),
     close: () => undefined,
   };
 }

@@ -1,0 +1,86 @@
+import { answerTooLarge, maxAnswerBytes } from './answer-limit.js';
+import { InvalidResponseError } from './classify.js';
+
+/**
+ * Set in a call's `fetchOptions` by the SDK transport's `stream()`: the answer is read event by event, so only
+ * an event, not the whole body, is bounded. A symbol, so no fetch of a caller's can mistake it for an option.
+ */
+export const STREAMED_ANSWER = Symbol('switchyard.streamedAnswer');
+
+const eventTooLarge = (maxBytes: number) => new InvalidResponseError(`stream event larger than ${maxBytes} bytes`);
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Counts the bytes of the server-sent event being read: a line end right after another (`\n\n`, `\r\n\r\n`,
+ * `\r\r`) ends the event. `\r\n` is one line end, even split across two reads.
+ */
+export class EventMeter {
+  private pending = 0;
+  private atLineStart = true;
+  private afterCR = false;
+
+  /** Bytes of the unfinished event after `bytes`. */
+  add(bytes: Uint8Array): number {
+    let { pending, atLineStart, afterCR } = this;
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      if (b === LF && afterCR) {
+        afterCR = false;
+        continue;
+      }
+      afterCR = b === CR;
+      if (b === LF || b === CR) {
+        if (atLineStart) pending = 0;
+        else atLineStart = true;
+        continue;
+      }
+      atLineStart = false;
+      pending++;
+    }
+    this.atLineStart = atLineStart;
+    this.afterCR = afterCR;
+    this.pending = pending;
+    return pending;
+  }
+}
+
+/**
+ * Wraps a `fetch` so that no answer is held past `maxBytes`: a body (a plain answer's, or any error's) in
+ * all, an `ok` streamed answer per event. Past it the body errors with InvalidResponseError and the
+ * connection is cut: the SDK then rejects a plain answer with that error, throws it from a stream after the
+ * events before, and reads an error body only that far, keeping the status's class. An answer that declares
+ * a length within the limit is passed on untouched: the HTTP parser holds it to that length.
+ */
+export function boundedFetch(fetchImpl: typeof fetch, limit?: number): typeof fetch {
+  const maxBytes = maxAnswerBytes(limit);
+  return async (input, init) => {
+    let streamed = false;
+    if (init && STREAMED_ANSWER in init) {
+      const { [STREAMED_ANSWER]: flag, ...rest } = init as RequestInit & { [STREAMED_ANSWER]?: boolean };
+      streamed = flag === true;
+      init = rest;
+    }
+    const response = await fetchImpl(input, init);
+    const body = response.body;
+    if (!body) return response;
+    const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+    if (declared <= maxBytes) return response;
+    const meter = streamed && response.ok ? new EventMeter() : undefined;
+    let total = 0;
+    const limited = body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          if (meter) {
+            if (meter.add(chunk) > maxBytes) return controller.error(eventTooLarge(maxBytes));
+          } else if ((total += chunk.byteLength) > maxBytes) {
+            return controller.error(answerTooLarge(maxBytes));
+          }
+          controller.enqueue(chunk);
+        },
+      }),
+    );
+    return new Response(limited, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
+}
