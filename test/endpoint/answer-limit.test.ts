@@ -6,6 +6,7 @@ import { CancelSource } from '../../src/endpoint/cancellation.js';
 import { InvalidResponseError } from '../../src/endpoint/classify.js';
 import { nativeTransport } from '../../src/endpoint/native-transport.js';
 import { sdkTransport, type Transport } from '../../src/endpoint/transport.js';
+import { readAll } from './helpers.js';
 
 /*
  * Every answer is bounded whichever transport reads it: real providers over real HTTP that never stop
@@ -46,16 +47,6 @@ function endless(res: ServerResponse, head: { status: number; type: string; head
   res.on('close', () => res.off('drain', more));
   more();
 }
-
-const read = async (stream: AsyncIterable<unknown>) => {
-  const got: unknown[] = [];
-  try {
-    for await (const c of stream) got.push(c);
-  } catch (e) {
-    return { got, error: e };
-  }
-  return { got };
-};
 
 const transports: Record<string, (baseURL: string, maxAnswerBytes: number) => Transport> = {
   native: (baseURL, maxAnswerBytes) => nativeTransport({ baseURL, maxAnswerBytes }),
@@ -104,7 +95,7 @@ for (const [name, make] of Object.entries(transports)) {
     it('ends a stream with InvalidResponseError after the events before an event that never ends', async () => {
       const p = await provider((res) => endless(res, { status: 200, type: 'text/event-stream' }, 'b'.repeat(1_000), 'data: {"id":"a"}\n\ndata: {"id":"'));
       const t = make(p.baseURL, 64 * 1024);
-      const r = await read(await t.stream(streamBody, new CancelSource()));
+      const r = await readAll(await t.stream(streamBody, new CancelSource()));
       expect(r.got).toEqual([{ id: 'a' }]);
       expect(r.error).toBeInstanceOf(InvalidResponseError);
       await expect.poll(p.cut).toBe(1);
@@ -116,7 +107,7 @@ for (const [name, make] of Object.entries(transports)) {
         const events = Array.from({ length: 200 }, (_, i) => `data: {"i":${i},"pad":"${'p'.repeat(1_000)}"}${eol}${eol}`).join('');
         const p = await provider((res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`${events}data: [DONE]${eol}${eol}`));
         const t = make(p.baseURL, 16 * 1024);
-        const r = await read(await t.stream(streamBody, new CancelSource()));
+        const r = await readAll(await t.stream(streamBody, new CancelSource()));
         expect(r.error, JSON.stringify(eol)).toBeUndefined();
         expect(r.got).toHaveLength(200);
         t.close();
@@ -126,7 +117,7 @@ for (const [name, make] of Object.entries(transports)) {
     it('counts a stream of many data lines and no blank line as one event', async () => {
       const p = await provider((res) => endless(res, { status: 200, type: 'text/event-stream' }, `data: ${'d'.repeat(100)}\n`));
       const t = make(p.baseURL, 64 * 1024);
-      const r = await read(await t.stream(streamBody, new CancelSource()));
+      const r = await readAll(await t.stream(streamBody, new CancelSource()));
       expect(r.got).toEqual([]);
       expect(r.error).toBeInstanceOf(InvalidResponseError);
       t.close();

@@ -5,6 +5,7 @@ import { CancelSource } from '../../src/endpoint/cancellation.js';
 import { nativeTransport } from '../../src/endpoint/native-transport.js';
 import { JsonAnswer } from '../../src/endpoint/transport.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { readAll } from './helpers.js';
 
 let sim: Simulator | undefined;
 let counter: Server | undefined;
@@ -146,19 +147,9 @@ describe('native transport', () => {
     return `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
   }
 
-  const read = async (stream: AsyncIterable<unknown>) => {
-    const got: unknown[] = [];
-    try {
-      for await (const c of stream) got.push(c);
-    } catch (e) {
-      return { got, error: e };
-    }
-    return { got };
-  };
-
   it('a stream yields the events before a bad one, then its SyntaxError', async () => {
     const t = nativeTransport({ baseURL: await provider((res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: {"id":"a"}\n\ndata: {nope\n\n')) });
-    const r = await read(await t.stream(streamBody, new CancelSource()));
+    const r = await readAll(await t.stream(streamBody, new CancelSource()));
     expect(r.got).toEqual([{ id: 'a' }]);
     expect(r.error).toBeInstanceOf(SyntaxError);
     t.close();
@@ -171,7 +162,7 @@ describe('native transport', () => {
         res.write('data: {"id":"a"}\n\n', () => setTimeout(() => res.socket?.destroy(), 10));
       }),
     });
-    const r = await read(await t.stream(streamBody, new CancelSource()));
+    const r = await readAll(await t.stream(streamBody, new CancelSource()));
     expect(r.got).toEqual([{ id: 'a' }]);
     expect(r.error).toBeInstanceOf(APIConnectionError);
     t.close();
