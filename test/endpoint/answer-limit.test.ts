@@ -1,4 +1,5 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import OpenAI, { APIError, InternalServerError, RateLimitError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { boundedFetch, EventMeter, STREAMED_ANSWER } from '../../src/endpoint/bounded-fetch.js';
@@ -153,6 +154,19 @@ describe('boundedFetch', () => {
     expect(inits[0]).toEqual({ method: 'POST', body: '{}' });
     expect(r).toBe(answers[0]);
     expect(await r.json()).toEqual({ ok: true });
+  });
+
+  // A compressed body's declared length is the compressed one: 1 MB of JSON gzips to about 1 KB.
+  it('holds a compressed answer to the limit on what it decompresses to, whatever length it declares', async () => {
+    const zipped = gzipSync(JSON.stringify({ x: 'a'.repeat(1024 * 1024) }));
+    const p = await provider((res) =>
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': zipped.length }).end(zipped),
+    );
+    expect(zipped.length).toBeLessThan(64 * 1024);
+    const t = sdkTransport(new OpenAI({ baseURL: p.baseURL, apiKey: 'k', maxRetries: 0, fetch: boundedFetch(fetch, 64 * 1024) }));
+    const e = await t.complete(body, new CancelSource()).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InvalidResponseError);
+    expect((e as Error).message).toBe('answer larger than 65536 bytes');
   });
 
   it('reads an answer of no declared length within the limit whole, status and headers kept', async () => {
