@@ -78,6 +78,7 @@ export function discussion(r: BenchResults): string[] {
   const lib = libraryRow(r, 'native');
   const overSdk = libraryRow(r, 'sdk');
   const overNative = libraryRow(r, 'native', 'native transport');
+  const overSdkStream = libraryRow(r, 'sdk', 'openai', 'stream');
   if (lib) {
     const added = lib.router.p50 - lib.bare.p50;
     out.push(
@@ -88,6 +89,9 @@ export function discussion(r: BenchResults): string[] {
           : '') +
         (overSdk
           ? `Over the SDK transport, through the same openai client as the bare call, it adds ${us(overSdk.router.p50 - overSdk.bare.p50)} (paired ${us(overSdk.pairedMedianMs)}), ${int(overSdk.routerCpuUs - overSdk.bareCpuUs)} µs of CPU: there each attempt needs an AbortSignal, which the SDK links to a controller of its own.`
+          : '') +
+        (overSdkStream
+          ? ` Streamed over the SDK transport it adds ${us(overSdkStream.router.p50 - overSdkStream.bare.p50)} (paired ${us(overSdkStream.pairedMedianMs)}): each streamed answer also passes through the size limit's metered body (src/endpoint/bounded-fetch.ts), which an answer of a declared length, such as the simulator's plain ones, skips.`
           : ''),
     );
   }

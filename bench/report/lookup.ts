@@ -8,9 +8,14 @@ export function cellOf(g: GatewayOverhead, mode: Mode, c: number, t: Target): Ga
 }
 
 /** The plain row of the router over `transport` without the OTel SDK, against `baseline` (earlier runs: every row was `sdk` against openai). */
-export function libraryRow(r: BenchResults, transport: 'native' | 'sdk', baseline: NonNullable<LibraryRow['baseline']> = 'openai'): LibraryRow | undefined {
+export function libraryRow(
+  r: BenchResults,
+  transport: 'native' | 'sdk',
+  baseline: NonNullable<LibraryRow['baseline']> = 'openai',
+  mode: LibraryRow['mode'] = 'plain',
+): LibraryRow | undefined {
   return r.library?.rows.find(
-    (x) => x.mode === 'plain' && x.transport === transport && (x.baseline ?? 'openai') === baseline && !x.variant.includes('OTel SDK'),
+    (x) => x.mode === mode && x.transport === transport && (x.baseline ?? 'openai') === baseline && !x.variant.includes('OTel SDK'),
   );
 }
 
