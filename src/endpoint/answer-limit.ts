@@ -16,3 +16,11 @@ export function maxAnswerBytes(given: number | undefined): number {
 
 /** What a body over the limit fails with, on either transport: `invalid_response`. */
 export const answerTooLarge = (maxBytes: number) => new InvalidResponseError(`answer larger than ${maxBytes} bytes`);
+
+/**
+ * How long a provider may keep a stream's connection open after its `[DONE]` event. The reader has its end at
+ * once; the connection is cut only if the body has not ended by then. Cutting at once would lose the
+ * keep-alive connection whenever the body's end comes in a packet after the [DONE]; never cutting would let a
+ * provider that keeps the body open hold a pooled connection, and go on feeding the parser, for good.
+ */
+export const AFTER_DONE_MS = 5_000;

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { Pool, type Dispatcher } from 'undici';
-import { answerTooLarge, maxAnswerBytes } from './answer-limit.js';
+import { AFTER_DONE_MS, answerTooLarge, maxAnswerBytes } from './answer-limit.js';
 import { PushedStream } from './pushed-stream.js';
 import { SseParser, type SseEvent } from './sse.js';
 import { JsonAnswer, type Cancellation, type ChunkStream, type Transport } from './transport.js';
@@ -223,9 +223,15 @@ function eventStream(
 ): { stream: ChunkStream; sink: BodySink } {
   const parser = new SseParser<ChatCompletionChunk>(maxEventBytes);
   let stopped = false;
+  let ended = false;
+  let lingering: NodeJS.Timeout | undefined;
   const stop = () => {
     stopped = true;
     cut();
+  };
+  const over = () => {
+    ended = true;
+    if (lingering) clearTimeout(lingering);
   };
   const chunks = new PushedStream<ChatCompletionChunk>({
     highWater: STREAM_HIGH_WATER,
@@ -233,9 +239,21 @@ function eventStream(
     resume: () => controller.resume(),
     stopped: stop,
   });
-  const emit = (e: SseEvent<ChatCompletionChunk>) => (e.kind === 'done' ? chunks.end() : chunks.push(e.value));
+  let done = false;
+  const emit = (e: SseEvent<ChatCompletionChunk>) => {
+    if (done) return;
+    if (e.kind === 'chunk') return chunks.push(e.value);
+    done = true;
+    chunks.end();
+    // Looked at once this read is handled: a body's end that came in the same read has been seen by then.
+    queueMicrotask(() => {
+      if (!ended && !stopped && !lingering) lingering = setTimeout(stop, AFTER_DONE_MS).unref();
+    });
+  };
   const sink: BodySink = {
     data(bytes) {
+      // As the SDK: nothing after [DONE] is read.
+      if (done) return;
       try {
         parser.push(bytes, emit);
       } catch (e) {
@@ -244,8 +262,12 @@ function eventStream(
         stop();
       }
     },
-    end: () => chunks.end(),
+    end() {
+      over();
+      chunks.end();
+    },
     error(e) {
+      over();
       // Like the SDK: an abort (caller, timeout) ends the stream quietly; the router knows why it aborted.
       if (stopped || abort.aborted) chunks.end();
       else chunks.fail(e);
