@@ -110,3 +110,15 @@ describe.each(TRANSPORTS)('%s transport', (transport) => {
     });
   });
 });
+
+describe.each(TRANSPORTS)('%s transport', (transport) => {
+  beforeEach(() => useTransport(transport));
+
+  it('a stream whose provider keeps the connection open after [DONE] ends there, a success', async () => {
+    r = await oddRig(sse([chunk({ content: 'a' }), chunk({}, 'stop'), '[DONE]'], false), transport);
+    const out = await read((await r.router.dispatch(streamAsk)).response);
+    expect(out.error).toBeUndefined();
+    expect(out.text).toBe('a');
+    expect(r.attempts.map((a) => a.outcome)).toEqual(['success']);
+  });
+});
