@@ -1,11 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
-import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { Pool, type Dispatcher } from 'undici';
-import { AFTER_DONE_MS, answerTooLarge, maxAnswerBytes } from './answer-limit.js';
-import { PushedStream } from './pushed-stream.js';
-import { SseParser, type SseEvent } from './sse.js';
-import { JsonAnswer, type Cancellation, type ChunkStream, type Transport } from './transport.js';
+import { answerTooLarge, maxAnswerBytes } from './answer-limit.js';
+import { eventStream, type BodySink } from './native-stream.js';
+import { JsonAnswer, type Cancellation, type Transport } from './transport.js';
 
 export interface NativeTransportOptions {
   readonly baseURL: string;
@@ -37,9 +35,6 @@ function isJson(headers: IncomingHttpHeaders): boolean {
   return media.includes('application/json') || media.endsWith('+json');
 }
 
-/** Chunks a slow reader may leave queued before the connection is paused. */
-const STREAM_HIGH_WATER = 64;
-
 /** A non-2xx answer, as the SDK would throw it: the subclass for the status, with the headers (Retry-After). */
 function failure(status: number, headers: IncomingHttpHeaders, text: string): APIError {
   let parsed: unknown;
@@ -61,14 +56,6 @@ function failure(status: number, headers: IncomingHttpHeaders, text: string): AP
 
 /** The SDK's class for a request that failed before an answer: aborted by us, or the connection's fault. */
 const connectionError = (abort: Cancellation, e: Error) => (abort.aborted ? new APIUserAbortError() : new APIConnectionError({ cause: e }));
-
-/** Where a streamed answer's body goes as it arrives. */
-interface BodySink {
-  data(chunk: Buffer): void;
-  end(): void;
-  /** The connection failed or was cut, as the SDK's class. */
-  error(e: Error): void;
-}
 
 /** What a call does with its answer. */
 interface Answer {
@@ -209,69 +196,4 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
     },
     close: () => void pool.destroy().catch(() => undefined),
   };
-}
-
-/**
- * A 2xx event stream: the body's bytes parsed as they arrive and queued for the reader. The reader stopping
- * early, or a bad event, cuts the connection unless the body is already complete.
- */
-function eventStream(
-  abort: Cancellation,
-  controller: Dispatcher.DispatchController,
-  cut: () => void,
-  maxEventBytes: number,
-): { stream: ChunkStream; sink: BodySink } {
-  const parser = new SseParser<ChatCompletionChunk>(maxEventBytes);
-  let stopped = false;
-  let ended = false;
-  let lingering: NodeJS.Timeout | undefined;
-  const stop = () => {
-    stopped = true;
-    cut();
-  };
-  const over = () => {
-    ended = true;
-    if (lingering) clearTimeout(lingering);
-  };
-  const chunks = new PushedStream<ChatCompletionChunk>({
-    highWater: STREAM_HIGH_WATER,
-    pause: () => controller.pause(),
-    resume: () => controller.resume(),
-    stopped: stop,
-  });
-  let done = false;
-  const emit = (e: SseEvent<ChatCompletionChunk>) => {
-    if (done) return;
-    if (e.kind === 'chunk') return chunks.push(e.value);
-    done = true;
-    chunks.end();
-    // Looked at once this read is handled: a body's end that came in the same read has been seen by then.
-    queueMicrotask(() => {
-      if (!ended && !stopped && !lingering) lingering = setTimeout(stop, AFTER_DONE_MS).unref();
-    });
-  };
-  const sink: BodySink = {
-    data(bytes) {
-      // As the SDK: nothing after [DONE] is read.
-      if (done) return;
-      try {
-        parser.push(bytes, emit);
-      } catch (e) {
-        // A bad event is the provider's answer: the reader gets it after the events before it.
-        chunks.fail(e);
-        stop();
-      }
-    },
-    end() {
-      over();
-      chunks.end();
-    },
-    error(e) {
-      over();
-      // Like the SDK: an abort (caller, timeout) ends the stream quietly; the router knows why it aborted.
-      if (stopped || abort.aborted) chunks.end();
-      else chunks.fail(e);
-    },
-  };
-  return { stream: { [Symbol.asyncIterator]: () => chunks, controller: { abort: stop } }, sink };
 }
