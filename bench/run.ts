@@ -18,7 +18,7 @@ import { gatewayOverhead } from './overhead-gateway.js';
 import { ensurePeer, startPeer, type Peer } from './peer.js';
 import { profileGateway } from './profile.js';
 import { discussion, renderReport, type BenchResults } from './report/index.js';
-import { runSoak } from './soak.js';
+import { runSoak } from './soak/index.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

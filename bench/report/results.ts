@@ -4,7 +4,7 @@ import type { MemoryResult } from '../memory.js';
 import type { LibraryOverhead } from '../overhead-library.js';
 import type { GatewayOverhead } from '../overhead-gateway.js';
 import type { ProfileSummary } from '../profile.js';
-import type { SoakReport } from '../soak.js';
+import type { SoakReport } from '../soak/index.js';
 
 export interface BenchResults {
   quick: boolean;

@@ -1,4 +1,4 @@
-import type { SoakReport } from '../soak.js';
+import type { SoakReport } from '../soak/index.js';
 import { int, ms, table } from '../stats.js';
 
 export function soakSection(s: SoakReport, out: string[], concurrency: unknown): void {
