@@ -10,7 +10,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cleanupAll, installSignalCleanup } from './cleanup.js';
-import { failover } from './failover.js';
+import { failover } from './failover/index.js';
 import { loadAverage, machine, srcVersion } from './machine.js';
 import { memoryRun } from './memory.js';
 import { libraryOverhead } from './overhead-library.js';

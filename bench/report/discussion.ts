@@ -1,4 +1,4 @@
-import { ATTEMPT_TIMEOUT_MS, BENCH_BREAKER } from '../failover.js';
+import { ATTEMPT_TIMEOUT_MS, BENCH_BREAKER } from '../failover/scenarios.js';
 import type { Mode, Target } from '../overhead-gateway.js';
 import { int, ms, pct, us } from '../stats.js';
 import { doneSince } from './done-since.js';

@@ -1,5 +1,5 @@
-import type { FailoverResult } from '../failover.js';
-import { ATTEMPT_TIMEOUT_MS, BENCH_BREAKER, STOP_GAP_MS } from '../failover.js';
+import type { FailoverResult } from '../failover/index.js';
+import { ATTEMPT_TIMEOUT_MS, BENCH_BREAKER, STOP_GAP_MS } from '../failover/scenarios.js';
 import { int, ms, pct, table } from '../stats.js';
 
 export const fmtTime = (v: number | null | undefined) => (v === undefined ? '–' : v === null ? 'never' : `${int(v)} ms`);

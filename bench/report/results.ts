@@ -1,4 +1,4 @@
-import type { FailoverResult } from '../failover.js';
+import type { FailoverResult } from '../failover/index.js';
 import type { Machine, SrcVersion } from '../machine.js';
 import type { MemoryResult } from '../memory.js';
 import type { LibraryOverhead } from '../overhead-library.js';

@@ -1,0 +1,169 @@
+import { closedPort, startSimulator, type FaultSpec, type Simulator } from '../../src/simulator/index.js';
+import { sleep, withTimeout } from '../cleanup.js';
+import type { Peer } from '../peer.js';
+import { summarize, type Summary } from '../stats.js';
+import { STOP_GAP_MS, scenarios, type Scenario } from './scenarios.js';
+import { SYSTEMS, type System, type SystemRun } from './systems.js';
+
+/*
+ * What Switchyard buys when things fail. Each scenario breaks the primary of a two-endpoint chain in one
+ * way, and each system gets the same open-loop traffic (a request every 1000/rate ms, whatever happened to
+ * the previous ones, as real callers do), with fresh simulators. Attempts on the primary are counted by
+ * the simulator. For a port that refuses connections, where no simulator can count, and for the timeline of
+ * calls, each system's own calls are logged: Switchyard's attempts from its router's `attempt:start` events
+ * (whatever transport it uses), the naive pattern's by a logging fetch, Portkey's by a preload in its process.
+ */
+
+export interface FailoverResult {
+  scenario: Scenario;
+  system: string;
+  missing?: string;
+  requests: number;
+  ok: number;
+  latency: Summary;
+  /** Calls that reached the primary (simulator count; the system's own log of calls for a refused port). */
+  primaryAttempts: number;
+  /** Of those, the ones that did not produce a usable answer. */
+  wasted: number;
+  /** Logged calls to the primary: attempts (Switchyard), fetches (naive, Portkey); a cross-check of the simulator. */
+  primaryFetches: number;
+  /** ms from the fault's start to the last call before traffic stopped; null = never stopped. */
+  stopMs: number | null | undefined;
+  /** ms from the primary's recovery to the first request it answered; null = not within the run. */
+  returnMs: number | null | undefined;
+  answeredByPrimary: number;
+  /** Requests still unanswered when the run's time limit hit (counted as failures). */
+  unfinished: number;
+}
+
+function stopTime(calls: number[], t0: number, windowEnd: number): number | null {
+  let prev = t0;
+  for (const t of calls) {
+    if (t < t0) continue;
+    if (t > windowEnd) break;
+    if (t - prev >= STOP_GAP_MS) return prev - t0;
+    prev = t;
+  }
+  return windowEnd - prev >= STOP_GAP_MS ? prev - t0 : null;
+}
+
+export async function runScenario(
+  scenario: Scenario,
+  system: System,
+  opts: { durationMs: number; rate: number; peer?: Peer | undefined; seed: number },
+): Promise<FailoverResult> {
+  const sims: Simulator[] = [];
+  let run: SystemRun | undefined;
+  try {
+    const primarySim = scenario.primary === 'refused' ? undefined : await startSimulator({ name: 'primary', seed: opts.seed });
+    if (primarySim) sims.push(primarySim);
+    const secondarySim = await startSimulator({ name: 'secondary', seed: opts.seed + 1 });
+    sims.push(secondarySim);
+    const primaryURL = primarySim?.url ?? `http://127.0.0.1:${await closedPort()}/v1`;
+    const primaryHost = new URL(primaryURL).host;
+    run = await system.start({ primaryURL, secondaryURL: secondarySim.url, peer: opts.peer });
+
+    // Warm-up while everything is healthy (connection pools, JIT; the breaker's window sees successes, as
+    // it would in production before an incident). Not counted.
+    if (primarySim) for (let i = 0; i < 10; i++) await run.call().catch(() => undefined);
+    await run.fetches();
+    primarySim?.resetStats();
+    secondarySim.resetStats();
+
+    if (primarySim) primarySim.setFaults(scenario.primary as FaultSpec);
+    secondarySim.setFaults(scenario.secondary);
+    const t0 = Date.now();
+    const n = Math.round((opts.rate * opts.durationMs) / 1000);
+    const interval = 1000 / opts.rate;
+    const outcomes: { ok: boolean; ms: number; started: number; answeredBy?: string }[] = [];
+    const inflight: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      const wait = t0 + i * interval - Date.now();
+      if (wait > 0) await sleep(wait);
+      const started = Date.now();
+      const t = performance.now();
+      inflight.push(
+        run.call().then(
+          (r) => void outcomes.push({ ...r, ms: performance.now() - t, started }),
+          () => void outcomes.push({ ok: false, ms: performance.now() - t, started }),
+        ),
+      );
+    }
+    let unfinished = 0;
+    try {
+      await withTimeout(Promise.all(inflight), 60_000, `${scenario.id} / ${system.name}`);
+    } catch {
+      unfinished = n - outcomes.length;
+    }
+    const calls = (await run.fetches()).filter(([, host]) => host === primaryHost).map(([t]) => t).sort((a, b) => a - b);
+    const simStats = primarySim?.stats();
+    const primaryAttempts = simStats ? simStats.requests : calls.length;
+    const wasted = simStats ? simStats.requests - (simStats.byResult.ok ?? 0) : calls.length;
+    const faultEnd = t0 + (scenario.recoversAtMs ?? opts.durationMs);
+    const recoveredAt = scenario.recoversAtMs !== undefined ? t0 + scenario.recoversAtMs : undefined;
+    const firstBack =
+      recoveredAt !== undefined
+        ? outcomes.filter((o) => o.answeredBy === 'primary' && o.started >= recoveredAt).sort((a, b) => a.started - b.started)[0]
+        : undefined;
+    return {
+      scenario,
+      system: system.name,
+      requests: n,
+      ok: outcomes.filter((o) => o.ok).length,
+      latency: summarize(outcomes.map((o) => o.ms)),
+      primaryAttempts,
+      wasted,
+      primaryFetches: calls.length,
+      stopMs: scenario.repeating ? undefined : stopTime(calls, t0, faultEnd),
+      returnMs: recoveredAt === undefined ? undefined : firstBack ? firstBack.started - recoveredAt : null,
+      answeredByPrimary: outcomes.filter((o) => o.answeredBy === 'primary').length,
+      unfinished,
+    };
+  } finally {
+    await run?.close().catch(() => undefined);
+    await Promise.all(sims.map((s) => s.close()));
+  }
+}
+
+export async function failover(opts: {
+  durationMs: number;
+  rate: number;
+  peer?: Peer | undefined;
+  peerMissing?: string | undefined;
+  log: (l: string) => void;
+  only?: string[];
+}): Promise<FailoverResult[]> {
+  const out: FailoverResult[] = [];
+  let seed = 100;
+  for (const scenario of scenarios(opts.durationMs)) {
+    if (opts.only && !opts.only.includes(scenario.id)) continue;
+    opts.log(`  ${scenario.title}`);
+    for (const system of SYSTEMS) {
+      if (system.name.startsWith('portkey') && !opts.peer) {
+        out.push({
+          scenario,
+          system: system.name,
+          missing: opts.peerMissing ?? 'peer not available',
+          requests: 0,
+          ok: 0,
+          latency: summarize([]),
+          primaryAttempts: 0,
+          wasted: 0,
+          primaryFetches: 0,
+          stopMs: undefined,
+          returnMs: undefined,
+          answeredByPrimary: 0,
+          unfinished: 0,
+        });
+        continue;
+      }
+      const r = await runScenario(scenario, system, { durationMs: opts.durationMs, rate: opts.rate, peer: opts.peer, seed: seed++ });
+      out.push(r);
+      const f = (v: number | null | undefined) => (v === undefined ? '-' : v === null ? 'never' : `${v} ms`);
+      opts.log(
+        `    ${system.name.padEnd(40)} ok ${((100 * r.ok) / r.requests).toFixed(1).padStart(5)} %  p50 ${r.latency.p50.toFixed(1).padStart(7)} ms  p99 ${r.latency.p99.toFixed(1).padStart(7)} ms  primary ${String(r.primaryAttempts).padStart(4)} (wasted ${String(r.wasted).padStart(4)}, logged ${r.primaryFetches})  stop ${f(r.stopMs)}  return ${f(r.returnMs)}`,
+      );
+    }
+  }
+  return out;
+}

@@ -1,0 +1,71 @@
+import type { FaultSpec } from '../../src/simulator/index.js';
+
+/* The failures the bench puts the primary through, and the breaker timings every system is measured with. */
+
+/** Breaker timings for the bench: short, so each scenario fits in seconds. */
+export const BENCH_BREAKER = {
+  errorThresholdPercentage: 50,
+  volumeThreshold: 5,
+  rollingWindowMs: 2_000,
+  rollingBuckets: 10,
+  resetTimeoutMs: 500,
+  backoffMultiplier: 2,
+  maxResetTimeoutMs: 2_000,
+  jitter: 0,
+};
+export const ATTEMPT_TIMEOUT_MS = 1_000;
+/** A stretch this long with no call to the primary, while requests keep arriving, means traffic has stopped. */
+export const STOP_GAP_MS = 250;
+
+export interface Scenario {
+  id: string;
+  title: string;
+  /** A few words for running text. */
+  short: string;
+  primary: FaultSpec | 'refused';
+  secondary: FaultSpec;
+  /** When the primary is healthy again (ms after the start), if it recovers within the run. */
+  recoversAtMs?: number;
+  /** Faults that come and go: a single "time until traffic stops" means nothing. */
+  repeating?: boolean;
+}
+
+export function scenarios(durationMs: number): Scenario[] {
+  const half = Math.round(durationMs / 2);
+  return [
+    { id: 'down', short: 'hard down', title: 'primary hard down (connection refused)', primary: 'refused', secondary: {} },
+    { id: 'errors50', short: '500 half the time', title: 'primary returns 500 half the time', primary: { statusRates: { '500': 0.5 } }, secondary: {} },
+    { id: 'hang', short: 'black hole', title: 'primary hangs (black hole)', primary: { always: { kind: 'hang' } }, secondary: {} },
+    {
+      id: 'rate429',
+      short: '429 + Retry-After',
+      title: `primary returns 429 with Retry-After: 1 for ${half / 1000} s`,
+      primary: { outages: [{ afterMs: 0, durationMs: half, fault: { kind: 'status', status: 429, retryAfterSeconds: 1 } }] },
+      secondary: {},
+      recoversAtMs: half,
+    },
+    {
+      id: 'flapping',
+      short: 'flapping',
+      title: 'primary flapping (503 for 400 ms of every 1000 ms)',
+      primary: { outages: [{ afterMs: 0, durationMs: 400, everyMs: 1_000, fault: { kind: 'status', status: 503 } }] },
+      secondary: {},
+      repeating: true,
+    },
+    {
+      id: 'recovery',
+      short: 'outage then recovery',
+      title: `primary recovers after a ${half / 1000} s outage (connections reset)`,
+      primary: { outages: [{ afterMs: 0, durationMs: half, fault: { kind: 'reset' } }] },
+      secondary: {},
+      recoversAtMs: half,
+    },
+    {
+      id: 'alldown',
+      short: 'everything down',
+      title: 'every endpoint down (both return 503)',
+      primary: { always: { kind: 'status', status: 503 } },
+      secondary: { always: { kind: 'status', status: 503 } },
+    },
+  ];
+}
