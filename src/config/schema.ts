@@ -110,6 +110,8 @@ export const endpointSchema = z.strictObject({
   firstTokenTimeoutMs: millis('a positive number').optional(),
   /** Streaming: a gap longer than this between chunks after the first ends the stream as `timeout`. */
   streamIdleTimeoutMs: millis('a positive number').default(30_000),
+  /** Attempts this endpoint may have in flight at once; beyond it requests skip it. No cap by default. */
+  maxConcurrent: positiveInt().optional(),
   breaker: partialBreaker.optional(),
   retry: partialRetry.optional(),
 });

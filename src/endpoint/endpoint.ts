@@ -15,6 +15,8 @@ export interface EndpointSpec {
   readonly timeoutMs: number;
   readonly firstTokenTimeoutMs: number;
   readonly streamIdleTimeoutMs: number;
+  /** Attempts allowed in flight at once; undefined: no cap. */
+  readonly maxConcurrent?: number;
   readonly serverAddress: string;
   readonly serverPort?: number;
   readonly breaker: BreakerConfig;
@@ -102,6 +104,7 @@ export function buildEndpoints(
       timeoutMs: e.timeoutMs,
       firstTokenTimeoutMs: e.firstTokenTimeoutMs ?? e.timeoutMs,
       streamIdleTimeoutMs: e.streamIdleTimeoutMs,
+      ...(e.maxConcurrent !== undefined ? { maxConcurrent: e.maxConcurrent } : {}),
       serverAddress: host,
       ...(port !== undefined ? { serverPort: port } : {}),
       breaker: merge(config.breaker, e.breaker),

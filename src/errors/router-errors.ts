@@ -24,6 +24,13 @@ export class UnknownRouteError extends SwitchyardError {
 export const isUnknownRouteError = markerGuard<UnknownRouteError>('isUnknownRouteError');
 
 /** Every endpoint of the route was skipped (open circuit or Retry-After): failed fast, nothing was sent. */
+const SKIP_TEXT: Record<string, string> = {
+  open: 'circuit open',
+  half_open_busy: 'circuit half-open, its probe in flight',
+  retry_after: 'inside its Retry-After',
+  saturated: 'at its maxConcurrent attempts in flight',
+};
+
 export class RouteUnavailableError extends SwitchyardError {
   readonly code = 'route_unavailable';
   readonly isRouteUnavailableError = true;
@@ -32,8 +39,11 @@ export class RouteUnavailableError extends SwitchyardError {
     /** Epoch ms when the earliest endpoint of the route admits traffic again (its half-open probe). */
     readonly retryAt: number,
     readonly attempts: readonly AttemptRecord[] = [],
+    /** Each endpoint skipped, and why (`SkipReason`: open, half_open_busy, retry_after, saturated). */
+    readonly skipped: readonly { readonly endpoint: string; readonly reason: string }[] = [],
   ) {
-    super(`every endpoint of route '${route}' is unavailable (circuit open); next probe at ${new Date(retryAt).toISOString()}`);
+    const why = skipped.length ? skipped.map((s) => `${s.endpoint}: ${SKIP_TEXT[s.reason] ?? s.reason}`).join('; ') : 'circuit open';
+    super(`every endpoint of route '${route}' is unavailable (${why}); earliest retry at ${new Date(retryAt).toISOString()}`);
     this.name = 'RouteUnavailableError';
   }
   /** Milliseconds from `now` until the next probe, never negative. */

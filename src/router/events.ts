@@ -10,8 +10,11 @@ import type { AttemptOutcome, RequestOutcome } from '../endpoint/outcome.js';
 export type CircuitStateName = 'closed' | 'open' | 'half_open';
 export const CIRCUIT_STATES: readonly CircuitStateName[] = ['closed', 'open', 'half_open'];
 
-/** Why an endpoint was skipped without an attempt. */
-export type SkipReason = 'open' | 'half_open_busy' | 'retry_after';
+/**
+ * Why an endpoint was skipped without an attempt: its circuit is open, or half-open with its probe in flight,
+ * a Retry-After holds traffic away, or it has `maxConcurrent` attempts in flight already (`saturated`).
+ */
+export type SkipReason = 'open' | 'half_open_busy' | 'retry_after' | 'saturated';
 
 export interface RequestInfo {
   /** Unique per request, for correlating events; not a label. */

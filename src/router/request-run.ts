@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { EndpointBreaker } from '../breaker/breaker.js';
+import type { Bulkhead } from '../breaker/bulkhead.js';
 import { fullJitterDelay } from '../breaker/backoff.js';
 import type { Classified } from '../endpoint/classify.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
@@ -13,7 +14,7 @@ import {
   UpstreamClientError,
   type AttemptRecord,
 } from '../errors/router-errors.js';
-import type { AttemptInfo, AttemptResult, RequestInfo, RouterEvents } from './events.js';
+import type { AttemptInfo, AttemptResult, RequestInfo, RouterEvents, SkipReason } from './events.js';
 import type { AttemptScope, RequestScope } from './scope.js';
 
 /** Records how an attempt ended: breaker, `attempt:end`, the request's attempt list. Call once. */
@@ -31,6 +32,7 @@ export type AttemptRunner<T> = (endpoint: Endpoint, attempt: AttemptInfo, scope:
 export interface RunDeps {
   readonly endpoints: ReadonlyMap<string, Endpoint>;
   readonly breakers: ReadonlyMap<string, EndpointBreaker>;
+  readonly bulkheads: ReadonlyMap<string, Bulkhead>;
   readonly events: EventEmitter<RouterEvents>;
   readonly now: () => number;
   readonly random: () => number;
@@ -39,6 +41,9 @@ export interface RunDeps {
 }
 
 let nextId = 0;
+
+/** When a request that found an endpoint saturated is told to come back: a slot frees as any attempt ends. */
+const SATURATED_RETRY_HINT_MS = 1_000;
 
 /** One request walking its route's chain: skips open circuits, retries, falls back, and reports it all. */
 export class RequestRun {
@@ -64,29 +69,42 @@ export class RequestRun {
   }
 
   async walk<T>(runner: AttemptRunner<T>): Promise<T> {
-    const { endpoints, breakers, events, now } = this.deps;
+    const { endpoints, breakers, bulkheads, events, now } = this.deps;
     let lastFailed: string | undefined;
     let earliestRetry = Number.POSITIVE_INFINITY;
+    const skipped: { endpoint: string; reason: SkipReason }[] = [];
+    const skip = (id: string, reason: SkipReason, retryAt: number) => {
+      earliestRetry = Math.min(earliestRetry, retryAt);
+      skipped.push({ endpoint: id, reason });
+      events.emit('skip', this.info, id, reason, retryAt);
+    };
     for (const id of this.chain) {
       const endpoint = endpoints.get(id)!;
       const breaker = breakers.get(id)!;
+      const bulkhead = bulkheads.get(id)!;
       for (let retry = 0; ; retry++) {
         if (this.scope.aborted) throw this.aborted();
+        // Before the breaker: admitting would take a half-open circuit's one probe.
+        if (bulkhead.full) {
+          skip(id, 'saturated', now() + SATURATED_RETRY_HINT_MS);
+          break;
+        }
         const admission = breaker.admit();
         if (!admission.admitted) {
-          earliestRetry = Math.min(earliestRetry, admission.retryAt);
-          events.emit('skip', this.info, id, admission.reason, admission.retryAt);
+          skip(id, admission.reason, admission.retryAt);
           break;
         }
         if (lastFailed !== undefined && lastFailed !== id) events.emit('fallback', this.info, lastFailed, id);
         lastFailed = undefined;
         const attempt = this.attemptInfo(endpoint);
+        bulkhead.enter();
         events.emit('attempt:start', attempt);
         const scope = this.scope.attempt();
         let finished = false;
         const finish: AttemptFinisher = (result, classified) => {
           if (finished) return;
           finished = true;
+          bulkhead.leave();
           scope.dispose();
           breaker.record(admission, result.outcome, classified?.retryAfterMs);
           this.attempts.push({
@@ -126,7 +144,7 @@ export class RequestRun {
     }
     if (this.attempts.length === 0) {
       this.end('unavailable');
-      throw new RouteUnavailableError(this.route, Number.isFinite(earliestRetry) ? earliestRetry : now());
+      throw new RouteUnavailableError(this.route, Number.isFinite(earliestRetry) ? earliestRetry : now(), [], skipped);
     }
     this.end('failed');
     throw new AllAttemptsFailedError(this.route, this.attempts);

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { Stream } from 'openai/streaming';
 import { EndpointBreaker } from '../breaker/breaker.js';
+import { Bulkhead } from '../breaker/bulkhead.js';
 import { parseConfig } from '../config/load.js';
 import type { SwitchyardConfig, SwitchyardConfigInput } from '../config/schema.js';
 import { configuredSecrets, createScrubber } from '../config/secrets.js';
@@ -45,8 +46,9 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
   for (const id of endpoints.keys()) chains.set(id, { kind: 'endpoint', endpoints: [id] });
   // A route may share an endpoint's id (e.g. `gpt-4o` -> [gpt-4o, gpt-4o-mini]): the route wins.
   for (const [id, r] of Object.entries(cfg.routes)) chains.set(id, { kind: 'route', endpoints: r.endpoints });
+  const bulkheads = new Map([...endpoints].map(([id, ep]) => [id, new Bulkhead(ep.spec.maxConcurrent)]));
   const active = new Set<RequestRun>();
-  const deps: RunDeps = { endpoints, breakers, events, now, random, active };
+  const deps: RunDeps = { endpoints, breakers, bulkheads, events, now, random, active };
   const scrub = createScrubber(configuredSecrets(cfg));
   let closed = false;
 
@@ -91,6 +93,8 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
         provider: ep.spec.provider,
         model: ep.spec.model,
         ...breakers.get(ep.spec.id)!.snapshot(),
+        inFlight: bulkheads.get(ep.spec.id)!.inFlight,
+        ...(ep.spec.maxConcurrent !== undefined ? { maxConcurrent: ep.spec.maxConcurrent } : {}),
       }));
     },
     routes(): RouteSnapshot[] {

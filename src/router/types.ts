@@ -64,6 +64,10 @@ export interface CircuitSnapshot {
   readonly retryAfterUntil?: number;
   /** Consecutive trips without a successful probe (drives the open-period backoff). */
   readonly consecutiveTrips: number;
+  /** Attempts in flight on the endpoint now. */
+  readonly inFlight: number;
+  /** The endpoint's `maxConcurrent`, when it has one: at it, requests skip the endpoint (`saturated`). */
+  readonly maxConcurrent?: number;
 }
 
 /** A route or endpoint callers may name, with its health. */

@@ -24,6 +24,8 @@ describe('schema errors', () => {
   it('negative and non-integer numbers', () => {
     expectOnly((c) => (c.endpoints['gpt-4o'].timeoutMs = -1), 'endpoints.gpt-4o.timeoutMs', 'expected a positive number');
     expectOnly((c) => (c.breaker = { volumeThreshold: 2.5 }), 'breaker.volumeThreshold', 'expected a positive integer');
+    expectOnly((c) => (c.endpoints['gpt-4o'].maxConcurrent = 0), 'endpoints.gpt-4o.maxConcurrent', 'expected a positive integer');
+    expectOnly((c) => (c.endpoints['gpt-4o'].maxConcurrent = 1.5), 'endpoints.gpt-4o.maxConcurrent', 'expected a positive integer');
     expectOnly((c) => (c.retry = { retries: -1 }), 'retry.retries', 'expected a non-negative integer');
     expectOnly((c) => (c.retry = { retries: 11 }), 'retry.retries', 'expected at most 10');
     expectOnly((c) => (c.server = { port: 70000 }), 'server.port', 'expected a port number from 0 to 65535');

@@ -31,6 +31,7 @@ export function fakeRouter(): FakeRouter {
         window: { attempts: 0, successes: 0, failures: 0 },
         failureRate: 0,
         consecutiveTrips: 0,
+        inFlight: 0,
       })),
     routes: () => [
       ...Object.entries(CHAIN).map(([id, endpoints]) => ({ id, kind: 'route' as const, endpoints, available: true })),

@@ -22,6 +22,8 @@ export function describeCircuit(c: CircuitSnapshot): Record<string, unknown> {
     window: c.window,
     failureRate: c.failureRate,
     consecutiveTrips: c.consecutiveTrips,
+    inFlight: c.inFlight,
+    ...(c.maxConcurrent !== undefined ? { maxConcurrent: c.maxConcurrent } : {}),
     openedAt: iso(c.openedAt),
     nextProbeAt: iso(c.nextProbeAt),
     retryAfterUntil: iso(c.retryAfterUntil),
