@@ -18,6 +18,8 @@ export function soakSection(s: SoakReport, out: string[], concurrency: unknown):
     table(['what the callers got', 'count'], Object.entries(s.outcomes).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, int(v)])),
     '',
     `Circuit transitions: ${Object.entries(s.circuitTransitions).map(([k, v]) => `${k} ${v}`).join(', ')}. ` +
+      // Reports from before `skips` was recorded have none.
+      `Endpoints skipped, by reason: ${Object.entries(s.skips ?? {}).map(([k, v]) => `${k} ${v}`).join(', ') || 'none recorded'}. ` +
       `What the simulators did: ${Object.entries(s.simulatorResults).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     '',
     '`switchyard_attempts_total` (from GET /metrics, warm-up subtracted) against the requests each simulator counted ' +

@@ -23,7 +23,8 @@ export type { SoakOptions, SoakReport } from './types.js';
  *   stream that already started, an SSE error event; a stream never mixes two answers and always ends with
  *   `[DONE]` or an error event;
  * - no unhandled rejection, no uncaught exception, no error-level line in the gateway's log, no 500;
- * - when traffic stops, nothing is left in flight (gateway, simulators), sockets and timers come back to
+ * - when traffic stops, nothing is left in flight (gateway, simulators, the router's count of attempts per
+ *   endpoint, which `maxConcurrent` reads), sockets and timers come back to
  *   where they were, and the heap after GC is where it was after warm-up (reported; judged by the bench);
  * - `switchyard_attempts_total`, summed per endpoint from GET /metrics, matches what each simulator
  *   counted. The refusing endpoint is left out (a refused connection never reaches anyone), and an attempt
@@ -70,7 +71,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         ...Object.fromEntries(ENDPOINT_IDS.map((id) => [id, { baseURL: sims[id]!.url, apiKey: `sk-soak-${id}-0000` }])),
         dead: { baseURL: `http://127.0.0.1:${refused}/v1`, apiKey: 'sk-soak-dead-0000' },
       },
-      endpoints: { a: endpoint('a'), b: endpoint('b'), c: endpoint('c'), dead: endpoint('dead') },
+      // `b` has a concurrency cap low enough to be reached: its slots must all come back when traffic stops.
+      endpoints: { a: endpoint('a'), b: { ...endpoint('b'), maxConcurrent: 4 }, c: endpoint('c'), dead: endpoint('dead') },
       // `solo` has a deadline shorter than one attempt timeout: the deadline path (504, streams cut) gets exercised.
       routes: { chat: { endpoints: ['a', 'b', 'c'] }, edge: { endpoints: ['dead', 'c', 'b'] }, solo: { endpoints: ['b'], deadlineMs: SOLO_DEADLINE_MS } },
       breaker: {
@@ -90,6 +92,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     gw = await startInProcessGateway(config);
     const transitions: Record<string, number> = {};
     gw.router.events.on('circuit', (_ep, _from, to) => void (transitions[to] = (transitions[to] ?? 0) + 1));
+    const skips: Record<string, number> = {};
+    gw.router.events.on('skip', (_req, _ep, reason) => void (skips[reason] = (skips[reason] ?? 0) + 1));
     agent = new Agent({ keepAlive: true, maxSockets: o.concurrency });
     const url = new URL(`${gw.url}/v1/chat/completions`);
     const hardLimitMs = deadlineMs + 5_000;
@@ -168,6 +172,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     while (Date.now() < quietBy && (gw.gateway.inFlight() > 0 || Object.values(sims).some((s) => s.stats().inFlight > 0))) await sleep(20);
     if (gw.gateway.inFlight() > 0) violate(`${gw.gateway.inFlight()} requests still in flight in the gateway after the run`);
     for (const [id, s] of Object.entries(sims)) if (s.stats().inFlight > 0) violate(`${s.stats().inFlight} requests still open at simulator ${id} after the run`);
+    for (const c of gw.router.circuits()) if (c.inFlight > 0) violate(`${c.inFlight} attempts still counted in flight on endpoint ${c.endpoint} after the run`);
 
     // Attempts: the metric against the simulators.
     const metricsText = await (await fetch(`${gw.url}/metrics`)).text();
@@ -220,6 +225,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       faultChanges,
       simulatorResults,
       circuitTransitions: transitions,
+      skips,
       attempts,
       resources: {
         socketsBefore: before.sockets,

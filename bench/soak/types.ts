@@ -30,6 +30,8 @@ export interface SoakReport {
   /** What the simulators did, summed: ok, hang, reset, status_500... */
   simulatorResults: Record<string, number>;
   circuitTransitions: Record<string, number>;
+  /** Endpoints skipped without an attempt, by reason: open, half_open_busy, retry_after, saturated. */
+  skips: Record<string, number>;
   attempts: {
     byEndpoint: Record<string, { metric: number; simulator: number; cancelled: number }>;
     refused: number;
