@@ -52,12 +52,16 @@ function loggingFetch(log: [number, string][]): typeof fetch {
   };
 }
 
-function switchyardConfig(env: Env): SwitchyardConfigInput {
+/** The endpoints' `maxConcurrent` in the capped library row: far above the bench's healthy concurrency (about 0.1). */
+export const BENCH_MAX_CONCURRENT = 8;
+
+function switchyardConfig(env: Env, maxConcurrent?: number): SwitchyardConfigInput {
+  const cap = maxConcurrent !== undefined ? { maxConcurrent } : {};
   return {
     providers: { p: { baseURL: env.primaryURL, apiKey: 'sk-bench-primary' }, s: { baseURL: env.secondaryURL, apiKey: 'sk-bench-secondary' } },
     endpoints: {
-      primary: { provider: 'p', model: 'sim-model', timeoutMs: ATTEMPT_TIMEOUT_MS },
-      secondary: { provider: 's', model: 'sim-model', timeoutMs: ATTEMPT_TIMEOUT_MS },
+      primary: { provider: 'p', model: 'sim-model', timeoutMs: ATTEMPT_TIMEOUT_MS, ...cap },
+      secondary: { provider: 's', model: 'sim-model', timeoutMs: ATTEMPT_TIMEOUT_MS, ...cap },
     },
     routes: { chat: { endpoints: ['primary', 'secondary'] } },
     breaker: BENCH_BREAKER,
@@ -85,12 +89,13 @@ async function postChat(url: string, headers: Record<string, string>, answeredBy
   }
 }
 
-export const SYSTEMS: System[] = [
-  {
-    name: 'switchyard (library)',
+/** Switchyard as a library, as configured by the bench, with or without a cap on attempts in flight. */
+function library(name: string, maxConcurrent?: number): System {
+  return {
+    name,
     async start(env) {
       let log: [number, string][] = [];
-      const router = createRouter(switchyardConfig(env));
+      const router = createRouter(switchyardConfig(env, maxConcurrent));
       logAttempts(router, env, () => log);
       return {
         async call() {
@@ -101,7 +106,12 @@ export const SYSTEMS: System[] = [
         close: () => router.close(),
       };
     },
-  },
+  };
+}
+
+export const SYSTEMS: System[] = [
+  library('switchyard (library)'),
+  library(`switchyard (library, maxConcurrent ${BENCH_MAX_CONCURRENT})`, BENCH_MAX_CONCURRENT),
   {
     name: 'switchyard (gateway)',
     async start(env) {

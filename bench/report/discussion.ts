@@ -1,4 +1,5 @@
 import { ATTEMPT_TIMEOUT_MS, BENCH_BREAKER } from '../failover/scenarios.js';
+import { BENCH_MAX_CONCURRENT } from '../failover/systems.js';
 import type { Mode, Target } from '../overhead-gateway.js';
 import { int, ms, pct, us } from '../stats.js';
 import { doneSince } from './done-since.js';
@@ -120,12 +121,18 @@ export function discussion(r: BenchResults): string[] {
         (wins.length ? `Where another system does better: ${wins.join('. ')}.` : 'No other system did better than Switchyard on any measure.'),
     );
     const hang = f.find((x) => x.scenario.id === 'hang' && x.system === 'switchyard (library)' && !x.missing);
+    const capped = f.find((x) => x.scenario.id === 'hang' && x.system.startsWith('switchyard (library, maxConcurrent') && !x.missing);
     if (hang) {
       out.push(
         `- **Black hole:** a breaker learns about a hang only when attempts time out, so Switchyard's callers paid the full ${ATTEMPT_TIMEOUT_MS} ms timeout ` +
           `until the circuit opened, ${fmtTime(hang.stopMs)} after the hang began (${int(hang.wasted)} requests; p99 ${ms(hang.latency.p99)}), and none after it (p50 ${ms(hang.latency.p50)}). ` +
-          'Everything sent in that first timeout period piles up on the dead endpoint. A cap on attempts in flight per endpoint while it has no recent success, ' +
-          'or counting an attempt as failed once it is older than the p99 of recent successes, would stop the pile-up sooner (src/breaker/breaker.ts `admit` / `record`).',
+          'Everything sent in that first timeout period piles up on the dead endpoint.' +
+          (capped
+            ? ` With \`maxConcurrent: ${BENCH_MAX_CONCURRENT}\` on each endpoint (the row "${capped.system}"), at most ${BENCH_MAX_CONCURRENT} callers waited on it at a time and the rest went to the fallback at once: ` +
+              `${int(capped.wasted)} requests paid the timeout, against ${int(hang.wasted)} without the cap (p50 ${ms(capped.latency.p50)}, p99 ${ms(capped.latency.p99)}). ` +
+              '(Its "stop" column is the first quiet gap: with the cap, a slot freed by a timeout can let a few more in before the circuit has counted enough failures to open.) ' +
+              'The cap has to sit above the endpoint\'s healthy concurrency (its rate times its latency), or healthy traffic is shed to the fallback too.'
+            : ''),
       );
     }
     const rec = f.find((x) => x.scenario.id === 'recovery' && x.system === 'switchyard (library)' && !x.missing);
