@@ -1,6 +1,5 @@
 import { int, mb, ms, pct, table, us } from '../stats.js';
 import type { GatewayOverhead, Mode } from '../overhead-gateway.js';
-import type { PairedRatio } from '../stats.js';
 import { addedAt, cellOf, libraryRow, pairedAdded, pairedVs, ratioAt } from './lookup.js';
 import { secondHalfGrowth } from './memory.js';
 import type { BenchResults } from './results.js';
@@ -16,20 +15,11 @@ export const TARGET = {
 /** The limit on latency added at concurrency 1, by quantile. */
 export const addedLimitMs = (q: 'p50' | 'p99') => (q === 'p50' ? TARGET.p50AddedMs : TARGET.p99AddedMs);
 
-/**
- * The bare proxy's own throughput over Portkey's in the same rounds, when it is under the target: the limit
- * row is what any Node gateway reaches on this machine, so a ratio it does not reach is out of every gateway's reach.
- */
-export function proxyBelowPeerTarget(g: GatewayOverhead, mode: Mode, c: number): PairedRatio | undefined {
-  const ceiling = pairedVs(g, mode, c, 'bare proxy', 'portkey');
-  return ceiling && ceiling.median < TARGET.throughputVsPeer ? ceiling : undefined;
-}
-
 const ceilingNote = (g: GatewayOverhead, mode: Mode, c: number) => {
-  const ceiling = proxyBelowPeerTarget(g, mode, c);
-  return ceiling
-    ? `. The bare proxy itself: ${ceiling.median.toFixed(2)}× Portkey (from ${ceiling.min.toFixed(2)}× to ${ceiling.max.toFixed(2)}×), so the ${TARGET.throughputVsPeer}× is beyond any Node gateway on this machine`
-    : '';
+  const ceiling = pairedVs(g, mode, c, 'bare proxy', 'portkey');
+  if (!ceiling) return '';
+  const measured = `. The bare proxy itself: ${ceiling.median.toFixed(2)}× Portkey (from ${ceiling.min.toFixed(2)}× to ${ceiling.max.toFixed(2)}×)`;
+  return ceiling.median < TARGET.throughputVsPeer ? `${measured}, so the ${TARGET.throughputVsPeer}× is beyond any Node gateway on this machine` : measured;
 };
 
 const verdict = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? '**met**' : '**missed**');
