@@ -49,21 +49,17 @@ export function eventStream(
     resume: () => controller.resume(),
     stopped: stop,
   });
-  let done = false;
+  // The parser emits [DONE] once and reads nothing after it.
   const emit = (e: SseEvent<ChatCompletionChunk>) => {
-    if (done) return;
     if (e.kind === 'chunk') return chunks.push(e.value);
-    done = true;
     chunks.end();
     // Looked at once this read is handled: a body's end that came in the same read has been seen by then.
     queueMicrotask(() => {
-      if (!ended && !stopped && !lingering) lingering = setTimeout(stop, AFTER_DONE_MS).unref();
+      if (!ended && !stopped) lingering = setTimeout(stop, AFTER_DONE_MS).unref();
     });
   };
   const sink: BodySink = {
     data(bytes) {
-      // As the SDK: nothing after [DONE] is read.
-      if (done) return;
       try {
         parser.push(bytes, emit);
       } catch (e) {

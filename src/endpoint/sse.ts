@@ -38,6 +38,8 @@ export class SseParser<T> {
   private dataLines = 0;
   /** The last read ended in CR: an LF starting the next one ends the same line. */
   private afterCR = false;
+  /** A [DONE] event has been emitted: as the SDK, nothing after it is read. */
+  private finished = false;
 
   /**
    * `maxEventChars`: the most an unfinished event may hold between reads (its data lines so far and the line
@@ -48,9 +50,11 @@ export class SseParser<T> {
   /**
    * Parses `bytes` and calls `emit` for each complete event. Throws SyntaxError for an event that is not
    * JSON (the classifier makes it `invalid_response`), APIError for an `error` event, and InvalidResponseError
-   * for an event longer than the limit, after emitting the events before it.
+   * for an event longer than the limit, after emitting the events before it. After a [DONE] event it reads
+   * nothing more.
    */
   push(bytes: Buffer, emit: (event: SseEvent<T>) => void): void {
+    if (this.finished) return;
     let decoded = this.decoder.write(bytes);
     // A line may end in CR LF, LF or a lone CR (as the SDK reads it too): made LF here, a CR LF split between
     // two reads included, so the rest looks for LF only.
@@ -74,11 +78,10 @@ export class SseParser<T> {
     try {
       do {
         const lineStart = start;
-        const end = nl;
         start = nl + 1;
-        if (end > lineStart) {
+        if (nl > lineStart) {
           if (text.startsWith('data:', lineStart)) {
-            const line = text.slice(lineStart + (text.charCodeAt(lineStart + 5) === SPACE ? 6 : 5), end);
+            const line = text.slice(lineStart + (text.charCodeAt(lineStart + 5) === SPACE ? 6 : 5), nl);
             this.data = this.data === undefined ? line : `${this.data}\n${line}`;
             this.dataLines++;
           }
@@ -90,8 +93,8 @@ export class SseParser<T> {
         this.data = undefined;
         this.dataLines = 0;
         if (payload.startsWith('[DONE]')) {
-          emit(DONE);
-          continue;
+          this.finished = true;
+          return emit(DONE);
         }
         const value = JSON.parse(payload) as T & { error?: unknown };
         if (value && typeof value === 'object') {
@@ -101,7 +104,7 @@ export class SseParser<T> {
         emit({ kind: 'chunk', value });
       } while ((nl = text.indexOf('\n', start)) !== -1);
     } finally {
-      if (start < text.length) {
+      if (!this.finished && start < text.length) {
         this.held.push(text.slice(start));
         this.heldChars = text.length - start;
       }

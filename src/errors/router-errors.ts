@@ -23,7 +23,7 @@ export class UnknownRouteError extends SwitchyardError {
 }
 export const isUnknownRouteError = markerGuard<UnknownRouteError>('isUnknownRouteError');
 
-/** Every endpoint of the route was skipped (open circuit or Retry-After): failed fast, nothing was sent. */
+/** How a RouteUnavailableError's message names each reason an endpoint was skipped for (`SkipReason`). */
 const SKIP_TEXT: Record<string, string> = {
   open: 'circuit open',
   half_open_busy: 'circuit half-open, its probe in flight',
@@ -31,6 +31,10 @@ const SKIP_TEXT: Record<string, string> = {
   saturated: 'at its maxConcurrent attempts in flight',
 };
 
+/**
+ * Every endpoint of the route was skipped (open circuit, Retry-After, or at its maxConcurrent): failed fast,
+ * nothing was sent.
+ */
 export class RouteUnavailableError extends SwitchyardError {
   readonly code = 'route_unavailable';
   readonly isRouteUnavailableError = true;

@@ -49,6 +49,8 @@ const SATURATED_RETRY_HINT_MS = 1_000;
 export class RequestRun {
   readonly info: RequestInfo;
   readonly attempts: AttemptRecord[] = [];
+  /** Endpoints skipped so far, only once one is. */
+  private skipped: { endpoint: string; reason: SkipReason; retryAt: number }[] | undefined;
   private ended = false;
   /** Who answered, once someone did. */
   endpoint: string | undefined;
@@ -71,13 +73,6 @@ export class RequestRun {
   async walk<T>(runner: AttemptRunner<T>): Promise<T> {
     const { endpoints, breakers, bulkheads, events, now } = this.deps;
     let lastFailed: string | undefined;
-    let earliestRetry = Number.POSITIVE_INFINITY;
-    const skipped: { endpoint: string; reason: SkipReason }[] = [];
-    const skip = (id: string, reason: SkipReason, retryAt: number) => {
-      earliestRetry = Math.min(earliestRetry, retryAt);
-      skipped.push({ endpoint: id, reason });
-      events.emit('skip', this.info, id, reason, retryAt);
-    };
     for (const id of this.chain) {
       const endpoint = endpoints.get(id)!;
       const breaker = breakers.get(id)!;
@@ -86,12 +81,12 @@ export class RequestRun {
         if (this.scope.aborted) throw this.aborted();
         // Before the breaker: admitting would take a half-open circuit's one probe.
         if (bulkhead.full) {
-          skip(id, 'saturated', now() + SATURATED_RETRY_HINT_MS);
+          this.skip(id, 'saturated', now() + SATURATED_RETRY_HINT_MS);
           break;
         }
         const admission = breaker.admit();
         if (!admission.admitted) {
-          skip(id, admission.reason, admission.retryAt);
+          this.skip(id, admission.reason, admission.retryAt);
           break;
         }
         if (lastFailed !== undefined && lastFailed !== id) events.emit('fallback', this.info, lastFailed, id);
@@ -144,10 +139,18 @@ export class RequestRun {
     }
     if (this.attempts.length === 0) {
       this.end('unavailable');
-      throw new RouteUnavailableError(this.route, Number.isFinite(earliestRetry) ? earliestRetry : now(), [], skipped);
+      const skipped = this.skipped ?? [];
+      const earliestRetry = skipped.length ? Math.min(...skipped.map((s) => s.retryAt)) : now();
+      throw new RouteUnavailableError(this.route, earliestRetry, [], skipped);
     }
     this.end('failed');
     throw new AllAttemptsFailedError(this.route, this.attempts);
+  }
+
+  /** An endpoint passed over without an attempt: kept for RouteUnavailableError, and reported. */
+  private skip(endpoint: string, reason: SkipReason, retryAt: number): void {
+    (this.skipped ??= []).push({ endpoint, reason, retryAt });
+    this.deps.events.emit('skip', this.info, endpoint, reason, retryAt);
   }
 
   private attemptInfo(endpoint: Endpoint): AttemptInfo {

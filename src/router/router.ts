@@ -88,14 +88,17 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     events,
     dispatch: dispatch as Router['dispatch'],
     circuits(): CircuitSnapshot[] {
-      return [...endpoints.values()].map((ep) => ({
-        endpoint: ep.spec.id,
-        provider: ep.spec.provider,
-        model: ep.spec.model,
-        ...breakers.get(ep.spec.id)!.snapshot(),
-        inFlight: bulkheads.get(ep.spec.id)!.inFlight,
-        ...(ep.spec.maxConcurrent !== undefined ? { maxConcurrent: ep.spec.maxConcurrent } : {}),
-      }));
+      return [...endpoints.values()].map((ep) => {
+        const bulkhead = bulkheads.get(ep.spec.id)!;
+        return {
+          endpoint: ep.spec.id,
+          provider: ep.spec.provider,
+          model: ep.spec.model,
+          ...breakers.get(ep.spec.id)!.snapshot(),
+          inFlight: bulkhead.inFlight,
+          ...(bulkhead.limit !== undefined ? { maxConcurrent: bulkhead.limit } : {}),
+        };
+      });
     },
     routes(): RouteSnapshot[] {
       return [...chains].map(([id, c]) => ({
