@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ATTEMPT_OUTCOMES } from '../endpoint/outcome.js';
+import { ATTEMPT_OUTCOMES, isFailureOutcome } from '../endpoint/outcome.js';
 
 /*
  * The whole configuration file as one zod schema; every default lives here. Messages never quote the
@@ -64,7 +64,7 @@ export const retrySchema = z.strictObject({
   maxDelayMs: nonNegativeMillis('a non-negative integer (milliseconds)').default(2_000),
   /** Outcomes worth retrying on the same endpoint. */
   on: z
-    .array(z.enum(ATTEMPT_OUTCOMES.filter((o) => o !== 'success' && o !== 'client_error' && o !== 'cancelled') as [string, ...string[]]))
+    .array(z.enum(ATTEMPT_OUTCOMES.filter((o) => isFailureOutcome(o) && o !== 'quota_exhausted') as [string, ...string[]]))
     .default(['server_error', 'timeout', 'connection_error']),
 });
 

@@ -10,7 +10,9 @@ export type AttemptOutcome =
   | 'timeout'
   | 'connection_error'
   | 'invalid_response'
+  | 'quota_exhausted'
   | 'client_error'
+  | 'local_error'
   | 'cancelled';
 
 export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = [
@@ -21,15 +23,20 @@ export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = [
   'timeout',
   'connection_error',
   'invalid_response',
+  'quota_exhausted',
   'client_error',
+  'local_error',
   'cancelled',
 ];
 
+/** Outcomes that are nobody's fault but the request's or the caller's: never counted, never fallen back from. */
+export type UncountedOutcome = 'client_error' | 'local_error' | 'cancelled';
+
 /** Outcomes that are the endpoint's fault: they count against its circuit and are fallen back from. */
-export type FailureOutcome = Exclude<AttemptOutcome, 'success' | 'client_error' | 'cancelled'>;
+export type FailureOutcome = Exclude<AttemptOutcome, 'success' | UncountedOutcome>;
 
 export function isFailureOutcome(o: AttemptOutcome): o is FailureOutcome {
-  return o !== 'success' && o !== 'client_error' && o !== 'cancelled';
+  return o !== 'success' && o !== 'client_error' && o !== 'local_error' && o !== 'cancelled';
 }
 
 /** How a whole request ends (the `outcome` label of `switchyard_requests_total`). */

@@ -36,7 +36,9 @@ export const ATTEMPT_OUTCOMES = [
   'timeout',
   'connection_error',
   'invalid_response',
+  'quota_exhausted',
   'client_error',
+  'local_error',
   'cancelled',
 ] as const;
 export const CIRCUIT_STATES = ['closed', 'open', 'half_open'] as const;
