@@ -19,7 +19,7 @@ export class Liveness {
     /** Watched attempts allowed at once. */
     readonly cap: number,
     /** The endpoint's attempt timeout, after which a watched attempt gets its verdict. */
-    private readonly timeoutMs: number,
+    readonly timeoutMs: number,
   ) {}
 
   heard(now: number): void {

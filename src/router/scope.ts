@@ -122,7 +122,9 @@ export class AttemptScope extends CancelSource {
 
   /** What the attempt saw of the provider, for classify(). */
   evidence(): AttemptEvidence {
-    return { answered: this.answered, alive: this.answered || this.liveness.heardSince(this.startedAt) };
+    // Heard from within one timeout before the attempt began, or since: the provider is answering others, and
+    // this attempt's silence may be its own long answer. A provider silent that long is hung.
+    return { answered: this.answered, alive: this.answered || this.liveness.heardSince(this.startedAt - this.liveness.timeoutMs) };
   }
 
   /** The transport got the provider's response headers. A watched attempt has learned what it waited for. */
