@@ -183,7 +183,7 @@ export class RequestRun {
         if (c.blame === 'caller' || this.scope.aborted) throw this.aborted();
         if (c.blame === 'unclear') {
           this.ledger.hold(id, admission.generation);
-          if (!this.unclear && run.body !== undefined && c.status !== undefined) this.unclear = { endpoint: id, classified: c, body: run.body };
+          if (!this.unclear && run.body !== undefined) this.unclear = { endpoint: id, classified: c, body: run.body };
         } else this.endpointFault = true;
         lastFailed = id;
         const policy = endpoint.spec.retry;
@@ -203,7 +203,8 @@ export class RequestRun {
     if (!this.endpointFault && this.unclear) {
       const u = this.unclear;
       this.end('client_error');
-      throw new UpstreamClientError(this.route, u.endpoint, u.classified.status!, u.classified.message, u.body);
+      // An error event inside a 200 stream has no status of its own: a client type reads as OpenAI's 400.
+      throw new UpstreamClientError(this.route, u.endpoint, u.classified.status ?? 400, u.classified.message, u.body);
     }
     this.end('failed');
     throw new AllAttemptsFailedError(this.route, this.attempts);

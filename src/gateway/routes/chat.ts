@@ -96,7 +96,10 @@ function errorHeaders(info: CallInfo, e: unknown): Record<string, string> {
 interface CallerFacts {
   /** The client's API key when keys are required (already checked), else its address. Never logged. */
   readonly id: string | undefined;
-  /** How long the client will wait (ms), from the `x-stainless-timeout` the openai SDKs send (seconds). */
+  /**
+   * How long the client will wait (ms), from the `x-stainless-timeout` the openai SDKs send: whole seconds,
+   * truncated (openai-node sends 0 for a 300 ms timeout), so under a second counts as a second.
+   */
   readonly timeout: number | undefined;
 }
 
@@ -105,7 +108,7 @@ function callerFacts(req: IncomingMessage, keyed: boolean): CallerFacts {
   const raw = req.headers['x-stainless-timeout'];
   const seconds = typeof raw === 'string' ? Number(raw) : Number.NaN;
   // Past this the client has given up: no use working on. Out of range values are ignored, not refused.
-  const timeout = Number.isFinite(seconds) && seconds > 0 && seconds * 1000 <= 2_147_483_647 ? Math.ceil(seconds * 1000) : undefined;
+  const timeout = Number.isFinite(seconds) && seconds >= 0 && seconds * 1000 <= 2_147_483_647 ? Math.max(1000, Math.ceil(seconds * 1000)) : undefined;
   return { id, timeout };
 }
 
