@@ -150,13 +150,14 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
     send(res, 200, answer([choice('hello from the fake provider', 'stop')]));
   }
 
+  /** The role chunk at once, then each content chunk `chunkDelayMs` after the one before, then [DONE]. */
   function ordinaryStream(res: ServerResponse): void {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(`data: ${JSON.stringify(chunk({ role: 'assistant', content: '' }, null))}\n\n`);
     const n = opts.chunks ?? 2;
     let i = 0;
     const next = () => {
       if (res.destroyed) return;
-      if (i === 0) res.write(`data: ${JSON.stringify(chunk({ role: 'assistant', content: '' }, null))}\n\n`);
       if (i < n) {
         res.write(`data: ${JSON.stringify(chunk({ content: `part ${i} ` }, null))}\n\n`);
         i++;
@@ -165,7 +166,8 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
       res.write(`data: ${JSON.stringify(chunk({}, 'stop'))}\n\n`);
       res.end('data: [DONE]\n\n');
     };
-    next();
+    if (opts.chunkDelayMs) later(opts.chunkDelayMs, next);
+    else next();
   }
 
   const server = createServer((req, res) => {
