@@ -149,8 +149,9 @@ export class RequestRun {
           breaker.record(admission, verdict, classified?.blame === 'endpoint' ? classified.retryAfterMs : undefined);
           if (!reported) report(result);
           if (classified && classified.blame !== 'unclear') this.charge(id, chargeReason(classified, watched));
-          // An unclear failure after the stream reached its caller: no other endpoint can show whose it was.
-          else if (classified && this.endpoint === id) this.charge(id, 'no_evidence');
+          // An unclear failure after the stream reached its caller, or of a watched attempt whose request has
+          // ended: no other attempt can show whose it was.
+          else if (classified && (this.endpoint === id || watched)) this.charge(id, 'no_evidence');
         };
         const run = await this.watchable(runner(endpoint, attempt, scope, finish), scope, finish);
         if (run === WATCHED) {

@@ -42,6 +42,8 @@ export interface FakeProvider {
   readonly hits: Map<string, number>;
   /** Requests whose answer has not ended. */
   inFlight(): number;
+  /** Changes how it behaves from the next request on. */
+  configure(next: FakeProviderOptions): void;
   close(): Promise<void>;
 }
 
@@ -87,7 +89,8 @@ function sse(res: ServerResponse, events: unknown[], done = true): void {
 
 const MARKER = /\[\[([a-z0-9-]+)\]\]/;
 
-export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise<FakeProvider> {
+export async function startFakeProvider(initial: FakeProviderOptions = {}): Promise<FakeProvider> {
+  let opts = initial;
   const hits = new Map<string, number>();
   const open = new Set<ServerResponse>();
   const timers = new Set<NodeJS.Timeout>();
@@ -156,7 +159,7 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
     res.write(`data: ${JSON.stringify(chunk({ role: 'assistant', content: '' }, null))}\n\n`);
     const n = opts.chunks ?? 2;
     let i = 0;
-    const next = () => {
+    const next = (): void => {
       if (res.destroyed) return;
       if (i < n) {
         res.write(`data: ${JSON.stringify(chunk({ content: `part ${i} ` }, null))}\n\n`);
@@ -199,6 +202,9 @@ export async function startFakeProvider(opts: FakeProviderOptions = {}): Promise
     url: `http://127.0.0.1:${port}/v1`,
     hits,
     inFlight: () => open.size,
+    configure: (next) => {
+      opts = next;
+    },
     async close() {
       for (const t of timers) clearTimeout(t);
       for (const r of open) r.destroy();

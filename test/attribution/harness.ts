@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import OpenAI from 'openai';
 import { afterEach } from 'vitest';
 import { parseConfig, type SwitchyardConfigInput } from '../../src/config/index.js';
@@ -25,6 +26,8 @@ export interface AttributionRig {
   telemetry: Instrumentation;
   gateway: Gateway;
   state(endpoint: string): string;
+  /** The gateway's log lines (info and above), parsed. */
+  logs(): Record<string, unknown>[];
   close(): Promise<void>;
 }
 
@@ -63,7 +66,14 @@ export async function startRig(opts: RigOptions = {}): Promise<AttributionRig> {
   const charges: AttributionRig['charges'] = [];
   router.events.on('charge', (endpoint, verdict, reason) => charges.push({ endpoint, verdict, reason }));
   const telemetry = instrument(router);
-  const logger = createLogger({ level: 'silent' });
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer | string, _enc, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  const logger = createLogger({ level: 'info', destination: sink });
   const gateway = createGateway({ router, config, metrics: telemetry, logger });
   const { url } = await gateway.listen(0, '127.0.0.1');
   return {
@@ -75,6 +85,7 @@ export async function startRig(opts: RigOptions = {}): Promise<AttributionRig> {
     charges,
     telemetry,
     gateway,
+    logs: () => lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
     state: (endpoint) => router.circuits().find((c) => c.endpoint === endpoint)!.state,
     async close() {
       await gateway.close({ graceMs: 0 });

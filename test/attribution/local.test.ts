@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isInvalidRequestError, isLocalAttemptError } from '../../src/index.js';
+import type { RequestOptions } from '../../src/router/types.js';
 import { rigPerTest, user } from './harness.js';
 
 /*
@@ -44,7 +45,7 @@ describe('local failures', () => {
 
   it('a per-call header with CR/LF, or a timeout that is no duration, is the caller\'s error', async () => {
     const rig = await start();
-    const bad = [{ headers: { 'x-tenant': 'a\r\nInjected: yes' } }, { headers: { 'bad name': 'x' } }, { timeout: Number.NaN }, { timeout: -5 }];
+    const bad: RequestOptions[] = [{ headers: { 'x-tenant': 'a\r\nInjected: yes' } }, { headers: { 'bad name': 'x' } }, { timeout: Number.NaN }, { timeout: -5 }];
     for (const opts of bad) {
       const e = await rig.router.chat.completions.create({ model: 'chat', messages: user('hi') }, opts).catch((x: unknown) => x);
       expect(isInvalidRequestError(e)).toBe(true);
