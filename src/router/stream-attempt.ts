@@ -41,7 +41,7 @@ export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunn
     scope.arm(endpoint.spec.firstTokenTimeoutMs);
     let upstream: ChunkStream;
     try {
-      upstream = await endpoint.stream(ctx.params, scope, attemptHeaders(ctx.headers, attempt.headers));
+      upstream = await endpoint.stream(ctx.params, scope, attemptHeaders(ctx.headers, attempt.headers), ctx.serialized);
     } catch (e) {
       return failed(e);
     }
