@@ -99,7 +99,9 @@ export function boundedFetch(fetchImpl: typeof fetch, limit?: number): typeof fe
       heard = onHeard;
       init = rest;
     }
-    const response = await fetchImpl(input, init);
+    // A redirect is never followed: fetch would send the provider's headers (Azure's `api-key` among them)
+    // to whatever host the Location names. The 3xx reaches the SDK as an error status (classify.ts).
+    const response = await fetchImpl(input, { ...init, redirect: 'manual' });
     heard?.();
     const body = response.body;
     if (!body) return response;

@@ -81,7 +81,8 @@ export function logRouterEvents(router: Router, logger: Logger): () => void {
   };
   const onAttempt = (attempt: AttemptInfo, result: AttemptResult) => {
     const line = { event: 'attempt', endpoint: attempt.endpoint, route: attempt.request.route, outcome: result.outcome, errorType: result.errorType, status: result.status };
-    if (result.errorType && MISCONFIGURED.has(result.errorType)) logger.warn(line, `endpoint ${attempt.endpoint} is misconfigured for this request (${result.errorType}): fell back`);
+    if (result.errorType === 'redirect') logger.warn(line, `endpoint ${attempt.endpoint}: ${result.message ?? 'redirected'}`);
+    else if (result.errorType && MISCONFIGURED.has(result.errorType)) logger.warn(line, `endpoint ${attempt.endpoint} is misconfigured for this request (${result.errorType}): fell back`);
     else if (result.outcome === 'local_error') logger.error(line, `attempt on ${attempt.endpoint} failed on this side: ${result.message ?? 'local error'}`);
   };
   router.events.on('circuit', onCircuit);
