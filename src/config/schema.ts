@@ -134,6 +134,25 @@ export const validationSchema = z.strictObject({
   requireJsonWhenAsked: z.boolean({ error: 'expected true or false' }).default(true),
 });
 
+/** `*`, or an origin as a browser sends it: scheme, host and port only (`https://app.example.com`). */
+const origin = z.string({ error: 'expected an origin' }).refine(
+  (o) => {
+    if (o === '*') return true;
+    try {
+      const u = new URL(o);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === o;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an origin such as https://app.example.com (scheme, host and port only: no path, no trailing slash) or *' },
+);
+
+export const corsSchema = z.strictObject({
+  /** Origins whose pages may call the gateway (`*`: any). */
+  origins: z.array(origin, { error: 'expected a list of origins' }).min(1, { error: 'expected at least one origin' }),
+});
+
 export const serverSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: nonNegativeInt('a port number from 0 to 65535').max(65535, { error: 'expected a port number from 0 to 65535' }).default(8080),
@@ -143,6 +162,8 @@ export const serverSchema = z.strictObject({
   adminKey: secret.optional(),
   /** Largest accepted request body. */
   bodyLimitBytes: positiveInt().default(4 * 1024 * 1024),
+  /** Cross-origin access for web pages: off (no CORS header at all) unless origins are listed. */
+  cors: corsSchema.optional(),
   /** On SIGTERM, how long in-flight requests (streams included) may take to finish. */
   shutdownGraceMs: millis('a positive number').default(15_000),
 });

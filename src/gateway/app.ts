@@ -6,6 +6,7 @@ import { Registry, type OpenMetricsContentType, type PrometheusContentType } fro
 import { serverSchema, type ServerConfig, type SwitchyardConfig } from '../config/schema.js';
 import type { Router } from '../router/types.js';
 import { requireClientKey } from './auth.js';
+import { corsHandler } from './browser.js';
 import { answerClientError, answerExpectationFailed } from './client-error.js';
 import { trackCalls } from './context.js';
 import { serveExpectingContinue } from './expect-continue.js';
@@ -120,11 +121,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
   app.use(onError);
 
   const chat = chatRoute({ router, tracker, apiKeys: server.apiKeys, bodyLimitBytes: server.bodyLimitBytes, scrub, lines, respondError });
+  const cors = corsHandler(server.cors?.origins);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
     // While draining, ask clients not to reuse the connection so it can close once this answer is out.
     if (draining) res.setHeader('connection', 'close');
     res.on('close', settle);
+    if (cors?.(req, res)) return;
     const path = chatPath(req);
     if (path !== undefined) chat(req, res, path);
     else void app(req, res);

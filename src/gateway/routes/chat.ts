@@ -6,6 +6,7 @@ import { isRequestCancelledError, isUpstreamClientError } from '../../errors/rou
 import type { Routed, Router } from '../../router/types.js';
 import { withIncomingContext } from '../../telemetry/propagation.js';
 import { bearerToken, clientKeyCheck } from '../auth.js';
+import { simpleRequestCheck } from '../browser.js';
 import { readJsonBody } from '../body.js';
 import { continuer } from '../expect-continue.js';
 import { newCallInfo, switchyardHeaders, type CallTracker, type CallInfo } from '../context.js';
@@ -116,6 +117,7 @@ const errorCode = (mapped: MappedError) => (mapped.body as { error?: { code?: un
 
 export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: ServerResponse, path: string) => void {
   const checkKey = clientKeyCheck(opts.apiKeys);
+  const checkSimple = simpleRequestCheck(opts.apiKeys);
 
   /** The router call and the answer, inside the request's trace context and call tracking. */
   async function call(params: ChatCompletionCreateParams, info: CallInfo, cancelled: CancelSource, res: ServerResponse, log: RequestLogState, caller: CallerFacts) {
@@ -165,7 +167,7 @@ export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: S
     const fail = (e: unknown) => {
       log.errorCode = errorCode(opts.respondError(res, e));
     };
-    const denied = checkKey(req);
+    const denied = checkKey(req) ?? checkSimple(req);
     if (denied) return fail(denied);
     log.settled = serve(req, res, log, cancelled).catch(fail);
   };
