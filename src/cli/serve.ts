@@ -23,7 +23,8 @@ Runs the OpenAI-compatible gateway.
   --host H        interface to bind (overrides server.host; default 127.0.0.1)
   --port P        port to bind (overrides server.port; default 8080; 0 = any free port)
 
-SIGTERM/SIGINT drain in-flight requests (server.shutdownGraceMs) and exit 0. A bad config lists every
+SIGTERM/SIGINT/SIGHUP drain in-flight requests (server.shutdownGraceMs), end what is left as 503s or
+stream error events, and exit 0 (SIGHUP does not reload the config). A bad config lists every
 problem and exits 2. Logs are JSON lines on stdout (LOG_LEVEL=debug for every request).`;
 
 export type ServeMode = 'config' | 'openai' | 'demo';

@@ -69,6 +69,8 @@ export interface RequestLogState {
   settled?: Promise<unknown>;
   streamEnd?: StreamEnd;
   errorCode?: string;
+  /** Ended by the gateway's shutdown, past its grace period: a 503 or a stream's error event. */
+  stopped?: boolean;
 }
 
 function outcomeOf(status: number, closedEarly: boolean, call: CallInfo | undefined): RequestOutcome {
@@ -101,7 +103,7 @@ export function requestLine(lines: RequestLines, method: string, path: string, r
         route: call?.route,
         endpoint: call?.endpoint,
         attempts: call?.attempts,
-        outcome: outcomeOf(res.statusCode, closedEarly, call),
+        outcome: state.stopped ? 'unavailable' : outcomeOf(res.statusCode, closedEarly, call),
         stream: state.streamEnd,
         code: state.errorCode,
         durationMs: Math.round(performance.now() - started),
