@@ -168,6 +168,17 @@ export const serverSchema = z.strictObject({
   shutdownGraceMs: millis('a positive number').default(15_000),
 });
 
+/** What the process holds of providers' streams: per event, and for all streams of the router together. */
+export const limitsSchema = z.strictObject({
+  /** The longest event of a provider's stream; a longer one cuts the connection (`invalid_response`). */
+  maxEventBytes: positiveInt('a positive integer (bytes)').default(4 * 1024 * 1024),
+  /**
+   * What all streams together may hold (unfinished events, chunks waiting for slow readers); a stream that
+   * would pass it fails on this side (`local_error`, counted against no endpoint).
+   */
+  maxStreamBytes: positiveInt('a positive integer (bytes)').default(64 * 1024 * 1024),
+});
+
 const record = <T extends z.ZodType>(value: T) => z.record(idKey, value);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -236,6 +247,7 @@ export const configSchema = z
     retry: retrySchema.default(retrySchema.parse({})),
     request: requestSchema.default(requestSchema.parse({})),
     validation: validationSchema.default(validationSchema.parse({})),
+    limits: limitsSchema.default(limitsSchema.parse({})),
   })
   // Cross-references are checked even when other fields failed, so one run reports every problem.
   .superRefine(crossCheck, { when: () => true });
@@ -250,3 +262,4 @@ export type ProviderConfig = z.output<typeof providerSchema>;
 export type EndpointConfig = z.output<typeof endpointSchema>;
 export type RouteConfig = z.output<typeof routeSchema>;
 export type ServerConfig = z.output<typeof serverSchema>;
+export type LimitsConfig = z.output<typeof limitsSchema>;

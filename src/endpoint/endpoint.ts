@@ -1,7 +1,9 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { BreakerConfig, ProviderConfig, RetryConfig, SwitchyardConfig } from '../config/schema.js';
+import { limitsSchema } from '../config/schema.js';
 import { boundedFetch } from './bounded-fetch.js';
+import { MemoryBudget } from './memory-budget.js';
 import { nativeTransport } from './native-transport.js';
 import type { SerializedBody } from './serialized-body.js';
 import { sdkTransport, type Cancellation, type ChunkStream, type Transport, type TransportKind } from './transport.js';
@@ -89,9 +91,12 @@ export function buildEndpoints(
   opts: { fetch?: typeof fetch | undefined; transport?: TransportKind | undefined } = {},
 ): Map<string, Endpoint> {
   const transports = new Map<string, Transport>();
+  // One budget for every stream of the router, whichever provider and transport (memory-budget.ts).
+  const limits = config.limits ?? limitsSchema.parse({});
+  const stream = { maxEventBytes: limits.maxEventBytes, budget: new MemoryBudget(limits.maxStreamBytes) };
   for (const [id, p] of Object.entries(config.providers)) {
     const kind = p.transport ?? opts.transport ?? (opts.fetch ? 'sdk' : 'native');
-    transports.set(id, kind === 'native' ? nativeTransport(p) : sdkTransport(sdkClient(p, opts.fetch)));
+    transports.set(id, kind === 'native' ? nativeTransport({ ...p, ...stream }) : sdkTransport(sdkClient(p, opts.fetch), stream));
   }
   const endpoints = new Map<string, Endpoint>();
   for (const [id, e] of Object.entries(config.endpoints)) {

@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import { Pool, type Dispatcher } from 'undici';
-import { answerTooLarge, maxAnswerBytes } from './answer-limit.js';
-import { eventStream, type BodySink } from './native-stream.js';
+import { answerTooLarge, maxAnswerBytes, maxEventBytes } from './answer-limit.js';
+import type { MemoryBudget } from './memory-budget.js';
+import { eventStream, type BodySink, type StreamLimits } from './native-stream.js';
 import { JsonAnswer, type Cancellation, type Transport } from './transport.js';
 
 export interface NativeTransportOptions {
@@ -12,12 +13,15 @@ export interface NativeTransportOptions {
   /** Connections kept open to the provider at most; calls beyond them wait for one. Default 1024. */
   readonly connections?: number;
   /**
-   * The most of one answer held in memory, in bytes: a plain answer's or an error's body, or one event of a
-   * stream. A provider sending more has its connection cut and the attempt counts as `invalid_response` (an
-   * error status stays that status's outcome), instead of the process buffering until memory runs out.
-   * Default 32 MB.
+   * The most of one answer held in memory, in bytes: a plain answer's or an error's body. A provider sending
+   * more has its connection cut and the attempt counts as `invalid_response` (an error status stays that
+   * status's outcome), instead of the process buffering until memory runs out. Default 32 MB.
    */
   readonly maxAnswerBytes?: number;
+  /** The longest event of a stream (`limits.maxEventBytes`); default DEFAULT_MAX_EVENT_BYTES. */
+  readonly maxEventBytes?: number;
+  /** Shared by every stream of the router (`limits.maxStreamBytes`); default: unbounded. */
+  readonly budget?: MemoryBudget;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -76,6 +80,7 @@ interface Answer {
  */
 export function nativeTransport(opts: NativeTransportOptions): Transport {
   const maxBytes = maxAnswerBytes(opts.maxAnswerBytes);
+  const limits: StreamLimits = { maxEventBytes: maxEventBytes(opts.maxEventBytes), ...(opts.budget ? { budget: opts.budget } : {}) };
   const base = new URL(opts.baseURL.endsWith('/') ? opts.baseURL : `${opts.baseURL}/`);
   const url = new URL('chat/completions', base);
   // No header or body time limit of undici's own (300 s by default): the router times every attempt and
@@ -189,7 +194,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
         post(body, text, abort, headers, 'text/event-stream', {
           start(status, controller, cut) {
             if (!ok(status)) return undefined;
-            const events = eventStream(abort, controller, cut, maxBytes);
+            const events = eventStream(abort, controller, cut, limits);
             resolve(events.stream);
             return events.sink;
           },

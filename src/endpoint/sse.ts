@@ -1,6 +1,6 @@
-import { StringDecoder } from 'node:string_decoder';
 import { APIError } from 'openai';
 import { InvalidResponseError } from './classify.js';
+import { UNBOUNDED, type MemoryBudget } from './memory-budget.js';
 
 /**
  * The provider's own JSON text of each chunk this parser made, so that a proxy can send it on rather than
@@ -17,16 +17,18 @@ export function providerJson(chunk: object): string | undefined {
 }
 
 /** What one server-sent event of a chat stream meant. */
-export type SseEvent<T> = { readonly kind: 'chunk'; readonly value: T } | { readonly kind: 'done' };
+export type SseEvent<T> = { readonly kind: 'chunk'; readonly value: T; /** Characters of its JSON text. */ readonly size: number } | { readonly kind: 'done' };
 
 /**
  * Server-sent events from a provider's response, pushed in as the bytes arrive, read as the openai SDK reads
  * them: `data:` lines, one JSON value per event, `[DONE]` ends it, an `error` object inside is the provider
  * failing mid-answer. Push-based so the transport hands each network read straight to the parser: no
- * readable stream or async generator per chunk on the way.
+ * readable stream or async generator per chunk on the way. The one parser of both transports: the native
+ * one pushes undici's reads, the `sdk` one the reads of the fetch body (web-stream.ts). Why it is hand-made
+ * rather than eventsource-parser: docs/design.md.
  */
 export class SseParser<T> {
-  private readonly decoder = new StringDecoder('utf8');
+  private readonly decoder = new TextDecoder();
   /**
    * The start of a line whose end has not arrived yet, in the pieces it came in: joined once, when its end
    * comes. Joining (or searching) the whole of it on every read made a long line cost the square of its length.
@@ -41,11 +43,28 @@ export class SseParser<T> {
   /** A [DONE] event has been emitted: as the SDK, nothing after it is read. */
   private finished = false;
 
+  /** What this parser holds in `budget` now: its unfinished event. */
+  private accounted = 0;
+
   /**
    * `maxEventChars`: the most an unfinished event may hold between reads (its data lines so far and the line
-   * being read); one read's worth more is the most ever held.
+   * being read); one read's worth more is the most ever held. `budget`: shared with every stream of the
+   * router; what the unfinished event holds is taken from it, and given back as events complete.
    */
-  constructor(private readonly maxEventChars = Number.POSITIVE_INFINITY) {}
+  constructor(
+    private readonly maxEventChars = Number.POSITIVE_INFINITY,
+    private readonly budget: MemoryBudget = UNBOUNDED,
+  ) {}
+
+  /** Reads nothing more and gives back what it held: the stream is over, however it ended. */
+  release(): void {
+    this.finished = true;
+    this.held.length = 0;
+    this.heldChars = 0;
+    this.data = undefined;
+    this.budget.give(this.accounted);
+    this.accounted = 0;
+  }
 
   /**
    * Parses `bytes` and calls `emit` for each complete event. Throws SyntaxError for an event that is not
@@ -53,9 +72,9 @@ export class SseParser<T> {
    * for an event longer than the limit, after emitting the events before it. After a [DONE] event it reads
    * nothing more.
    */
-  push(bytes: Buffer, emit: (event: SseEvent<T>) => void): void {
+  push(bytes: Uint8Array, emit: (event: SseEvent<T>) => void): void {
     if (this.finished) return;
-    let decoded = this.decoder.write(bytes);
+    let decoded = this.decoder.decode(bytes, STREAMING);
     // A line may end in CR LF, LF or a lone CR (as the SDK reads it too): made LF here, a CR LF split between
     // two reads included, so the rest looks for LF only.
     if (this.afterCR) {
@@ -101,7 +120,7 @@ export class SseParser<T> {
           if (value.error) throw new APIError(undefined, value.error as object, undefined, undefined);
           if (single) Object.defineProperty(value, PROVIDER_TEXT, { value: payload });
         }
-        emit({ kind: 'chunk', value });
+        emit({ kind: 'chunk', value, size: payload.length });
       } while ((nl = text.indexOf('\n', start)) !== -1);
     } finally {
       if (!this.finished && start < text.length) {
@@ -120,13 +139,21 @@ export class SseParser<T> {
     this.checkSize();
   }
 
+  /**
+   * Holds the unfinished event to the limit, then to the budget (MemoryBudgetError: holding the rest of the
+   * event would take the router's streams together past theirs).
+   */
   private checkSize(): void {
-    if (this.heldChars + (this.data?.length ?? 0) > this.maxEventChars) {
-      throw new InvalidResponseError(`stream event larger than ${this.maxEventChars} characters`);
-    }
+    const pending = this.heldChars + (this.data?.length ?? 0);
+    if (pending > this.maxEventChars) throw new InvalidResponseError(`stream event larger than ${this.maxEventChars} characters`);
+    if (pending === this.accounted) return;
+    if (pending > this.accounted) this.budget.take(pending - this.accounted);
+    else this.budget.give(this.accounted - pending);
+    this.accounted = pending;
   }
 }
 
+const STREAMING = { stream: true } as const;
 const CR = 13;
 const LF = 10;
 const CRLF_OR_CR = /\r\n?/g;

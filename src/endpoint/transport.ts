@@ -6,7 +6,10 @@ import type {
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
 import { ANSWER_HEARD, STREAMED_ANSWER } from './bounded-fetch.js';
+import { maxEventBytes } from './answer-limit.js';
 import { signalOf, type Cancellation } from './cancellation.js';
+import type { StreamLimits } from './native-stream.js';
+import { webEventStream } from './web-stream.js';
 
 export type { Cancellation } from './cancellation.js';
 
@@ -61,9 +64,12 @@ type FetchOptions = NonNullable<NonNullable<Parameters<OpenAI['chat']['completio
 /**
  * The SDK client must be built with `maxRetries: 0` (the router retries), and its fetch wrapped by
  * `boundedFetch` for its answers to be bounded. Per-call options carry only the
- * attempt's signal and any headers: each option given is work in the SDK's request building.
+ * attempt's signal and any headers: each option given is work in the SDK's request building. The request is
+ * the SDK's own; a 2xx stream's body is read by the parser the native transport uses (web-stream.ts), with
+ * the same per-event limit, memory budget and flow control, rather than by the SDK's.
  */
-export function sdkTransport(client: OpenAI): Transport {
+export function sdkTransport(client: OpenAI, limits: Partial<StreamLimits> = {}): Transport {
+  const streamLimits: StreamLimits = { maxEventBytes: maxEventBytes(limits.maxEventBytes), ...(limits.budget ? { budget: limits.budget } : {}) };
   // The boundedFetch under the client reads these from fetchOptions (the SDK passes them on): when the answer's
   // headers arrive, and whether to bound it per event.
   const options = (abort: Cancellation, headers: Record<string, string> | undefined, streamed: boolean) => {
@@ -73,7 +79,12 @@ export function sdkTransport(client: OpenAI): Transport {
   return {
     // The body already carries its `stream` flag (see Transport): the casts only pick the SDK's overload.
     complete: (body, abort, headers) => client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming, options(abort, headers, false)),
-    stream: (body, abort, headers) => client.chat.completions.create(body as ChatCompletionCreateParamsStreaming, options(abort, headers, true)),
+    stream: async (body, abort, headers) => {
+      const response = await client.chat.completions.create(body as ChatCompletionCreateParamsStreaming, options(abort, headers, true)).asResponse();
+      // The SDK's own stream reads an empty body as an empty stream.
+      if (!response.body) return webEventStream(new ReadableStream({ start: (c) => c.close() }), abort, streamLimits);
+      return webEventStream(response.body, abort, streamLimits);
+    },
     close: () => undefined,
   };
 }
