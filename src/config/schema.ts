@@ -176,7 +176,7 @@ export const limitsSchema = z.strictObject({
    * What all streams together may hold (unfinished events, chunks waiting for slow readers); a stream that
    * would pass it fails on this side (`local_error`, counted against no endpoint).
    */
-  maxStreamBytes: positiveInt('a positive integer (bytes)').default(64 * 1024 * 1024),
+  maxStreamBytes: positiveInt('a positive integer (bytes)').default(32 * 1024 * 1024),
 });
 
 const record = <T extends z.ZodType>(value: T) => z.record(idKey, value);
