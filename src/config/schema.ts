@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ATTEMPT_OUTCOMES, isFailureOutcome } from '../endpoint/outcome.js';
+import { MIN_SECRET_CHARS } from './secrets.js';
 
 /*
  * The whole configuration file as one zod schema; every default lives here. Messages never quote the
@@ -22,7 +23,12 @@ const fraction = z
   .number({ error: 'expected a number from 0 to 1' })
   .min(0, { error: 'expected a number from 0 to 1' })
   .max(1, { error: 'expected a number from 0 to 1' });
-const secret = z.string({ error: 'expected a string' }).min(1, { error: 'must not be empty' });
+const secret = z
+  .string({ error: 'expected a string' })
+  .min(1, { error: 'must not be empty' })
+  .refine((s) => s.length === 0 || s.length >= MIN_SECRET_CHARS, {
+    error: `a key shorter than ${MIN_SECRET_CHARS} characters cannot be kept out of logs and answers (too short to scrub): use a real key`,
+  });
 
 /** Ids become Prometheus label values and URL path segments: keep them plain. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;

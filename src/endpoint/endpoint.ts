@@ -4,6 +4,8 @@ import type { BreakerConfig, ProviderConfig, RetryConfig, SwitchyardConfig } fro
 import { limitsSchema } from '../config/schema.js';
 import { boundedFetch } from './bounded-fetch.js';
 import { MemoryBudget } from './memory-budget.js';
+import { configuredSecrets } from '../config/secrets.js';
+import { createAnswerScrubber } from './answer-scrub.js';
 import { nativeTransport } from './native-transport.js';
 import type { SerializedBody } from './serialized-body.js';
 import { sdkTransport, type Cancellation, type ChunkStream, type Transport, type TransportKind } from './transport.js';
@@ -93,7 +95,9 @@ export function buildEndpoints(
   const transports = new Map<string, Transport>();
   // One budget for every stream of the router, whichever provider and transport (memory-budget.ts).
   const limits = config.limits ?? limitsSchema.parse({});
-  const stream = { maxEventBytes: limits.maxEventBytes, budget: new MemoryBudget(limits.maxStreamBytes) };
+  // Every configured key, out of every successful answer (answer-scrub.ts); undefined, and free, when none.
+  const scrubber = createAnswerScrubber(configuredSecrets(config));
+  const stream = { maxEventBytes: limits.maxEventBytes, budget: new MemoryBudget(limits.maxStreamBytes), ...(scrubber ? { scrubber } : {}) };
   for (const [id, p] of Object.entries(config.providers)) {
     const kind = p.transport ?? opts.transport ?? (opts.fetch ? 'sdk' : 'native');
     transports.set(id, kind === 'native' ? nativeTransport({ ...p, ...stream }) : sdkTransport(sdkClient(p, opts.fetch), stream));

@@ -1,5 +1,6 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { AFTER_DONE_MS } from './answer-limit.js';
+import type { AnswerScrubber } from './answer-scrub.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { PushedStream } from './pushed-stream.js';
 import { SseParser, type SseEvent } from './sse.js';
@@ -25,6 +26,8 @@ export interface StreamLimits {
   readonly maxEventBytes: number;
   /** Shared by every stream of the router. */
   readonly budget?: MemoryBudget;
+  /** The configured keys, taken out of every chunk. */
+  readonly scrubber?: AnswerScrubber;
 }
 
 /** Where a streamed answer's body goes as it arrives. */
@@ -46,7 +49,7 @@ export interface Flow {
  * early, or a bad event, cuts the connection (`cut`) unless the body is already complete.
  */
 export function eventStream(abort: Cancellation, flow: Flow, cut: () => void, limits: StreamLimits): { stream: ChunkStream; sink: BodySink } {
-  const parser = new SseParser<ChatCompletionChunk>(limits.maxEventBytes, limits.budget);
+  const parser = new SseParser<ChatCompletionChunk>(limits.maxEventBytes, limits.budget, limits.scrubber);
   let stopped = false;
   let ended = false;
   let lingering: NodeJS.Timeout | undefined;

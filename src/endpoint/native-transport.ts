@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import { Pool, type Dispatcher } from 'undici';
 import { answerTooLarge, maxAnswerBytes, maxEventBytes } from './answer-limit.js';
+import type { AnswerScrubber } from './answer-scrub.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { eventStream, type BodySink, type StreamLimits } from './native-stream.js';
 import { JsonAnswer, type Cancellation, type Transport } from './transport.js';
@@ -22,6 +23,8 @@ export interface NativeTransportOptions {
   readonly maxEventBytes?: number;
   /** Shared by every stream of the router (`limits.maxStreamBytes`); default: unbounded. */
   readonly budget?: MemoryBudget;
+  /** The configured keys, taken out of every successful answer, plain or streamed; default: none. */
+  readonly scrubber?: AnswerScrubber;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -80,7 +83,12 @@ interface Answer {
  */
 export function nativeTransport(opts: NativeTransportOptions): Transport {
   const maxBytes = maxAnswerBytes(opts.maxAnswerBytes);
-  const limits: StreamLimits = { maxEventBytes: maxEventBytes(opts.maxEventBytes), ...(opts.budget ? { budget: opts.budget } : {}) };
+  const scrubber = opts.scrubber;
+  const limits: StreamLimits = {
+    maxEventBytes: maxEventBytes(opts.maxEventBytes),
+    ...(opts.budget ? { budget: opts.budget } : {}),
+    ...(scrubber ? { scrubber } : {}),
+  };
   const base = new URL(opts.baseURL.endsWith('/') ? opts.baseURL : `${opts.baseURL}/`);
   const url = new URL('chat/completions', base);
   // No header or body time limit of undici's own (300 s by default): the router times every attempt and
@@ -175,8 +183,15 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
         post(body, text, abort, headers, 'application/json', {
           start: () => undefined,
           end(status, h, bytes) {
-            const text = bytes.toString('utf8');
+            let text = bytes.toString('utf8');
             if (!ok(status)) return reject(failure(status, h, text));
+            if (scrubber) {
+              const clean = scrubber.text(text);
+              if (clean !== text) {
+                text = clean;
+                bytes = Buffer.from(clean);
+              }
+            }
             // As the SDK: JSON when the content type says so (a parse error is the provider's), else the raw text.
             if (!isJson(h)) return resolve(text);
             try {

@@ -1,5 +1,7 @@
 import { APIError } from 'openai';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { InvalidResponseError } from './classify.js';
+import type { AnswerScrubber, ChunkScrubber } from './answer-scrub.js';
 import { UNBOUNDED, type MemoryBudget } from './memory-budget.js';
 
 /**
@@ -45,16 +47,24 @@ export class SseParser<T> {
 
   /** What this parser holds in `budget` now: its unfinished event. */
   private accounted = 0;
+  /** The configured keys, out of each event's text and out of text split across events. */
+  private readonly scrubText: ((text: string) => string) | undefined;
+  private readonly scrubChunk: ChunkScrubber | undefined;
 
   /**
    * `maxEventChars`: the most an unfinished event may hold between reads (its data lines so far and the line
    * being read); one read's worth more is the most ever held. `budget`: shared with every stream of the
    * router; what the unfinished event holds is taken from it, and given back as events complete.
+   * `scrubber`: the configured keys to take out of every chunk (answer-scrub.ts).
    */
   constructor(
     private readonly maxEventChars = Number.POSITIVE_INFINITY,
     private readonly budget: MemoryBudget = UNBOUNDED,
-  ) {}
+    scrubber?: AnswerScrubber,
+  ) {
+    this.scrubText = scrubber?.text;
+    this.scrubChunk = scrubber?.stream();
+  }
 
   /** Reads nothing more and gives back what it held: the stream is over, however it ended. */
   release(): void {
@@ -106,7 +116,7 @@ export class SseParser<T> {
           }
           continue;
         }
-        const payload = this.data;
+        let payload = this.data;
         if (payload === undefined) continue;
         const single = this.dataLines === 1;
         this.data = undefined;
@@ -115,10 +125,13 @@ export class SseParser<T> {
           this.finished = true;
           return emit(DONE);
         }
+        if (this.scrubText) payload = this.scrubText(payload);
         const value = JSON.parse(payload) as T & { error?: unknown };
         if (value && typeof value === 'object') {
           if (value.error) throw new APIError(undefined, value.error as object, undefined, undefined);
-          if (single) Object.defineProperty(value, PROVIDER_TEXT, { value: payload });
+          // A chunk the scrubber changed is no longer its text: the gateway serialises it again.
+          const changed = this.scrubChunk ? this.scrubChunk.apply(value as unknown as ChatCompletionChunk) : false;
+          if (single && !changed) Object.defineProperty(value, PROVIDER_TEXT, { value: payload });
         }
         emit({ kind: 'chunk', value, size: payload.length });
       } while ((nl = text.indexOf('\n', start)) !== -1);

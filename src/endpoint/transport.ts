@@ -69,7 +69,12 @@ type FetchOptions = NonNullable<NonNullable<Parameters<OpenAI['chat']['completio
  * the same per-event limit, memory budget and flow control, rather than by the SDK's.
  */
 export function sdkTransport(client: OpenAI, limits: Partial<StreamLimits> = {}): Transport {
-  const streamLimits: StreamLimits = { maxEventBytes: maxEventBytes(limits.maxEventBytes), ...(limits.budget ? { budget: limits.budget } : {}) };
+  const scrubber = limits.scrubber;
+  const streamLimits: StreamLimits = {
+    maxEventBytes: maxEventBytes(limits.maxEventBytes),
+    ...(limits.budget ? { budget: limits.budget } : {}),
+    ...(scrubber ? { scrubber } : {}),
+  };
   // The boundedFetch under the client reads these from fetchOptions (the SDK passes them on): when the answer's
   // headers arrive, and whether to bound it per event.
   const options = (abort: Cancellation, headers: Record<string, string> | undefined, streamed: boolean) => {
@@ -78,7 +83,11 @@ export function sdkTransport(client: OpenAI, limits: Partial<StreamLimits> = {})
   };
   return {
     // The body already carries its `stream` flag (see Transport): the casts only pick the SDK's overload.
-    complete: (body, abort, headers) => client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming, options(abort, headers, false)),
+    complete: async (body, abort, headers) => {
+      const answer: unknown = await client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming, options(abort, headers, false));
+      if (!scrubber) return answer;
+      return typeof answer === 'string' ? scrubber.text(answer) : scrubber.value(answer);
+    },
     stream: async (body, abort, headers) => {
       const response = await client.chat.completions.create(body as ChatCompletionCreateParamsStreaming, options(abort, headers, true)).asResponse();
       // The SDK's own stream reads an empty body as an empty stream.

@@ -48,7 +48,7 @@ describe('loadConfigFile', () => {
   });
 
   it('reads .yml the same way', async () => {
-    const c = await loadConfigFile(await file('ok.yml', YAML_OK), { env: { OPENAI_API_KEY: 'k' } });
+    const c = await loadConfigFile(await file('ok.yml', YAML_OK), { env: { OPENAI_API_KEY: 'sk-k' } });
     expect(c.routes.chat!.endpoints).toEqual(['gpt-4o']);
   });
 
@@ -67,8 +67,8 @@ describe('loadConfigFile', () => {
   });
 
   it('reads an unknown extension as YAML (JSON included)', async () => {
-    const c = await loadConfigFile(await file('switchyard.conf', YAML_OK), { env: { OPENAI_API_KEY: 'k' } });
-    expect(c.providers.openai!.apiKey).toBe('k');
+    const c = await loadConfigFile(await file('switchyard.conf', YAML_OK), { env: { OPENAI_API_KEY: 'sk-k' } });
+    expect(c.providers.openai!.apiKey).toBe('sk-k');
   });
 
   it('a YAML syntax error gives line and column, never the line content', async () => {
@@ -127,14 +127,14 @@ describe('loadConfigFile', () => {
   });
 
   it('schema problems from a file carry config paths', async () => {
-    const e = await loadError(await file('schema.yaml', YAML_OK.replace('timeoutMs: 30000', 'timeoutMs: -1')), { OPENAI_API_KEY: 'k' });
+    const e = await loadError(await file('schema.yaml', YAML_OK.replace('timeoutMs: 30000', 'timeoutMs: -1')), { OPENAI_API_KEY: 'sk-k' });
     expect(lines(e.problems)).toEqual(['endpoints.gpt-4o.timeoutMs: expected a positive number']);
   });
 });
 
 describe('checkConfigFile', () => {
   it('returns the config when valid', async () => {
-    const r = await checkConfigFile(await file('c.yaml', YAML_OK), { env: { OPENAI_API_KEY: 'k' } });
+    const r = await checkConfigFile(await file('c.yaml', YAML_OK), { env: { OPENAI_API_KEY: 'sk-k' } });
     expect(r.ok).toBe(true);
   });
 

@@ -49,7 +49,7 @@ describe('parseConfig: valid input', () => {
     const raw = minimal();
     raw.providers.openai.apiKey = '${KEY}';
     const before = structuredClone(raw);
-    parseConfig(raw, { env: { KEY: 'k' } });
+    parseConfig(raw, { env: { KEY: 'sk-k' } });
     expect(raw).toEqual(before);
   });
 });
