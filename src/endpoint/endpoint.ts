@@ -4,6 +4,7 @@ import type { BreakerConfig, ProviderConfig, RetryConfig, SwitchyardConfig } fro
 import { limitsSchema } from '../config/schema.js';
 import { boundedFetch } from './bounded-fetch.js';
 import { MemoryBudget } from './memory-budget.js';
+import { fetchSkippingContinue } from './skip-continue.js';
 import { configuredSecrets } from '../config/secrets.js';
 import { createAnswerScrubber } from './answer-scrub.js';
 import { nativeTransport } from './native-transport.js';
@@ -67,7 +68,7 @@ function address(baseURL: string): { host: string; port?: number } {
  * passed explicitly, so the SDK never picks up OPENAI_API_KEY / OPENAI_ORG_ID from the environment for a
  * provider that was configured without one.
  */
-function sdkClient(p: ProviderConfig, fetchImpl: typeof fetch | undefined): OpenAI {
+function sdkClient(p: ProviderConfig, fetchImpl: typeof fetch): OpenAI {
   return new OpenAI({
     baseURL: p.baseURL,
     apiKey: p.apiKey ?? 'no-key',
@@ -80,7 +81,7 @@ function sdkClient(p: ProviderConfig, fetchImpl: typeof fetch | undefined): Open
     timeout: 10 * 60_000,
     ...(p.headers ? { defaultHeaders: p.headers } : {}),
     // The SDK would read whatever it is sent: each answer is held to the native transport's limit.
-    fetch: boundedFetch(fetchImpl ?? fetch),
+    fetch: boundedFetch(fetchImpl),
   });
 }
 
@@ -100,7 +101,13 @@ export function buildEndpoints(
   const stream = { maxEventBytes: limits.maxEventBytes, budget: new MemoryBudget(limits.maxStreamBytes), ...(scrubber ? { scrubber } : {}) };
   for (const [id, p] of Object.entries(config.providers)) {
     const kind = p.transport ?? opts.transport ?? (opts.fetch ? 'sdk' : 'native');
-    transports.set(id, kind === 'native' ? nativeTransport({ ...p, ...stream }) : sdkTransport(sdkClient(p, opts.fetch), stream));
+    if (kind === 'native') {
+      transports.set(id, nativeTransport({ ...p, ...stream }));
+      continue;
+    }
+    // Yours, or the global fetch over connections that skip an unasked `100 Continue` (skip-continue.ts).
+    const own = opts.fetch ? undefined : fetchSkippingContinue();
+    transports.set(id, sdkTransport(sdkClient(p, opts.fetch ?? own!.fetch), stream, own?.close));
   }
   const endpoints = new Map<string, Endpoint>();
   for (const [id, e] of Object.entries(config.endpoints)) {

@@ -4,6 +4,7 @@ import { Pool, type Dispatcher } from 'undici';
 import { answerTooLarge, maxAnswerBytes, maxEventBytes } from './answer-limit.js';
 import type { AnswerScrubber } from './answer-scrub.js';
 import type { MemoryBudget } from './memory-budget.js';
+import { continueSkippingConnector } from './skip-continue.js';
 import { eventStream, type BodySink, type StreamLimits } from './native-stream.js';
 import { JsonAnswer, type Cancellation, type Transport } from './transport.js';
 
@@ -93,7 +94,14 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
   const url = new URL('chat/completions', base);
   // No header or body time limit of undici's own (300 s by default): the router times every attempt and
   // request, possibly for longer, and a limit here would end a slow answer early as a connection error.
-  const pool = new Pool(url.origin, { connections: opts.connections ?? 1024, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
+  const pool = new Pool(url.origin, {
+    connections: opts.connections ?? 1024,
+    pipelining: 1,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    // A `100 Continue` the provider sends unasked is skipped: the answer after it is what counts.
+    connect: continueSkippingConnector(),
+  });
   const path = `${url.pathname}${url.search}`;
   // The provider's own headers (its key, its extra headers), set on every call; undefined when none.
   const own: Record<string, string> = { ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}), ...opts.headers };

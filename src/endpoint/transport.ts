@@ -68,7 +68,7 @@ type FetchOptions = NonNullable<NonNullable<Parameters<OpenAI['chat']['completio
  * the SDK's own; a 2xx stream's body is read by the parser the native transport uses (web-stream.ts), with
  * the same per-event limit, memory budget and flow control, rather than by the SDK's.
  */
-export function sdkTransport(client: OpenAI, limits: Partial<StreamLimits> = {}): Transport {
+export function sdkTransport(client: OpenAI, limits: Partial<StreamLimits> = {}, close: () => void = () => undefined): Transport {
   const scrubber = limits.scrubber;
   const streamLimits: StreamLimits = {
     maxEventBytes: maxEventBytes(limits.maxEventBytes),
@@ -94,6 +94,6 @@ export function sdkTransport(client: OpenAI, limits: Partial<StreamLimits> = {})
       if (!response.body) return webEventStream(new ReadableStream({ start: (c) => c.close() }), abort, streamLimits);
       return webEventStream(response.body, abort, streamLimits);
     },
-    close: () => undefined,
+    close,
   };
 }
