@@ -102,7 +102,7 @@ export function buildEndpoints(
   for (const [id, p] of Object.entries(config.providers)) {
     const kind = p.transport ?? opts.transport ?? (opts.fetch ? 'sdk' : 'native');
     if (kind === 'native') {
-      transports.set(id, nativeTransport({ ...p, ...stream }));
+      transports.set(id, nativeTransport({ ...p, ...stream, ...(p.maxConnections ? { connections: p.maxConnections } : {}) }));
       continue;
     }
     // Yours, or the global fetch over connections that skip an unasked `100 Continue` (skip-continue.ts).
