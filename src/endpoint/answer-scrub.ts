@@ -40,16 +40,21 @@ export function createAnswerScrubber(secrets: readonly string[]): AnswerScrubber
     for (const s of raw) if (out.includes(s)) out = out.split(s).join(REDACTED);
     return out;
   };
-  /** Characters at the end of `t` that are the start of a key (its longest such end), 0 when none. */
+  /**
+   * Characters at the end of `t` that are the start of a key (its longest such end), 0 when none: for each
+   * key, the places in the last (key length - 1) characters where its first character is, from the earliest.
+   */
   const heldBack = (t: string) => {
     let best = 0;
     for (const s of raw) {
-      const first = s.charCodeAt(0);
-      for (let len = Math.min(s.length - 1, t.length); len > best; len--) {
-        if (t.charCodeAt(t.length - len) === first && s.startsWith(t.slice(t.length - len))) {
-          best = len;
+      const first = s[0]!;
+      let at = t.indexOf(first, Math.max(0, t.length - s.length + 1));
+      while (at !== -1 && t.length - at > best) {
+        if (s.startsWith(t.slice(at))) {
+          best = t.length - at;
           break;
         }
+        at = t.indexOf(first, at + 1);
       }
     }
     return best;
@@ -102,7 +107,8 @@ export function createAnswerScrubber(secrets: readonly string[]): AnswerScrubber
             for (const field of DELTA_TEXT) {
               const piece = delta[field];
               if (typeof piece !== 'string') continue;
-              const out = pass(`${at}:${field}`, piece);
+              // Choice 0's keys are the field names: no string built per chunk in the common case.
+              const out = pass(at === 0 ? field : `${at}:${field}`, piece);
               if (out !== piece) {
                 delta[field] = out;
                 changed = true;
@@ -123,7 +129,7 @@ export function createAnswerScrubber(secrets: readonly string[]): AnswerScrubber
             if (!choice.finish_reason || carry.size === 0) continue;
             // The choice is over: what was held back was not a key after all, and goes out with its end.
             for (const field of DELTA_TEXT) {
-              const held = take(`${at}:${field}`);
+              const held = take(at === 0 ? field : `${at}:${field}`);
               if (held === undefined) continue;
               delta[field] = `${typeof delta[field] === 'string' ? delta[field] : ''}${held}`;
               changed = true;
