@@ -101,5 +101,7 @@ export function eventStream(abort: Cancellation, flow: Flow, cut: () => void, li
       else chunks.fail(e);
     },
   };
-  return { stream: { [Symbol.asyncIterator]: () => chunks, controller: { abort: stop } }, sink };
+  // An abort (the router's, at a timeout or a cancel) also drops what is queued, so that its sizes go back
+  // to the budget even when no reader ever comes back for them.
+  return { stream: { [Symbol.asyncIterator]: () => chunks, controller: { abort: () => void chunks.return() } }, sink };
 }
