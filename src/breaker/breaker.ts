@@ -18,6 +18,8 @@ export interface BreakerOptions {
   readonly now: () => number;
   readonly random: () => number;
   readonly onTransition: (from: CircuitStateName, to: CircuitStateName) => void;
+  /** Told of every attempt the breaker charges (true: success, false: failure): what a shared store may count. */
+  readonly onCharge?: (ok: boolean) => void;
 }
 
 type Settled = { ok: true } | { ok: false; error: Error };
@@ -144,6 +146,7 @@ export class EndpointBreaker {
   }
 
   private settle(s: Settled): void {
+    this.opts.onCharge?.(s.ok);
     // fire() rejects for failures by design; the rejection is the record, not an error to surface.
     this.cb.fire(s).catch(() => undefined);
   }

@@ -69,6 +69,16 @@ export function logCircuitTransitions(router: Router, logger: Logger): () => voi
     if (to === 'open') logger.warn(line, `circuit ${endpoint} opened`);
     else logger.info(line, `circuit ${endpoint} ${from} -> ${to}`);
   };
+  // Once per change of the shared state store's health, not once per failed command.
+  const onStore = (up: boolean, reason: string | undefined) => {
+    const line = { event: 'state_store', up, ...(reason ? { reason } : {}) };
+    if (up) logger.info(line, 'shared state store reachable: circuits follow the fleet');
+    else logger.warn(line, 'shared state store unreachable: circuits fall back to this replica');
+  };
   router.events.on('circuit', onCircuit);
-  return () => router.events.off('circuit', onCircuit);
+  router.events.on('state:store', onStore);
+  return () => {
+    router.events.off('circuit', onCircuit);
+    router.events.off('state:store', onStore);
+  };
 }
