@@ -251,18 +251,19 @@ export class FleetBreaker extends EndpointBreaker {
     if (this.leaseAsked || !this.store.status()?.up) return;
     this.leaseAsked = true;
     const asked = this.o.now();
-    void this.store.acquireLease(this.o.endpoint, gen, this.leaseMs).then((won) => {
+    void this.store.acquireLease(this.o.endpoint, gen, this.leaseMs).then(({ won, earlyMs }) => {
       this.leaseAsked = false;
       const cur = this.store.view(this.o.endpoint);
       if (!cur || cur.gen !== gen || !cur.open || cur.forced) return;
       if (won) this.lease = { gen, until: asked + this.o.probeHintMs };
-      // Won or lost, bid again once the lease may have lapsed: its holder may have died or had no traffic.
+      // Won or lost, bid again once the lease may have lapsed (its holder may have died or had no traffic);
+      // asked too early by Redis's clock, as soon as the open period is over.
       clearTimeout(this.timer);
       this.timer = setTimeout(() => {
         this.timer = undefined;
         const again = this.store.view(this.o.endpoint);
         if (again && again.gen === gen && again.open && !again.forced && !this.probe) this.askLease(gen);
-      }, this.leaseMs);
+      }, earlyMs !== undefined ? earlyMs + 1 : this.leaseMs);
       this.timer.unref();
     });
   }

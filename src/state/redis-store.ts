@@ -3,8 +3,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { BreakerConfig, StateConfig } from '../config/schema.js';
 import { holdsTraffic, encodeMessage, Mirror, parseMessage, type FleetState, type MirrorListener } from './fleet-state.js';
 import { keyLayout, type KeyLayout } from './keys.js';
-import { READ_SCRIPT, RECORD_SCRIPT, RELEASE_SCRIPT, TRANSITION_SCRIPT } from './scripts.js';
-import type { FleetAction, SharedStateStore, StateStoreStatus } from './store.js';
+import { LEASE_SCRIPT, READ_SCRIPT, RECORD_SCRIPT, RELEASE_SCRIPT, TRANSITION_SCRIPT } from './scripts.js';
+import type { FleetAction, LeaseAnswer, SharedStateStore, StateStoreStatus } from './store.js';
 
 export interface RedisStateStoreOptions {
   readonly config: StateConfig;
@@ -22,6 +22,7 @@ type Scripted = Redis & {
   syTransition(...args: (string | number)[]): Promise<string>;
   syRead(...args: (string | number)[]): Promise<string[]>;
   syRelease(...args: (string | number)[]): Promise<number>;
+  syLease(...args: (string | number)[]): Promise<number>;
 };
 
 /**
@@ -68,6 +69,7 @@ export class RedisStateStore implements SharedStateStore {
     this.cmd.defineCommand('syTransition', { numberOfKeys: 3, lua: TRANSITION_SCRIPT });
     this.cmd.defineCommand('syRead', { lua: READ_SCRIPT });
     this.cmd.defineCommand('syRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+    this.cmd.defineCommand('syLease', { numberOfKeys: 2, lua: LEASE_SCRIPT });
     this.cmd.on('error', (e: Error) => this.setUp(false, e));
     this.cmd.on('close', () => this.setUp(false));
     this.cmd.on('ready', () => void this.sync());
@@ -139,14 +141,14 @@ export class RedisStateStore implements SharedStateStore {
       }, (e: Error) => this.setUp(false, e));
   }
 
-  async acquireLease(endpoint: string, gen: number, ms: number): Promise<boolean> {
+  async acquireLease(endpoint: string, gen: number, ms: number): Promise<LeaseAnswer> {
     try {
-      const r = await this.cmd.set(this.keys.lease(endpoint), `${this.replicaId}:${gen}`, 'PX', Math.max(1, Math.round(ms)), 'NX');
+      const r = await this.cmd.syLease(this.keys.state(endpoint), this.keys.lease(endpoint), gen, `${this.replicaId}:${gen}`, Math.max(1, Math.round(ms)));
       this.setUp(true);
-      return r === 'OK';
+      return r < 0 ? { won: false, earlyMs: -r } : { won: r === 1 };
     } catch (e) {
       this.setUp(false, e as Error);
-      return false;
+      return { won: false };
     }
   }
 

@@ -151,6 +151,21 @@ end
 return save(KEYS[1], channel, endpoint, s, now, keepMs)
 `;
 
+/**
+ * The probe lease, only for the generation it is asked for and only once that generation's open period is
+ * over: a replica whose mirror is one message behind cannot take a lease for a state already replaced.
+ * KEYS: state, lease. ARGV: gen, holder value, ms. Returns 1 when this replica now holds it, 0 when another
+ * does (or the generation is gone), -N when the open period has N ms left by Redis's clock.
+ */
+export const LEASE_SCRIPT = `${COMMON}
+local s = load(KEYS[1])
+if s.gen ~= tonumber(ARGV[1]) or not s.open or s.forced then return 0 end
+local early = s.untilMs - now_ms()
+if early > 0 then return -early end
+if redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3], 'NX') then return 1 end
+return 0
+`;
+
 /** Deletes the probe lease only if this replica still holds it. KEYS: lease. ARGV: holder value. */
 export const RELEASE_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end

@@ -9,6 +9,12 @@ export interface StateStoreStatus {
   readonly lagSeconds: number;
 }
 
+/** `earlyMs`: asked before the open period ended by Redis's clock (this replica's clock estimate is off). */
+export interface LeaseAnswer {
+  readonly won: boolean;
+  readonly earlyMs?: number;
+}
+
 /** Writes a replica makes; each is answered asynchronously and never awaited on a request's path. */
 export type FleetAction = 'trip' | 'probe_ok' | 'probe_failed' | 'force_open' | 'force_close' | 'reset' | 'retry_after';
 
@@ -42,8 +48,8 @@ export interface SharedStateStore extends StateStore {
   /** Counts one attempt this replica charged in the fleet window (it may trip the circuit fleet-wide). */
   record(endpoint: string, seenGen: number, ok: boolean, breaker: BreakerConfig): void;
   transition(endpoint: string, action: FleetAction, seenGen: number, breaker: BreakerConfig, retryAfterMs?: number): void;
-  /** `SET NX PX`: true when this replica now holds the probe lease of generation `gen`. */
-  acquireLease(endpoint: string, gen: number, ms: number): Promise<boolean>;
+  /** `SET NX PX`, if `gen` is still the state's and its open period is over: true when this replica now holds the lease. */
+  acquireLease(endpoint: string, gen: number, ms: number): Promise<LeaseAnswer>;
   releaseLease(endpoint: string, gen: number): void;
 }
 

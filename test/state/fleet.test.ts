@@ -45,3 +45,90 @@ describe('four replicas on one Redis', () => {
     expect(circuit(fleet.routers[0]!).source).toBeUndefined();
   });
 });
+
+describe('one probe for the fleet, operator overrides for the fleet', () => {
+  it('exactly one probe per open period fleet-wide, counted at the provider; a good probe closes every replica', async () => {
+    const keyPrefix = `t${++prefix}`;
+    fleet = await startFleet({
+      replicas: 4,
+      redisUrl: redis.url,
+      keyPrefix,
+      primary: { always: { kind: 'status', status: 500 } },
+      breaker: { resetTimeoutMs: 150, backoffMultiplier: 2 },
+    });
+    await until(() => allUp(fleet!.routers), 'every store up');
+    await roundRobin(fleet, 20);
+    const atTrip = fleet.primary.stats().requests;
+    const { Redis } = await import('ioredis');
+    const probe = new Redis(redis.url);
+    try {
+      const trips = async () => Number(await probe.hget(`${keyPrefix}:circuit:primary`, 'trips'));
+      expect(await trips()).toBe(1);
+      // Every replica sends a request every few ms through two more open periods (150 ms, then 300 ms).
+      let stop = false;
+      const traffic = fleet.routers.map(async (r) => {
+        while (!stop) {
+          await r.chat.completions.create(ask);
+          await new Promise((res) => setTimeout(res, 3));
+        }
+      });
+      await until(async () => (await trips()) >= 3, 'two failed probes', 5_000);
+      stop = true;
+      await Promise.all(traffic);
+      // Each failed probe re-opened the circuit once: as many probes reached the provider as re-trips happened.
+      await until(async () => fleet!.primary.stats().requests - atTrip === (await trips()) - 1, 'probes = re-trips', 2_000);
+      expect(fleet.primary.stats().requests - atTrip).toBeGreaterThanOrEqual(2);
+
+      fleet.primary.setFaults({});
+      const before = fleet.primary.stats().requests;
+      // Traffic gives the lease holder its probe; the probe's success closes every replica.
+      await until(async () => {
+        await roundRobin(fleet!, 4);
+        return fleet!.routers.every((r) => circuit(r).state === 'closed');
+      }, 'every replica closed after a good probe', 5_000);
+      expect(fleet.routers.map((r) => circuit(r).state)).toEqual(['closed', 'closed', 'closed', 'closed']);
+      expect(fleet.routers.map((r) => circuit(r).consecutiveTrips)).toEqual([0, 0, 0, 0]);
+      expect(fleet.primary.stats().requests).toBeGreaterThan(before);
+    } finally {
+      probe.disconnect();
+    }
+  });
+
+  it("an operator's force-open on one replica is seen by all; a force-close on another lifts it everywhere", async () => {
+    fleet = await startFleet({ replicas: 4, redisUrl: redis.url, keyPrefix: `t${++prefix}` });
+    await until(() => allUp(fleet!.routers), 'every store up');
+    const [r0, r1, r2, r3] = fleet.routers as [typeof fleet.routers[0], typeof fleet.routers[0], typeof fleet.routers[0], typeof fleet.routers[0]];
+    r0.forceOpen('primary');
+    await until(() => fleet!.routers.every((r) => circuit(r).forced === 'open'), 'every replica forced open', 1_000);
+    expect(fleet.routers.map((r) => [circuit(r).state, circuit(r).source])).toEqual(Array(4).fill(['open', 'fleet']));
+    await r3.chat.completions.create(ask);
+    await r2.chat.completions.create(ask);
+    expect(fleet.primary.stats().requests).toBe(0);
+    r1.forceClose('primary');
+    await until(() => fleet!.routers.every((r) => circuit(r).state === 'closed' && circuit(r).forced === undefined), 'every replica closed', 1_000);
+    await r0.chat.completions.create(ask);
+    expect(fleet.primary.stats().requests).toBe(1);
+  });
+});
+
+describe('a black hole', () => {
+  it('the fleet pays about one replica worth of timeouts (8 here, against 20 for four unshared replicas)', async () => {
+    const hole = { primary: { always: { kind: 'hang' as const } }, endpoint: { timeoutMs: 150 } };
+    const drive = (f: Fleet) => Promise.all(f.routers.map(async (r) => {
+      for (let i = 0; i < 6; i++) await r.chat.completions.create(ask);
+    }));
+    fleet = await startFleet({ replicas: 4, redisUrl: redis.url, keyPrefix: `t${++prefix}`, ...hole });
+    await until(() => allUp(fleet!.routers), 'every store up');
+    await drive(fleet);
+    const shared = fleet.primary.stats().requests;
+    await fleet.close();
+    fleet = await startFleet({ replicas: 4, redisUrl: undefined, ...hole });
+    await drive(fleet);
+    const alone = fleet.primary.stats().requests;
+    // Four replicas in parallel, one request at a time each: the 5th timeout trips the fleet during the
+    // second round, so at most two rounds (8) reach the hole; unshared, each replica needs its own 5.
+    expect(shared).toBeGreaterThanOrEqual(5);
+    expect(shared).toBeLessThanOrEqual(8);
+    expect(alone).toBe(20);
+  });
+});
