@@ -123,7 +123,7 @@ export class RedisStateStore implements SharedStateStore {
       .then(([tripped, msg]) => {
         this.setUp(true);
         if (tripped === 1) this.onMessage(msg);
-      }, (e: Error) => this.setUp(false, e));
+      }, (e: Error) => this.failed(e));
   }
 
   transition(endpoint: string, action: FleetAction, seenGen: number, b: BreakerConfig, retryAfterMs = 0): void {
@@ -138,7 +138,7 @@ export class RedisStateStore implements SharedStateStore {
       .then((msg) => {
         this.setUp(true);
         this.onMessage(msg, true);
-      }, (e: Error) => this.setUp(false, e));
+      }, (e: Error) => this.failed(e));
   }
 
   async acquireLease(endpoint: string, gen: number, ms: number): Promise<LeaseAnswer> {
@@ -147,7 +147,7 @@ export class RedisStateStore implements SharedStateStore {
       this.setUp(true);
       return r < 0 ? { won: false, earlyMs: -r } : { won: r === 1 };
     } catch (e) {
-      this.setUp(false, e as Error);
+      this.failed(e as Error);
       return { won: false };
     }
   }
@@ -178,7 +178,7 @@ export class RedisStateStore implements SharedStateStore {
     try {
       r = await this.cmd.syRead(endpoints.length, ...endpoints.map((e) => this.keys.state(e)), ...endpoints);
     } catch (e) {
-      this.setUp(false, e as Error);
+      this.failed(e as Error);
       return;
     }
     const t1 = this.now();
@@ -205,6 +205,14 @@ export class RedisStateStore implements SharedStateStore {
 
   private jitterFactor(b: BreakerConfig): number {
     return 1 + b.jitter * (2 * this.random() - 1);
+  }
+
+  /**
+   * A command failed (timed out, or was refused while disconnected). Down only once it had been up: before
+   * the first connection, the connection's own error event tells whether Redis is unreachable.
+   */
+  private failed(error: Error): void {
+    if (this.up) this.setUp(false, error);
   }
 
   private setUp(up: boolean, error?: Error): void {

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRouter } from '../../src/router/router.js';
 import type { Router } from '../../src/router/types.js';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { closedPort, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { gatewayUrl, spawnCli, type Spawned } from '../gateway/spawn.js';
 import { allUp, ask, circuit, startFleet, type Fleet } from './fleet-rig.js';
 import { startRedis, until, type RedisServer } from './redis-server.js';
@@ -92,6 +92,27 @@ describe('Redis down or restarted is never an outage', () => {
     } finally {
       client.disconnect();
     }
+  });
+});
+
+describe('Redis unreachable from the start', () => {
+  it('the replica serves on its own breakers, reports the store down once, and still trips locally', async () => {
+    const port = await closedPort();
+    fleet = await startFleet({
+      replicas: 1,
+      redisUrl: `redis://127.0.0.1:${port}`,
+      primary: { always: { kind: 'status', status: 500 } },
+      state: { commandTimeoutMs: 20, syncIntervalMs: 50 },
+    });
+    const r = fleet.routers[0]!;
+    const events: boolean[] = [];
+    r.events.on('state:store', (up) => events.push(up));
+    for (let i = 0; i < 10; i++) await r.chat.completions.create(ask);
+    await until(() => events.length > 0, 'the store reported down');
+    expect(events).toEqual([false]);
+    expect(r.stateStatus?.()).toMatchObject({ up: false });
+    expect(circuit(r)).toMatchObject({ state: 'open', source: 'replica' });
+    expect(fleet.primary.stats().requests).toBe(5);
   });
 });
 
