@@ -1,4 +1,5 @@
 import type { AttemptOutcome, RequestOutcome } from '../endpoint/outcome.js';
+import type { ChargeReason, ChargeVerdict } from './attribution.js';
 
 /*
  * What the router tells the world. Emitted synchronously, in the caller's async context, so a subscriber
@@ -12,9 +13,12 @@ export const CIRCUIT_STATES: readonly CircuitStateName[] = ['closed', 'open', 'h
 
 /**
  * Why an endpoint was skipped without an attempt: its circuit is open, or half-open with its probe in flight,
- * a Retry-After holds traffic away, or it has `maxConcurrent` attempts in flight already (`saturated`).
+ * a Retry-After holds traffic away, it has `maxConcurrent` attempts in flight already (`saturated`), or it
+ * has sent nothing to the callers who gave up on it and this request cannot wait out its timeout
+ * (`unresponsive`, see router/liveness.ts).
  */
-export type SkipReason = 'open' | 'half_open_busy' | 'retry_after' | 'saturated';
+export type SkipReason = 'open' | 'half_open_busy' | 'retry_after' | 'saturated' | 'unresponsive';
+export const SKIP_REASONS: readonly SkipReason[] = ['open', 'half_open_busy', 'retry_after', 'saturated', 'unresponsive'];
 
 export interface RequestInfo {
   /** Unique per request, for correlating events; not a label. */
@@ -81,6 +85,11 @@ export interface RouterEvents {
   /** The router moves on from one endpoint to the next after a failure. */
   fallback: [request: RequestInfo, from: string, to: string];
   'request:end': [request: RequestInfo, result: RequestResult];
+  /**
+   * A failed attempt was charged to the endpoint's circuit, or spared, and why (router/attribution.ts). A
+   * charge may come after its request ended: on evidence from a later attempt, or a watched attempt's verdict.
+   */
+  charge: [endpoint: string, verdict: ChargeVerdict, reason: ChargeReason];
   /** A circuit changed state (also on operator overrides). */
   circuit: [endpoint: string, from: CircuitStateName, to: CircuitStateName];
   /**

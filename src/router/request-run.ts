@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { EndpointBreaker } from '../breaker/breaker.js';
+import type { Admission, EndpointBreaker } from '../breaker/breaker.js';
 import type { Bulkhead } from '../breaker/bulkhead.js';
 import { fullJitterDelay } from '../breaker/backoff.js';
 import type { Classified } from '../endpoint/classify.js';
@@ -8,24 +8,20 @@ import type { RequestOutcome } from '../endpoint/outcome.js';
 import {
   AllAttemptsFailedError,
   DeadlineExceededError,
+  LocalAttemptError,
   RequestCancelledError,
   RouterClosedError,
   RouteUnavailableError,
   UpstreamClientError,
   type AttemptRecord,
 } from '../errors/router-errors.js';
-import type { AttemptInfo, AttemptResult, RequestInfo, RouterEvents, SkipReason } from './events.js';
+import { Ledger, type CallerWindow, type ChargeReason } from './attribution.js';
+import { Attempt, failureResult, WATCHED, type AttemptFinisher, type AttemptHooks, type AttemptRun } from './attempt.js';
+import type { AttemptInfo, RequestInfo, RouterEvents, SkipReason } from './events.js';
+import type { Liveness } from './liveness.js';
 import type { AttemptScope, RequestScope } from './scope.js';
 
-/** Records how an attempt ended: breaker, `attempt:end`, the request's attempt list. Call once. */
-export type AttemptFinisher = (result: AttemptResult, classified?: Classified) => void;
-
-/** How one attempt went, as the runner reports it to the walk. */
-export type AttemptRun<T> =
-  | { readonly kind: 'done'; readonly value: T; readonly result: AttemptResult; readonly bytes?: Buffer | undefined }
-  | { readonly kind: 'failed'; readonly classified: Classified; readonly durationMs: number; readonly body?: unknown }
-  /** A stream whose first content chunk arrived: the stream now owns the attempt and calls the finisher. */
-  | { readonly kind: 'handoff'; readonly value: T };
+export type { AttemptFinisher, AttemptRun } from './attempt.js';
 
 export type AttemptRunner<T> = (endpoint: Endpoint, attempt: AttemptInfo, scope: AttemptScope, finish: AttemptFinisher) => Promise<AttemptRun<T>>;
 
@@ -33,11 +29,15 @@ export interface RunDeps {
   readonly endpoints: ReadonlyMap<string, Endpoint>;
   readonly breakers: ReadonlyMap<string, EndpointBreaker>;
   readonly bulkheads: ReadonlyMap<string, Bulkhead>;
+  readonly liveness: ReadonlyMap<string, Liveness>;
+  readonly callers: ReadonlyMap<string, CallerWindow>;
   readonly events: EventEmitter<RouterEvents>;
   readonly now: () => number;
   readonly random: () => number;
   /** Requests not yet ended, so `router.close()` can abort them. */
   readonly active: Set<RequestRun>;
+  /** Attempts whose caller is gone, watched for the provider's health (see Liveness), for `close()`. */
+  readonly watched: Set<AttemptScope>;
 }
 
 let nextId = 0;
@@ -52,6 +52,11 @@ export class RequestRun {
   /** Endpoints skipped so far, only once one is. */
   private skipped: { endpoint: string; reason: SkipReason; retryAt: number }[] | undefined;
   private ended = false;
+  /** Unclear failures waiting for evidence (router/attribution.ts). */
+  private readonly ledger = new Ledger();
+  /** The first unclear failure with the provider's own error, and whether any failure was the endpoint's. */
+  private unclear: { endpoint: string; classified: Classified; body: unknown } | undefined;
+  private endpointFault = false;
   /** Who answered, once someone did. */
   endpoint: string | undefined;
   /** The answer's bytes as the provider sent them, when its transport kept them (see JsonAnswer). */
@@ -63,6 +68,8 @@ export class RequestRun {
     private readonly chain: readonly string[],
     readonly scope: RequestScope,
     stream: boolean,
+    /** Who sent the request, for "one caller weighs once per window"; each request alone when unknown. */
+    private readonly caller?: string,
   ) {
     this.info = { id: `${process.pid}-${++nextId}`, route, stream, startedAt: deps.now() };
     deps.active.add(this);
@@ -71,70 +78,60 @@ export class RequestRun {
   }
 
   async walk<T>(runner: AttemptRunner<T>): Promise<T> {
-    const { endpoints, breakers, bulkheads, events, now } = this.deps;
+    const { endpoints, breakers, bulkheads, liveness, events, now } = this.deps;
+    // The request's own state across attempts: the last endpoint that failed, for the `fallback` event.
     let lastFailed: string | undefined;
     for (const id of this.chain) {
       const endpoint = endpoints.get(id)!;
       const breaker = breakers.get(id)!;
       const bulkhead = bulkheads.get(id)!;
+      const live = liveness.get(id)!;
       for (let retry = 0; ; retry++) {
-        if (this.scope.aborted) throw this.aborted();
-        // Before the breaker: admitting would take a half-open circuit's one probe.
-        if (bulkhead.full) {
-          this.skip(id, 'saturated', now() + SATURATED_RETRY_HINT_MS);
-          break;
-        }
-        const admission = breaker.admit();
-        if (!admission.admitted) {
-          this.skip(id, admission.reason, admission.retryAt);
-          break;
-        }
+        if (this.scope.aborted) throw this.failAborted();
+        const admission = this.admit(endpoint, breaker, bulkhead, live);
+        if (!admission) break;
         if (lastFailed !== undefined && lastFailed !== id) events.emit('fallback', this.info, lastFailed, id);
         lastFailed = undefined;
-        const attempt = this.attemptInfo(endpoint);
-        bulkhead.enter();
-        events.emit('attempt:start', attempt);
-        const scope = this.scope.attempt();
-        let finished = false;
-        const finish: AttemptFinisher = (result, classified) => {
-          if (finished) return;
-          finished = true;
-          bulkhead.leave();
-          scope.dispose();
-          breaker.record(admission, result.outcome, classified?.retryAfterMs);
-          this.attempts.push({
-            endpoint: id,
-            outcome: result.outcome,
-            durationMs: result.durationMs,
-            ...(result.status !== undefined ? { status: result.status } : {}),
-            ...(result.message !== undefined ? { message: result.message } : {}),
-          });
-          events.emit('attempt:end', attempt, result);
-        };
-        const run = await runner(endpoint, attempt, scope, finish);
+        const info = this.attemptInfo(endpoint);
+        const attempt = new Attempt(info, this.scope.attempt(live, info.startedAt), admission, breaker, bulkhead, this.hooks(id, info));
+        events.emit('attempt:start', info);
+        const run = await attempt.await(runner(endpoint, info, attempt.scope, attempt.finish));
+        if (run === WATCHED) {
+          // The caller is gone; the attempt goes on unseen (see Liveness). It ends here for the caller.
+          attempt.report({ outcome: 'cancelled', durationMs: now() - info.startedAt, errorType: 'cancelled', message: "the caller gave up; the attempt is watched for the provider's health" });
+          throw this.failAborted();
+        }
         if (run.kind === 'handoff') {
+          attempt.commit();
           this.endpoint = id;
+          this.answered();
           return run.value;
         }
         if (run.kind === 'done') {
-          finish(run.result);
+          attempt.finish(run.result);
           this.endpoint = id;
           this.bytes = run.bytes;
+          this.answered();
           this.end('success');
           return run.value;
         }
         const c = run.classified;
-        finish(failureResult(c, run.durationMs), c);
-        if (c.outcome === 'client_error') {
+        attempt.finish(failureResult(c, run.durationMs), c);
+        if (c.blame === 'request') {
           this.end('client_error');
+          if (c.outcome === 'local_error') throw new LocalAttemptError(this.route, id, c.message, { cause: run.cause });
           throw new UpstreamClientError(this.route, id, c.status ?? 400, c.message, run.body);
         }
-        if (c.outcome === 'cancelled' || this.scope.aborted) throw this.aborted();
+        if (c.blame === 'caller' || this.scope.aborted) throw this.failAborted();
+        if (c.blame === 'unclear') {
+          this.ledger.hold(id, attempt.generation);
+          if (!this.unclear && run.body !== undefined) this.unclear = { endpoint: id, classified: c, body: run.body };
+        } else this.endpointFault = true;
         lastFailed = id;
         const policy = endpoint.spec.retry;
         if (retry >= policy.retries || !policy.on.includes(c.outcome)) break;
         const delay = fullJitterDelay(retry, policy.baseDelayMs, policy.maxDelayMs, this.deps.random);
-        if (!(await this.scope.sleep(delay))) throw this.aborted();
+        if (!(await this.scope.sleep(delay))) throw this.failAborted();
       }
     }
     if (this.attempts.length === 0) {
@@ -143,8 +140,74 @@ export class RequestRun {
       const earliestRetry = skipped.length ? Math.min(...skipped.map((s) => s.retryAt)) : now();
       throw new RouteUnavailableError(this.route, earliestRetry, [], skipped);
     }
+    // Every attempt met the same kind of trouble, none the endpoint's for sure: the request's problem, told
+    // as the provider told it.
+    if (!this.endpointFault && this.unclear) {
+      const u = this.unclear;
+      this.end('client_error');
+      // An error event inside a 200 stream has no status of its own: a client type reads as OpenAI's 400.
+      throw new UpstreamClientError(this.route, u.endpoint, u.classified.status ?? 400, u.classified.message, u.body);
+    }
     this.end('failed');
     throw new AllAttemptsFailedError(this.route, this.attempts);
+  }
+
+  /**
+   * May this request try `endpoint` now? If not, the skip is reported and undefined returned. The bulkhead
+   * and liveness come before the breaker: admitting would take a half-open circuit's one probe.
+   */
+  private admit(endpoint: Endpoint, breaker: EndpointBreaker, bulkhead: Bulkhead, live: Liveness): (Admission & { admitted: true }) | undefined {
+    const id = endpoint.spec.id;
+    if (bulkhead.full) return void this.skip(id, 'saturated', this.deps.now() + SATURATED_RETRY_HINT_MS);
+    const unresponsiveUntil = live.unresponsiveUntil();
+    // Callers who could not wait out the timeout anyway do not join the ones who gave up on it.
+    if (unresponsiveUntil !== undefined && this.scope.remainingMs() < attemptLimit(endpoint, this.info.stream)) {
+      return void this.skip(id, 'unresponsive', unresponsiveUntil);
+    }
+    const admission = breaker.admit();
+    if (!admission.admitted) return void this.skip(id, admission.reason, admission.retryAt);
+    return admission;
+  }
+
+  /** What an attempt of this request reports to it. */
+  private hooks(endpoint: string, info: AttemptInfo): AttemptHooks {
+    return {
+      report: (result) => {
+        this.attempts.push({
+          endpoint,
+          outcome: result.outcome,
+          durationMs: result.durationMs,
+          ...(result.status !== undefined ? { status: result.status } : {}),
+          ...(result.message !== undefined ? { message: result.message } : {}),
+        });
+        this.deps.events.emit('attempt:end', info, result);
+      },
+      judged: (classified, watched) => {
+        if (!classified) return;
+        if (classified.blame !== 'unclear') this.charge(endpoint, chargeReason(classified, watched));
+        // An unclear failure after the stream reached its caller, or of a watched attempt whose request has
+        // ended: no other attempt can show whose it was.
+        else if (this.endpoint === endpoint || watched) this.charge(endpoint, 'no_evidence');
+      },
+      watchedSet: this.deps.watched,
+    };
+  }
+
+  /** Another attempt of this request was answered: the unclear failures before it were the endpoints'. */
+  private answered(): void {
+    const now = this.deps.now();
+    for (const p of this.ledger.drain()) {
+      if (!this.deps.callers.get(p.endpoint)!.admit(this.caller ?? this.info.id, now)) {
+        this.charge(p.endpoint, 'caller_limit');
+        continue;
+      }
+      this.deps.breakers.get(p.endpoint)!.chargeLate(p.generation);
+      this.charge(p.endpoint, 'evidence');
+    }
+  }
+
+  private charge(endpoint: string, reason: ChargeReason): void {
+    this.deps.events.emit('charge', endpoint, reason === 'provider_fault' || reason === 'evidence' || reason === 'hang' ? 'charged' : 'spared', reason);
   }
 
   /** An endpoint passed over without an attempt: kept for RouteUnavailableError, and reported. */
@@ -169,8 +232,8 @@ export class RequestRun {
     };
   }
 
-  /** The error for a request that was aborted: its deadline passed, or the caller went away. Ends the request. */
-  aborted(): Error {
+  /** Ends a request that was aborted (its deadline passed, or the caller went away) and returns its error. */
+  failAborted(): Error {
     this.endAborted();
     const cause = this.scope.abortCause;
     if (cause === 'deadline') return new DeadlineExceededError(this.route, this.scope.deadlineMs, this.attempts);
@@ -182,12 +245,13 @@ export class RequestRun {
     this.end(this.scope.abortCause === 'deadline' ? 'timeout' : 'cancelled');
   }
 
-  /** Emits `request:end` once and releases the request's timers. */
+  /** Emits `request:end` once and releases the request's timers. Unclear failures still held are spared. */
   end(outcome: RequestOutcome): void {
     if (this.ended) return;
     this.ended = true;
     this.scope.dispose();
     this.deps.active.delete(this);
+    for (const p of this.ledger.drain()) this.charge(p.endpoint, 'no_evidence');
     this.deps.events.emit('request:end', this.info, {
       outcome,
       durationMs: this.deps.now() - this.info.startedAt,
@@ -197,13 +261,14 @@ export class RequestRun {
   }
 }
 
-export function failureResult(c: Classified, durationMs: number): AttemptResult {
-  return {
-    outcome: c.outcome,
-    durationMs,
-    errorType: c.errorType,
-    message: c.message,
-    ...(c.status !== undefined ? { status: c.status } : {}),
-  };
+/** How long an attempt on `endpoint` may take before its own timeout calls it. */
+function attemptLimit(endpoint: Endpoint, stream: boolean): number {
+  return stream ? endpoint.spec.firstTokenTimeoutMs : endpoint.spec.timeoutMs;
 }
 
+function chargeReason(c: Classified, watched: boolean): ChargeReason {
+  if (c.blame === 'endpoint') return watched ? 'hang' : 'provider_fault';
+  return c.blame === 'request' ? 'request_fault' : 'caller_gone';
+}
+
+export { failureResult } from './attempt.js';

@@ -1,5 +1,4 @@
-import { EndpointBreaker, type Admission, type BreakerOptions } from '../breaker/breaker.js';
-import type { AttemptOutcome } from '../endpoint/outcome.js';
+import { EndpointBreaker, type Admission, type BreakerOptions, type Verdict } from '../breaker/breaker.js';
 import type { CircuitStateName, SkipReason } from '../router/events.js';
 import type { FleetState } from './fleet-state.js';
 import type { SharedStateStore } from './store.js';
@@ -104,27 +103,59 @@ export class FleetBreaker extends EndpointBreaker {
     return a;
   }
 
-  override record(admission: Admission & { admitted: true }, outcome: AttemptOutcome, retryAfterMs?: number): void {
-    this.charged = undefined;
-    super.record(admission, outcome, retryAfterMs);
-    const charged = this.charged;
-    this.charged = undefined;
-    const cfg = this.o.config;
+  override record(admission: Admission & { admitted: true }, verdict: Verdict, retryAfterMs?: number): void {
     const probe = this.probe?.admission === admission ? this.probe : undefined;
+    const charged = this.charging(() => super.record(admission, verdict, retryAfterMs));
+    const cfg = this.o.config;
     if (probe) {
       this.probe = undefined;
-      // Not charged (the caller's fault, cancelled): no verdict; this replica keeps the lease and probes again.
-      if (charged !== undefined) {
-        this.store.transition(this.o.endpoint, charged ? 'probe_ok' : 'probe_failed', probe.gen, cfg);
-        this.lease = undefined;
-      }
+      // No verdict (the caller's fault, unclear, cancelled): this replica keeps the lease and probes again.
+      if (charged !== undefined) this.probeVerdict(probe.gen, charged);
     } else if (charged !== undefined) {
       const gen = this.seen.get(admission);
       if (gen !== undefined) this.store.record(this.o.endpoint, gen, charged, cfg);
     }
-    if (charged === false && outcome === 'rate_limited' && retryAfterMs !== undefined) {
+    // The breaker is given a Retry-After only when the endpoint is to blame: the fleet honours the same ones.
+    if (retryAfterMs !== undefined) {
       this.store.transition(this.o.endpoint, 'retry_after', 0, cfg, Math.min(retryAfterMs, cfg.maxRetryAfterMs));
     }
+  }
+
+  /** A stream's first chunk reached its caller: the fleet's probe is judged there too, a success. */
+  override commit(admission: Admission & { admitted: true }): Admission & { admitted: true } {
+    const probe = this.probe?.admission === admission ? this.probe : undefined;
+    let next = admission;
+    // A local probe's success charged here is the same verdict as the fleet's: not counted twice.
+    this.charging(() => (next = super.commit(admission)));
+    if (probe) {
+      this.probe = undefined;
+      this.probeVerdict(probe.gen, true);
+    }
+    return next;
+  }
+
+  /**
+   * A failure charged after its attempt ended (evidence came later): counted in the fleet window under the
+   * generation this replica sees now (the breaker keeps only its own generation for it).
+   */
+  override chargeLate(generation: number): void {
+    const charged = this.charging(() => super.chargeLate(generation));
+    if (charged === undefined) return;
+    this.store.record(this.o.endpoint, this.store.view(this.o.endpoint)?.gen ?? 0, charged, this.o.config);
+  }
+
+  /** Runs a call of the breaker and returns what it charged (true: a success, false: a failure), if anything. */
+  private charging(call: () => void): boolean | undefined {
+    this.charged = undefined;
+    call();
+    const charged = this.charged;
+    this.charged = undefined;
+    return charged;
+  }
+
+  private probeVerdict(gen: number, ok: boolean): void {
+    this.store.transition(this.o.endpoint, ok ? 'probe_ok' : 'probe_failed', gen, this.o.config);
+    this.lease = undefined;
   }
 
   override forceOpen(): void {
