@@ -161,8 +161,11 @@ export class RedisStateStore implements SharedStateStore {
     clearInterval(this.timer);
     await this.syncing?.catch(() => undefined);
     this.statusListeners.clear();
-    this.cmd.disconnect();
     this.sub.disconnect();
+    // QUIT waits for the replies still due (a lease released by a closing breaker); a store that is away
+    // refuses it at once (no offline queue), and a slow one gets the command timeout.
+    await this.cmd.quit().catch(() => undefined);
+    this.cmd.disconnect();
   }
 
   /** The backstop: every endpoint's state and Redis's clock in one script call; then writes back what Redis lost. */
