@@ -251,7 +251,7 @@ export class FleetBreaker extends EndpointBreaker {
   }
 
   private fleetChanged(s: FleetState, prev: FleetState | undefined): void {
-    if (prev && s.gen !== prev.gen) {
+    if (!prev || s.gen !== prev.gen) {
       this.lease = undefined;
       // Closed by the fleet (a probe elsewhere succeeded, an operator): this replica's breaker follows.
       if (FLEET_CLOSES.has(s.act) && s.origin !== this.store.replicaId) {
