@@ -47,6 +47,10 @@ export class RedisStateStore implements SharedStateStore {
   private lastSync: number;
   private syncing: Promise<void> | undefined;
   private closed = false;
+  private readonly heldSuccesses = new Map<string, { gen: number; count: number; b: BreakerConfig }>();
+  private batchTimer: NodeJS.Timeout | undefined;
+  /** Commands failed in a row. */
+  private failures = 0;
 
   constructor(private readonly opts: RedisStateStoreOptions) {
     const c = opts.config;
@@ -113,11 +117,41 @@ export class RedisStateStore implements SharedStateStore {
     this.mirror.provisional(endpoint, patch);
   }
 
+  /**
+   * Failures go at once (they may trip the circuit), with the successes held back for the same generation;
+   * successes alone wait up to SUCCESS_BATCH_MS and go as one count, so a healthy endpoint costs Redis a
+   * call per batch rather than one per request.
+   */
   record(endpoint: string, seenGen: number, ok: boolean, b: BreakerConfig): void {
     if (!this.up) return;
+    let held = this.heldSuccesses.get(endpoint);
+    if (held && held.gen !== seenGen) {
+      this.flushSuccesses(endpoint);
+      held = undefined;
+    }
+    if (ok) {
+      if (held) held.count++;
+      else this.heldSuccesses.set(endpoint, { gen: seenGen, count: 1, b });
+      this.batchTimer ??= setTimeout(() => {
+        this.batchTimer = undefined;
+        for (const e of [...this.heldSuccesses.keys()]) this.flushSuccesses(e);
+      }, SUCCESS_BATCH_MS).unref();
+      return;
+    }
+    this.heldSuccesses.delete(endpoint);
+    this.sendRecord(endpoint, seenGen, held?.count ?? 0, 1, b);
+  }
+
+  private flushSuccesses(endpoint: string): void {
+    const held = this.heldSuccesses.get(endpoint);
+    this.heldSuccesses.delete(endpoint);
+    if (held && this.up) this.sendRecord(endpoint, held.gen, held.count, 0, held.b);
+  }
+
+  private sendRecord(endpoint: string, seenGen: number, successes: number, failures: number, b: BreakerConfig): void {
     const k = this.keys;
     this.cmd
-      .syRecord(k.state(endpoint), k.window(endpoint), endpoint, seenGen, ok ? 1 : 0, b.rollingWindowMs / b.rollingBuckets, b.rollingBuckets,
+      .syRecord(k.state(endpoint), k.window(endpoint), endpoint, seenGen, successes, failures, b.rollingWindowMs / b.rollingBuckets, b.rollingBuckets,
         b.volumeThreshold, b.errorThresholdPercentage, b.resetTimeoutMs, b.backoffMultiplier, b.maxResetTimeoutMs, this.jitterFactor(b),
         this.opts.config.keepMs, this.replicaId, k.channel)
       .then(([tripped, msg]) => {
@@ -159,6 +193,8 @@ export class RedisStateStore implements SharedStateStore {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    clearTimeout(this.batchTimer);
+    for (const e of [...this.heldSuccesses.keys()]) this.flushSuccesses(e);
     await this.syncing?.catch(() => undefined);
     this.statusListeners.clear();
     this.sub.disconnect();
@@ -215,10 +251,13 @@ export class RedisStateStore implements SharedStateStore {
    * the first connection, the connection's own error event tells whether Redis is unreachable.
    */
   private failed(error: Error): void {
-    if (this.up) this.setUp(false, error);
+    // One slow answer on a busy host is not an outage: down after a few failures in a row (a lost
+    // connection says so at once, through its own event).
+    if (++this.failures >= FAILURES_FOR_DOWN && this.up) this.setUp(false, error);
   }
 
   private setUp(up: boolean, error?: Error): void {
+    if (up) this.failures = 0;
     if (this.closed || this.up === up) return;
     // Before the first answer, a failed connect says "down"; a close event before any answer says nothing.
     if (!up && this.up === undefined && !error) return;
@@ -227,6 +266,12 @@ export class RedisStateStore implements SharedStateStore {
     for (const l of this.statusListeners) l(up, reason);
   }
 }
+
+/** Failed commands in a row that make the store down (a lost connection does at once). */
+const FAILURES_FOR_DOWN = 3;
+
+/** How long successes alone are held before they go to the fleet window as one count. */
+const SUCCESS_BATCH_MS = 20;
 
 /** `restore` ignores the open-period policy; any valid one will do. */
 const RESTORE_POLICY: BreakerConfig = {

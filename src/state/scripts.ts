@@ -59,20 +59,21 @@ end
 `;
 
 /**
- * Counts one charged attempt in the fleet window and trips the circuit when the window says so.
- * KEYS: state, window. ARGV: endpoint, seenGen, ok (1/0), bucketMs, buckets, volumeThreshold,
+ * Counts charged attempts in the fleet window and trips the circuit when the window says so.
+ * KEYS: state, window. ARGV: endpoint, seenGen, successes, failures, bucketMs, buckets, volumeThreshold,
  * errorThresholdPercentage, baseMs, multiplier, maxMs, jitterFactor, keepMs, origin, channel.
  * An attempt admitted under an older generation (before a trip or reset) is not counted; nor is one that
  * ends while the circuit is open. Returns [tripped (0/1), state message or '', successes, failures].
  */
 export const RECORD_SCRIPT = `${COMMON}
-local endpoint, seenGen, ok = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1'
-local bucketMs, buckets, volume, threshold = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local endpoint, seenGen, addS, addF = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local bucketMs, buckets, volume, threshold = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local now = now_ms()
 local s = load(KEYS[1])
 if seenGen < s.gen or s.open or s.forced then return {0, '', 0, 0} end
 local bucket = math.floor(now / bucketMs)
-redis.call('HINCRBY', KEYS[2], (ok and 's:' or 'f:') .. bucket, 1)
+if addS > 0 then redis.call('HINCRBY', KEYS[2], 's:' .. bucket, addS) end
+if addF > 0 then redis.call('HINCRBY', KEYS[2], 'f:' .. bucket, addF) end
 local all = redis.call('HGETALL', KEYS[2])
 local succ, fail = 0, 0
 for i = 1, #all, 2 do
@@ -84,10 +85,10 @@ for i = 1, #all, 2 do
 end
 redis.call('PEXPIRE', KEYS[2], bucketMs * buckets)
 local total = succ + fail
-if not ok and total >= volume and fail * 100 > threshold * total then
-  trip(s, now, tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]), ARGV[13], 'trip')
+if addF > 0 and total >= volume and fail * 100 > threshold * total then
+  trip(s, now, tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]), ARGV[14], 'trip')
   redis.call('DEL', KEYS[2])
-  return {1, save(KEYS[1], ARGV[14], endpoint, s, now, tonumber(ARGV[12])), succ, fail}
+  return {1, save(KEYS[1], ARGV[15], endpoint, s, now, tonumber(ARGV[13])), succ, fail}
 end
 return {0, '', succ, fail}
 `;

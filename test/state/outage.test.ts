@@ -138,7 +138,8 @@ describe('a replica killed while holding the probe lease', () => {
     sims = [primary, fallback];
     const config = {
       providers: { p1: { baseURL: primary.url }, p2: { baseURL: fallback.url } },
-      endpoints: { primary: { provider: 'p1', model: 'a', timeoutMs: 300 }, fallback: { provider: 'p2', model: 'b', timeoutMs: 300 } },
+      // timeoutMs 600: a lease of 2 x 600 + 250 ms, the first 600 ms of which its holder may start the probe in.
+      endpoints: { primary: { provider: 'p1', model: 'a', timeoutMs: 600 }, fallback: { provider: 'p2', model: 'b', timeoutMs: 600 } },
       routes: { chat: { endpoints: ['primary', 'fallback'] } },
       breaker: { volumeThreshold: 3, resetTimeoutMs: 200, jitter: 0 },
       retry: { retries: 0 },

@@ -23,7 +23,7 @@ afterAll(async () => {
 const keys = (p: string) => ({ state: `${p}:circuit:e`, window: `${p}:window:e`, lease: `${p}:probe:e` });
 async function record(p: string, seenGen: number, ok: boolean) {
   const k = keys(p);
-  const r = (await client.eval(RECORD_SCRIPT, 2, k.state, k.window, 'e', seenGen, ok ? 1 : 0, 100, 10, 4, 50, 1000, 2, 8000, 1, 60_000, 'me', `${p}:events`)) as [number, string, number, number];
+  const r = (await client.eval(RECORD_SCRIPT, 2, k.state, k.window, 'e', seenGen, ok ? 1 : 0, ok ? 0 : 1, 100, 10, 4, 50, 1000, 2, 8000, 1, 60_000, 'me', `${p}:events`)) as [number, string, number, number];
   return { tripped: r[0] === 1, state: r[1] ? parseMessage(r[1])!.state : undefined, successes: r[2], failures: r[3] };
 }
 async function transition(p: string, action: string, seenGen: number, extra = '0', factor = 1) {
@@ -61,6 +61,14 @@ describe('fleet window (RECORD_SCRIPT)', () => {
     expect(await record(p, closed.gen, false)).toMatchObject({ failures: 1 });
     await transition(p, 'force_open', closed.gen);
     expect(await record(p, closed.gen, false)).toMatchObject({ tripped: false, failures: 0 });
+  });
+
+  it('takes batched counts: held-back successes arrive with the failure that follows them', async () => {
+    const p = `s${++n}`;
+    const k = keys(p);
+    const r = (await client.eval(RECORD_SCRIPT, 2, k.state, k.window, 'e', 0, 3, 1, 100, 10, 4, 50, 1000, 2, 8000, 1, 60_000, 'me', `${p}:events`)) as [number, string, number, number];
+    expect(r).toEqual([0, '', 3, 1]);
+    expect((await client.eval(RECORD_SCRIPT, 2, k.state, k.window, 'e', 0, 5, 0, 100, 10, 4, 50, 1000, 2, 8000, 1, 60_000, 'me', `${p}:events`)) as unknown[]).toEqual([0, '', 8, 1]);
   });
 
   it('success exactly at the threshold does not trip (strictly greater, as opossum)', async () => {
