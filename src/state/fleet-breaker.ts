@@ -35,6 +35,8 @@ export class FleetBreaker extends EndpointBreaker {
   /** The generation whose probe lease this replica holds, and until when (local clock). */
   private lease: { gen: number; until: number } | undefined;
   private leaseAsked = false;
+  /** Local time before which a new bid would only find the lease taken. */
+  private nextBid = 0;
   private probe: { admission: Admission; gen: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void)[] = [];
@@ -253,6 +255,7 @@ export class FleetBreaker extends EndpointBreaker {
   private fleetChanged(s: FleetState, prev: FleetState | undefined): void {
     if (!prev || s.gen !== prev.gen) {
       this.lease = undefined;
+      this.nextBid = 0;
       // Closed by the fleet (a probe elsewhere succeeded, an operator): this replica's breaker follows.
       if (FLEET_CLOSES.has(s.act) && s.origin !== this.store.replicaId) {
         if (s.act === 'reset') super.reset();
@@ -278,15 +281,17 @@ export class FleetBreaker extends EndpointBreaker {
     this.timer.unref();
   }
 
+  /** Bids for the probe lease: at the deadline, then when a bid may succeed again (not once per request). */
   private askLease(gen: number): void {
-    if (this.leaseAsked || !this.store.status()?.up) return;
-    this.leaseAsked = true;
     const asked = this.o.now();
+    if (this.leaseAsked || asked < this.nextBid || !this.store.status()?.up) return;
+    this.leaseAsked = true;
     void this.store.acquireLease(this.o.endpoint, gen, this.leaseMs).then(({ won, earlyMs }) => {
       this.leaseAsked = false;
       const cur = this.store.view(this.o.endpoint);
       if (!cur || cur.gen !== gen || !cur.open || cur.forced) return;
       if (won) this.lease = { gen, until: asked + this.o.probeHintMs };
+      this.nextBid = won ? asked + this.o.probeHintMs : this.o.now() + (earlyMs !== undefined ? earlyMs + 1 : this.leaseMs);
       // Won or lost, bid again once the lease may have lapsed (its holder may have died or had no traffic);
       // asked too early by Redis's clock, as soon as the open period is over.
       clearTimeout(this.timer);

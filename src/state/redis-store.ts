@@ -61,7 +61,9 @@ export class RedisStateStore implements SharedStateStore {
     this.lastSync = this.now();
     const base: RedisOptions = {
       commandTimeout: c.commandTimeoutMs,
-      connectTimeout: Math.max(250, c.commandTimeoutMs * 10),
+      // Generous: while a connection is being made commands fail at once (no offline queue), so a slow
+      // connect costs no request anything, and a busy host does not make a reachable Redis look down.
+      connectTimeout: Math.max(2_000, c.commandTimeoutMs * 10),
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
       // Reconnect quickly, then every second at most: the periodic read re-synchronises once back.

@@ -37,7 +37,9 @@ export async function startFleet(opts: {
     breaker: { volumeThreshold: 5, errorThresholdPercentage: 50, resetTimeoutMs: 60_000, jitter: 0, ...opts.breaker },
     retry: { retries: 0 },
     ...(opts.redisUrl
-      ? { state: { store: 'redis' as const, url: opts.redisUrl, keyPrefix: opts.keyPrefix ?? 'sy-test', syncIntervalMs: 200, ...opts.state } }
+      ? // A command timeout that a test machine running other suites at once does not hit: these tests are
+        // about sharing, not about a slow Redis (outage.test.ts kills it instead).
+        { state: { store: 'redis' as const, url: opts.redisUrl, keyPrefix: opts.keyPrefix ?? 'sy-test', syncIntervalMs: 200, commandTimeoutMs: 250, ...opts.state } }
       : {}),
   };
   const routers = Array.from({ length: opts.replicas }, () => createRouter(config, { transport: 'native' }));

@@ -54,17 +54,21 @@ describe('one probe for the fleet, operator overrides for the fleet', () => {
       redisUrl: redis.url,
       keyPrefix,
       primary: { always: { kind: 'status', status: 500 } },
-      breaker: { resetTimeoutMs: 150, backoffMultiplier: 2 },
+      breaker: { resetTimeoutMs: 300, backoffMultiplier: 2 },
     });
     await until(() => allUp(fleet!.routers), 'every store up');
-    await roundRobin(fleet, 20);
+    // Up to the trip, and not one request more: the first open period starts now.
+    await until(async () => {
+      await roundRobin(fleet!, 1);
+      return fleet!.routers.every((r) => circuit(r).state === 'open');
+    }, 'the fleet tripped');
     const atTrip = fleet.primary.stats().requests;
     const { Redis } = await import('ioredis');
     const probe = new Redis(redis.url);
     try {
       const trips = async () => Number(await probe.hget(`${keyPrefix}:circuit:primary`, 'trips'));
       expect(await trips()).toBe(1);
-      // Every replica sends a request every few ms through two more open periods (150 ms, then 300 ms).
+      // Every replica sends a request every few ms through two more open periods (300 ms, then 600 ms).
       let stop = false;
       const traffic = fleet.routers.map(async (r) => {
         while (!stop) {
@@ -72,7 +76,7 @@ describe('one probe for the fleet, operator overrides for the fleet', () => {
           await new Promise((res) => setTimeout(res, 3));
         }
       });
-      await until(async () => (await trips()) >= 3, 'two failed probes', 5_000);
+      await until(async () => (await trips()) >= 3, 'two failed probes', 15_000);
       stop = true;
       await Promise.all(traffic);
       // Each failed probe re-opened the circuit once: as many probes reached the provider as re-trips happened.
@@ -85,7 +89,7 @@ describe('one probe for the fleet, operator overrides for the fleet', () => {
       await until(async () => {
         await roundRobin(fleet!, 4);
         return fleet!.routers.every((r) => circuit(r).state === 'closed');
-      }, 'every replica closed after a good probe', 5_000);
+      }, 'every replica closed after a good probe', 15_000);
       expect(fleet.routers.map((r) => circuit(r).state)).toEqual(['closed', 'closed', 'closed', 'closed']);
       expect(fleet.routers.map((r) => circuit(r).consecutiveTrips)).toEqual([0, 0, 0, 0]);
       expect(fleet.primary.stats().requests).toBeGreaterThan(before);
