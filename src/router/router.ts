@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { Stream } from 'openai/streaming';
 import { EndpointBreaker } from '../breaker/breaker.js';
@@ -11,9 +10,10 @@ import { SerializedBody } from '../endpoint/serialized-body.js';
 import { InvalidRequestError, RouterClosedError, UnknownRouteError } from '../errors/router-errors.js';
 import { createStateStore, FleetBreaker, isShared } from '../state/index.js';
 import { CallerWindow } from './attribution.js';
+import { FencedEmitter } from './fenced-events.js';
 import { Liveness } from './liveness.js';
 import { completeRunner, type CompleteContext } from './complete-attempt.js';
-import type { CircuitStateName, RouterEvents } from './events.js';
+import type { CircuitStateName } from './events.js';
 import { RequestRun, type RunDeps } from './request-run.js';
 import { RequestScope, type AttemptScope } from './scope.js';
 import { streamRunner } from './stream-attempt.js';
@@ -28,7 +28,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
   const cfg = parseConfig(config, options.env ? { env: options.env } : {});
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  const events = new EventEmitter<RouterEvents>();
+  const events = new FencedEmitter();
   // Telemetry, gateways and users all subscribe: more than ten listeners per event is normal here.
   events.setMaxListeners(0);
   const endpoints = buildEndpoints(cfg, { fetch: options.fetch, transport: options.transport });

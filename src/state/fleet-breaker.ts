@@ -185,7 +185,7 @@ export class FleetBreaker extends EndpointBreaker {
 
   private fleetWrite(action: 'force_close' | 'reset'): void {
     const s = this.store.view(this.o.endpoint);
-    this.store.provisional(this.o.endpoint, { forced: false, open: false, untilMs: 0, trips: 0, ...(action === 'reset' ? { retryUntil: 0 } : {}) });
+    this.store.provisional(this.o.endpoint, { forced: false, open: false, untilMs: 0, trips: 0, retryUntil: 0 });
     this.store.transition(this.o.endpoint, action, s?.gen ?? 0, this.o.config);
     this.localChanged();
   }

@@ -100,7 +100,8 @@ return {0, '', succ, fail}
  *   trip         a replica's own breaker tripped: opens a closed circuit; no-op when already open
  *   probe_ok     the lease holder's probe succeeded: closes, if nothing newer happened since it was admitted
  *   probe_failed the probe failed: re-opens with the next backoff step
- *   force_open / force_close / reset   operator overrides (reset also clears trips and Retry-After)
+ *   force_open / force_close / reset   operator overrides (a close, like a successful probe, clears the
+ *                window, the backoff and any Retry-After block, as the breaker's own close does)
  *   retry_after  no traffic before now + extra ms; a later window already set is kept
  *   restore      Redis came back empty (or older): a replica writes back what it saw, if it is newer
  */
@@ -110,9 +111,10 @@ local base, mult, max, factor, keepMs = tonumber(ARGV[4]), tonumber(ARGV[5]), to
 local origin, channel, extra = ARGV[9], ARGV[10], ARGV[11]
 local now = now_ms()
 local s = load(KEYS[1])
+-- Closed again, as the breaker closes: a fresh window, no lease, no Retry-After block, no backoff.
 local function closed(act)
   bump(s, now, origin, act)
-  s.open, s.forced, s.trips, s.untilMs, s.openedAt = false, false, 0, 0, 0
+  s.open, s.forced, s.trips, s.untilMs, s.openedAt, s.retryUntil = false, false, 0, 0, 0, 0
   redis.call('DEL', KEYS[2], KEYS[3])
 end
 if action == 'trip' then
@@ -131,9 +133,7 @@ elseif action == 'force_open' then
   bump(s, now, origin, 'force_open')
   s.open, s.forced = true, true
 elseif action == 'force_close' then closed('force_close')
-elseif action == 'reset' then
-  closed('reset')
-  s.retryUntil = 0
+elseif action == 'reset' then closed('reset')
 elseif action == 'retry_after' then
   local u = now + tonumber(extra)
   if u <= s.retryUntil then return encode(endpoint, s) end
