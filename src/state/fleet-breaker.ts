@@ -1,13 +1,11 @@
 import { EndpointBreaker, type Admission, type BreakerOptions, type Verdict } from '../breaker/breaker.js';
 import type { CircuitStateName, SkipReason } from '../router/events.js';
 import type { FleetState } from './fleet-state.js';
+import { awaitsProbe, ProbeLease } from './probe-lease.js';
 import type { SharedStateStore } from './store.js';
 
 /** Where a circuit's state came from: this replica's own breaker, or the fleet's shared state. */
 export type StateSource = 'replica' | 'fleet';
-
-/** Extra time a probe lease outlives the probe's own timeout, for the verdict's round trip to Redis. */
-const LEASE_MARGIN_MS = 250;
 
 const FLEET_CLOSES = new Set(['close', 'force_close', 'reset']);
 
@@ -26,17 +24,12 @@ const FLEET_CLOSES = new Set(['close', 'force_close', 'reset']);
 export class FleetBreaker extends EndpointBreaker {
   private readonly o: BreakerOptions;
   private readonly store: SharedStateStore;
-  private readonly leaseMs: number;
+  private readonly lease: ProbeLease;
   /** The fleet generation each admitted attempt was admitted under: its record counts only under it. */
   private readonly seen = new WeakMap<Admission, number>();
   private charged: boolean | undefined;
   private forcing = false;
   private emitted: CircuitStateName = 'closed';
-  /** The generation whose probe lease this replica holds, and until when (local clock). */
-  private lease: { gen: number; until: number } | undefined;
-  private leaseAsked = false;
-  /** Local time before which a new bid would only find the lease taken. */
-  private nextBid = 0;
   private probe: { admission: Admission; gen: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void)[] = [];
@@ -53,9 +46,7 @@ export class FleetBreaker extends EndpointBreaker {
     self.breaker = this;
     this.o = opts;
     this.store = store;
-    // The holder may start its probe during the first probeHintMs of the lease; the probe ends within
-    // probeHintMs more, so it ends before the lease does and no second probe can overlap it.
-    this.leaseMs = 2 * opts.probeHintMs + LEASE_MARGIN_MS;
+    this.lease = new ProbeLease(store, opts.endpoint, opts.probeHintMs, opts.now, (gen) => !this.probe && awaitsProbe(store.view(opts.endpoint), gen));
     this.unsubscribe.push(
       store.watch(opts.endpoint, (s, prev) => this.fleetChanged(s, prev)),
       store.onStatus((up) => this.statusChanged(up)),
@@ -91,14 +82,14 @@ export class FleetBreaker extends EndpointBreaker {
   private admitProbe(s: FleetState, now: number): Admission {
     const busy = skip('half_open_busy', now + this.o.probeHintMs);
     if (this.probe) return busy;
-    if (!this.lease || this.lease.gen !== s.gen || now >= this.lease.until) {
-      this.askLease(s.gen);
+    if (!this.lease.holds(s.gen)) {
+      this.lease.ask(s.gen);
       return busy;
     }
     const a = super.admit();
     if (!a.admitted) {
       // This replica's own breaker holds it back: let another replica probe.
-      this.dropLease();
+      this.lease.release();
       return a;
     }
     this.probe = { admission: a, gen: s.gen };
@@ -157,7 +148,7 @@ export class FleetBreaker extends EndpointBreaker {
 
   private probeVerdict(gen: number, ok: boolean): void {
     this.store.transition(this.o.endpoint, ok ? 'probe_ok' : 'probe_failed', gen, this.o.config);
-    this.lease = undefined;
+    this.lease.spent();
   }
 
   override forceOpen(): void {
@@ -215,7 +206,7 @@ export class FleetBreaker extends EndpointBreaker {
     for (const u of this.unsubscribe) u();
     this.unsubscribe.length = 0;
     clearTimeout(this.timer);
-    this.dropLease();
+    this.lease.close();
     super.shutdown();
   }
 
@@ -254,8 +245,7 @@ export class FleetBreaker extends EndpointBreaker {
 
   private fleetChanged(s: FleetState, prev: FleetState | undefined): void {
     if (!prev || s.gen !== prev.gen) {
-      this.lease = undefined;
-      this.nextBid = 0;
+      this.lease.forget();
       // Closed by the fleet (a probe elsewhere succeeded, an operator): this replica's breaker follows.
       if (FLEET_CLOSES.has(s.act) && s.origin !== this.store.replicaId) {
         if (s.act === 'reset') super.reset();
@@ -275,38 +265,9 @@ export class FleetBreaker extends EndpointBreaker {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.refresh();
-      const cur = this.store.view(this.o.endpoint);
-      if (cur && cur.gen === s.gen && cur.open && !cur.forced) this.askLease(s.gen);
+      if (awaitsProbe(this.store.view(this.o.endpoint), s.gen)) this.lease.ask(s.gen);
     }, delay);
     this.timer.unref();
-  }
-
-  /** Bids for the probe lease: at the deadline, then when a bid may succeed again (not once per request). */
-  private askLease(gen: number): void {
-    const asked = this.o.now();
-    if (this.leaseAsked || asked < this.nextBid || !this.store.status()?.up) return;
-    this.leaseAsked = true;
-    void this.store.acquireLease(this.o.endpoint, gen, this.leaseMs).then(({ won, earlyMs }) => {
-      this.leaseAsked = false;
-      const cur = this.store.view(this.o.endpoint);
-      if (!cur || cur.gen !== gen || !cur.open || cur.forced) return;
-      if (won) this.lease = { gen, until: asked + this.o.probeHintMs };
-      this.nextBid = won ? asked + this.o.probeHintMs : this.o.now() + (earlyMs !== undefined ? earlyMs + 1 : this.leaseMs);
-      // Won or lost, bid again once the lease may have lapsed (its holder may have died or had no traffic);
-      // asked too early by Redis's clock, as soon as the open period is over.
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        const again = this.store.view(this.o.endpoint);
-        if (again && again.gen === gen && again.open && !again.forced && !this.probe) this.askLease(gen);
-      }, earlyMs !== undefined ? earlyMs + 1 : this.leaseMs);
-      this.timer.unref();
-    });
-  }
-
-  private dropLease(): void {
-    if (this.lease) this.store.releaseLease(this.o.endpoint, this.lease.gen);
-    this.lease = undefined;
   }
 
   private statusChanged(up: boolean): void {
