@@ -101,6 +101,39 @@ describe('Redis down or restarted is never an outage', () => {
   });
 });
 
+describe('Redis that answers nothing (stopped, connections open)', () => {
+  it('requests are served meanwhile; the store is down after a few timed-out commands and up once Redis answers again', async () => {
+    const own = await startRedis();
+    try {
+      fleet = await startFleet({
+        replicas: 2,
+        redisUrl: own.url,
+        primary: { always: { kind: 'status', status: 500 } },
+        state: { commandTimeoutMs: 30, syncIntervalMs: 50 },
+      });
+      const events = fleet.routers.map(() => [] as boolean[]);
+      fleet.routers.forEach((r, i) => r.events.on('state:store', (up) => events[i]!.push(up)));
+      await until(() => allUp(fleet!.routers), 'every store up');
+      own.pause();
+      // Nothing waits on the stopped Redis: every request is answered (by the fallback), the primary's
+      // circuits trip on each replica's own window once the store is declared down.
+      for (let i = 0; i < 30; i++) await fleet.routers[i % 2]!.dispatch(ask);
+      await until(() => fleet!.routers.every((r) => r.stateStatus?.()?.up === false), 'every store down', 5_000);
+      own.resume();
+      await until(() => allUp(fleet!.routers), 'every store back', 15_000);
+      expect(events.map((e) => e.slice(e.indexOf(true)))).toEqual([
+        [true, false, true],
+        [true, false, true],
+      ]);
+    } finally {
+      own.resume();
+      await fleet?.close();
+      fleet = undefined;
+      await own.stop();
+    }
+  });
+});
+
 describe('Redis unreachable from the start', () => {
   it('the replica serves on its own breakers, reports the store down once, and still trips locally', async () => {
     const port = await closedPort();

@@ -9,6 +9,9 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts again on the same port, empty. */
   restart(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a Redis that holds connections open and answers nothing (slow, not gone). */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -78,7 +81,14 @@ export async function startRedis(): Promise<RedisServer> {
       await exited(child, 'SIGKILL');
       child = await launch(port);
     },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
     async stop() {
+      child?.kill('SIGCONT');
       await exited(child, 'SIGTERM');
     },
   };
