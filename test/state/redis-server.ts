@@ -47,6 +47,10 @@ function launch(port: number): Promise<ChildProcess> {
       clearTimeout(timer);
       reject(new Error(`redis-server exited (${code}): ${out}`));
     });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start redis-server (${e.message}): install it with scripts/ensure-test-tools.sh (Debian package redis-server)`));
+    });
   });
 }
 
