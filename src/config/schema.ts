@@ -30,6 +30,10 @@ const secret = z
     error: `a key shorter than ${MIN_SECRET_CHARS} characters cannot be kept out of logs and answers (too short to scrub): use a real key`,
   });
 
+/** Defaults the cross-checks need before the schema applied them. */
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_DEADLINE_MS = 120_000;
+
 /** Ids become Prometheus label values and URL path segments: keep them plain. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const idKey = z.string().regex(ID_PATTERN, {
@@ -116,7 +120,7 @@ export const endpointSchema = z.strictObject({
   provider: z.string({ error: 'expected a provider id' }),
   model: z.string({ error: 'expected a model name' }).min(1, { error: 'must not be empty' }),
   /** Whole-attempt timeout for plain requests; for streams, the limit before the first content chunk. */
-  timeoutMs: millis('a positive number').default(30_000),
+  timeoutMs: millis('a positive number').default(DEFAULT_TIMEOUT_MS),
   /** Streaming: no first content chunk within this long = `timeout`. Defaults to timeoutMs. */
   firstTokenTimeoutMs: millis('a positive number').optional(),
   /** Streaming: a gap longer than this between chunks after the first ends the stream as `timeout`. */
@@ -135,7 +139,7 @@ export const routeSchema = z.strictObject({
 
 export const requestSchema = z.strictObject({
   /** Cap on a whole request: every attempt, retry, backoff and fallback together. */
-  deadlineMs: millis('a positive number').default(120_000),
+  deadlineMs: millis('a positive number').default(DEFAULT_DEADLINE_MS),
 });
 
 export const validationSchema = z.strictObject({
@@ -188,6 +192,28 @@ export const limitsSchema = z.strictObject({
    * would pass it fails on this side (`local_error`, counted against no endpoint).
    */
   maxStreamBytes: positiveInt('a positive integer (bytes)').default(32 * 1024 * 1024),
+});
+
+/** Where circuit state lives (docs/shared-state.md). */
+export const stateSchema = z.strictObject({
+  /** `memory`: this process only. `redis`: shared by every replica with the same url and keyPrefix. */
+  store: z.enum(['memory', 'redis'], { error: "expected 'memory' or 'redis'" }).default('memory'),
+  /** Redis or Valkey (a single primary; not Cluster). May carry a password: it is never logged nor stored. */
+  url: z
+    .string({ error: 'expected a redis:// or rediss:// URL' })
+    .regex(/^rediss?:\/\/[^\s]+$/, { error: 'expected a redis:// or rediss:// URL' })
+    .default('redis://127.0.0.1:6379'),
+  /** Every key and the pub/sub channel start with this, so several fleets can share one Redis. */
+  keyPrefix: z
+    .string({ error: 'expected a key prefix' })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, { error: 'expected 1-64 letters, digits, ".", "_", ":" or "-"' })
+    .default('switchyard'),
+  /** A command not answered within this long fails; the replica falls back to its own breakers. */
+  commandTimeoutMs: millis('a positive integer (milliseconds)').max(10_000, { error: 'expected at most 10000' }).default(50),
+  /** The periodic full read that backs up pub/sub (a missed message, a reconnect). */
+  syncIntervalMs: millis('a positive integer (milliseconds)').default(1_000),
+  /** How long a closed circuit's key outlives its last write (an open one: its deadline plus this). */
+  keepMs: millis('a positive integer (milliseconds)').default(86_400_000),
 });
 
 const record = <T extends z.ZodType>(value: T) => z.record(idKey, value);
@@ -252,7 +278,7 @@ function crossCheck(cfg: unknown, ctx: z.RefinementCtx<unknown>): void {
 
 /** An attempt's own limit: for a stream, until its first chunk; plain, the whole attempt. */
 const limitsOf = (ep: Record<string, unknown>): number[] =>
-  [ep.timeoutMs ?? 30_000, ep.firstTokenTimeoutMs].filter((v): v is number => isPositiveInt(v) && v <= MAX_TIMER_MS);
+  [ep.timeoutMs ?? DEFAULT_TIMEOUT_MS, ep.firstTokenTimeoutMs].filter((v): v is number => isPositiveInt(v) && v <= MAX_TIMER_MS);
 
 /**
  * A deadline shorter than an endpoint's timeout cuts every slow attempt as `cancelled` before the
@@ -262,7 +288,7 @@ const limitsOf = (ep: Record<string, unknown>): number[] =>
 function checkDeadlines(cfg: Record<string, unknown>, issue: (path: (string | number)[], message: string) => void): void {
   const { endpoints, routes, request } = cfg;
   if (!isObject(endpoints)) return;
-  const global = isObject(request) && isPositiveInt(request.deadlineMs) ? request.deadlineMs : 120_000;
+  const global = isObject(request) && isPositiveInt(request.deadlineMs) ? request.deadlineMs : DEFAULT_DEADLINE_MS;
   const said = new Set<string>();
   const check = (deadline: number, ids: readonly unknown[], path: (string | number)[], what: string) => {
     for (const id of ids) {
@@ -302,6 +328,7 @@ export const configSchema = z
     request: requestSchema.default(requestSchema.parse({})),
     validation: validationSchema.default(validationSchema.parse({})),
     limits: limitsSchema.default(limitsSchema.parse({})),
+    state: stateSchema.default(stateSchema.parse({})),
   })
   // Cross-references are checked even when other fields failed, so one run reports every problem.
   .superRefine(crossCheck, { when: () => true });
@@ -317,3 +344,4 @@ export type EndpointConfig = z.output<typeof endpointSchema>;
 export type RouteConfig = z.output<typeof routeSchema>;
 export type ServerConfig = z.output<typeof serverSchema>;
 export type LimitsConfig = z.output<typeof limitsSchema>;
+export type StateConfig = z.output<typeof stateSchema>;
