@@ -5,9 +5,10 @@
  * by STREAMS. The numbers in docs/design.md come from it.
  *
  *   npm install --no-save eventsource-parser@3
- *   for m in none ours esp; do valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$m node --import tsx scripts/sse-instructions.ts $m; done
+ *   for m in none ours scrub esp; do valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$m node --import tsx scripts/sse-instructions.ts $m; done
  *   callgrind_annotate /tmp/cg.<m> | head   (the "PROGRAM TOTALS" line)
  */
+import { createAnswerScrubber } from '../src/endpoint/answer-scrub.js';
 import { SseParser } from '../src/endpoint/sse.js';
 
 const mode = process.argv[2] ?? 'ours';
@@ -34,8 +35,10 @@ for (let at = 0, k = 0; at < bytes.length; k++) {
 }
 
 let sink = 0;
+// `scrub`: the hand-made parser with the answer scrubber of three configured keys (answer-scrub.ts).
+const scrubber = createAnswerScrubber(['sk-proj-Q7vX2mLk9RtB4wYzN8cF1hJ6pD3s', '5f0c9a7e21d84b6fa3c2e18d7b9046ae', 'sy-client-Hq8ZkP2vNw6Rt4Lm']);
 function ours(): void {
-  const p = new SseParser<{ choices: unknown[] }>();
+  const p = new SseParser<{ choices: unknown[] }>(Number.POSITIVE_INFINITY, undefined, mode === 'scrub' ? scrubber : undefined);
   for (const r of reads) p.push(r, (e) => void (sink += e.kind === 'chunk' ? e.value.choices.length : 1));
 }
 
@@ -64,6 +67,6 @@ function theirs(): void {
 }
 
 if (mode === 'esp') esp = await import('eventsource-parser');
-const run = mode === 'ours' ? ours : mode === 'esp' ? theirs : () => undefined;
+const run = mode === 'ours' || mode === 'scrub' ? ours : mode === 'esp' ? theirs : () => undefined;
 for (let i = 0; i < STREAMS; i++) run();
 process.stdout.write(`${mode} ${STREAMS} ${sink}\n`);
