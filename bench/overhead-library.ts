@@ -2,10 +2,7 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { BatchSpanProcessor, NodeTracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-node';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { importDist } from './build.js';
-import { analyzeProfile, PROF_DIR, type ProfileSummary } from './profile.js';
 import { spawnChild } from './procs.js';
 import { summarize, type Summary } from './stats.js';
 
@@ -108,40 +105,15 @@ async function cpuPerCall(a: Call, b: Call, n: number): Promise<[number, number]
 
 export interface LibraryOverhead {
   rows: LibraryRow[];
-  /** Router calls alone under the CPU profiler: where the router's time goes (the SDK call included). */
-  profile?: Omit<ProfileSummary, 'load' | 'file'> & { calls: number };
-}
-
-/** Runs `calls` calls under V8's sampling profiler (this process, through node:inspector) and summarizes. */
-async function profileCalls(fn: Call, calls: number, log: (l: string) => void): Promise<LibraryOverhead['profile']> {
-  mkdirSync(PROF_DIR, { recursive: true });
-  const file = `${PROF_DIR}library-plain.cpuprofile`;
-  const session = new Session();
-  session.connect();
-  try {
-    await session.post('Profiler.enable');
-    await session.post('Profiler.setSamplingInterval', { interval: 100 });
-    await session.post('Profiler.start');
-    for (let i = 0; i < calls; i++) await fn();
-    const { profile } = await session.post('Profiler.stop');
-    writeFileSync(file, JSON.stringify(profile));
-  } finally {
-    session.disconnect();
-  }
-  const summary = analyzeProfile(file, calls);
-  log(`  library profile: ${summary.busyUsPerRequest.toFixed(0)} µs of main-thread time per router call while profiling`);
-  return { ...summary, calls };
 }
 
 export async function libraryOverhead(opts: {
   pairs: number;
   streamPairs: number;
   cpuCalls: number;
-  profileCalls: number;
   limitMs: number;
   log: (l: string) => void;
 }): Promise<LibraryOverhead> {
-  let profile: LibraryOverhead['profile'];
   // Switchyard as shipped: the compiled build (see build.ts), not the sources through tsx.
   const { createRouter } = await importDist<typeof import('../src/router/router.js')>('router/router.js');
   const { instrument } = await importDist<typeof import('../src/telemetry/index.js')>('telemetry/index.js');
@@ -210,7 +182,6 @@ export async function libraryOverhead(opts: {
         if (transport === 'native') {
           await measure('as shipped: metrics + tracing API (no SDK)', transport, plain, stream);
           await measure('as shipped, against its transport called alone', transport, plain, stream, native);
-          if (opts.profileCalls > 0) profile = await profileCalls(plain, opts.profileCalls, opts.log);
         } else {
           await measure("over the SDK transport (`transport: 'sdk'`): metrics + tracing API", transport, plain, stream);
         }
@@ -246,5 +217,5 @@ export async function libraryOverhead(opts: {
   } finally {
     await sims.stop();
   }
-  return { rows, ...(profile ? { profile } : {}) };
+  return { rows };
 }
