@@ -184,6 +184,7 @@ function soakSection(s: SoakReport): string[] {
     ),
     '',
     ...s.violations.slice(0, 20).map((v) => `- violation: ${v}`),
+    ...(s.violations.length ? [''] : []),
     table(['what the callers got', 'count'], Object.entries(s.outcomes).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, int(v)])),
     '',
   ];

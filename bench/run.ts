@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const src = srcVersion();
   const results: BenchResults = {
     quick,
-    command: process.env.npm_lifecycle_event ? `npm run ${process.env.npm_lifecycle_event}${args.filter((a) => a !== '--quick').length ? ` -- ${args.filter((a) => a !== '--quick').join(' ')}` : ''}` : `npx tsx bench/run.ts ${args.join(' ')}`.trim(),
+    command: process.env.npm_lifecycle_event?.startsWith('bench') ? `npm run ${process.env.npm_lifecycle_event}${args.length > (quick ? 1 : 0) ? ` -- ${args.filter((a) => a !== '--quick').join(' ')}` : ''}` : `npx tsx bench/run.ts ${args.join(' ')}`.trim(),
     startedAt,
     finishedAt: startedAt,
     machine: machine(),
