@@ -99,6 +99,11 @@ export const providerSchema = z.strictObject({
    * router's `transport` option, else `native` (`sdk` when the router was given a `fetch`).
    */
   transport: z.enum(['sdk', 'native'], { error: "expected 'sdk' or 'native'" }).optional(),
+  /**
+   * Connections the native transport keeps open to this provider at most (default 1024); calls beyond them
+   * wait for one. The sdk transport uses its fetch's own pool.
+   */
+  maxConnections: positiveInt().max(65_536, { error: 'expected at most 65536' }).optional(),
 });
 
 export const endpointSchema = z.strictObject({
@@ -196,6 +201,8 @@ function crossCheck(cfg: unknown, ctx: z.RefinementCtx<unknown>): void {
     }
   }
 
+  checkDeadlines(cfg, issue);
+
   const defaults = isObject(breaker) ? breaker : {};
   const checkBuckets = (b: Record<string, unknown>, path: (string | number)[]) => {
     const w = b.rollingWindowMs ?? defaults.rollingWindowMs;
@@ -214,6 +221,47 @@ function crossCheck(cfg: unknown, ctx: z.RefinementCtx<unknown>): void {
       }
     }
   }
+}
+
+/** An attempt's own limit: for a stream, until its first chunk; plain, the whole attempt. */
+const limitsOf = (ep: Record<string, unknown>): number[] =>
+  [ep.timeoutMs ?? 30_000, ep.firstTokenTimeoutMs].filter((v): v is number => isPositiveInt(v) && v <= MAX_TIMER_MS);
+
+/**
+ * A deadline shorter than an endpoint's timeout cuts every slow attempt as `cancelled` before the
+ * endpoint's own timeout could call it, so a hanging endpoint would only be caught through watched attempts
+ * (docs/attribution.md) and a fallback would never get its turn: refused, for each route and endpoint.
+ */
+function checkDeadlines(cfg: Record<string, unknown>, issue: (path: (string | number)[], message: string) => void): void {
+  const { endpoints, routes, request } = cfg;
+  if (!isObject(endpoints)) return;
+  const global = isObject(request) && isPositiveInt(request.deadlineMs) ? request.deadlineMs : 120_000;
+  const said = new Set<string>();
+  const check = (deadline: number, ids: readonly unknown[], path: (string | number)[], what: string) => {
+    for (const id of ids) {
+      const ep = typeof id === 'string' && Object.hasOwn(endpoints, id) ? endpoints[id] : undefined;
+      if (!isObject(ep)) continue;
+      const limits = limitsOf(ep);
+      const longest = limits.length ? Math.max(...limits) : 0;
+      const message = `${what} (${deadline} ms) is shorter than endpoint ${id}'s timeout (${longest} ms): every slow attempt would be cut before its own timeout; raise the deadline or lower the timeout`;
+      // One endpoint in several routes under the same request deadline is one problem.
+      if (longest > deadline && !said.has(`${path.join('.')} ${message}`)) {
+        said.add(`${path.join('.')} ${message}`);
+        issue(path, message);
+      }
+    }
+  };
+  const routeIds = new Set<string>();
+  if (isObject(routes)) {
+    for (const [id, route] of Object.entries(routes)) {
+      if (!isObject(route) || !Array.isArray(route.endpoints)) continue;
+      routeIds.add(id);
+      const own = isPositiveInt(route.deadlineMs);
+      check(own ? (route.deadlineMs as number) : global, route.endpoints, own ? ['routes', id, 'deadlineMs'] : ['request', 'deadlineMs'], own ? 'the route\'s deadline' : 'request.deadlineMs');
+    }
+  }
+  // Endpoints named directly are routes of one under the request deadline.
+  check(global, Object.keys(endpoints).filter((id) => !routeIds.has(id)), ['request', 'deadlineMs'], 'request.deadlineMs');
 }
 
 export const configSchema = z

@@ -91,7 +91,7 @@ export function buildEndpoints(
   const transports = new Map<string, Transport>();
   for (const [id, p] of Object.entries(config.providers)) {
     const kind = p.transport ?? opts.transport ?? (opts.fetch ? 'sdk' : 'native');
-    transports.set(id, kind === 'native' ? nativeTransport(p) : sdkTransport(sdkClient(p, opts.fetch)));
+    transports.set(id, kind === 'native' ? nativeTransport({ ...p, ...(p.maxConnections ? { connections: p.maxConnections } : {}) }) : sdkTransport(sdkClient(p, opts.fetch)));
   }
   const endpoints = new Map<string, Endpoint>();
   for (const [id, e] of Object.entries(config.endpoints)) {

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { Stream } from 'openai/streaming';
 import { EndpointBreaker } from '../breaker/breaker.js';
@@ -10,9 +9,9 @@ import { buildEndpoints } from '../endpoint/endpoint.js';
 import { SerializedBody } from '../endpoint/serialized-body.js';
 import { InvalidRequestError, RouterClosedError, UnknownRouteError } from '../errors/router-errors.js';
 import { CallerWindow } from './attribution.js';
+import { FencedEmitter } from './fenced-events.js';
 import { Liveness } from './liveness.js';
 import { completeRunner, type CompleteContext } from './complete-attempt.js';
-import type { RouterEvents } from './events.js';
 import { RequestRun, type RunDeps } from './request-run.js';
 import { RequestScope, type AttemptScope } from './scope.js';
 import { streamRunner } from './stream-attempt.js';
@@ -27,7 +26,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
   const cfg = parseConfig(config, options.env ? { env: options.env } : {});
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  const events = new EventEmitter<RouterEvents>();
+  const events = new FencedEmitter();
   // Telemetry, gateways and users all subscribe: more than ten listeners per event is normal here.
   events.setMaxListeners(0);
   const endpoints = buildEndpoints(cfg, { fetch: options.fetch, transport: options.transport });

@@ -74,7 +74,7 @@ export async function handleChat(core: SimulatorCore, req: IncomingMessage, res:
   if (!(await wait(turn, turn.spec.latencyMs ?? 0))) return;
 
   if (fault?.kind === 'status') {
-    const retryAfter = fault.status === 429 ? fault.retryAfterSeconds ?? turn.spec.retryAfterSeconds : undefined;
+    const retryAfter = fault.status === 429 || fault.status === 503 ? fault.retryAfterSeconds ?? turn.spec.retryAfterSeconds : undefined;
     return sendError(res, fault.status, fault.message, null, retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) });
   }
   if (fault?.kind === 'reset') {

@@ -40,6 +40,7 @@ describe('schema errors', () => {
     expectOnly((c) => (c.retry = { maxDelayMs: 2 ** 31 }), 'retry.maxDelayMs', msg);
     const config = minimal();
     config.endpoints['gpt-4o'].timeoutMs = 2 ** 31 - 1;
+    config.request = { deadlineMs: 2 ** 31 - 1 };
     expect(parseConfig(config).endpoints['gpt-4o']!.timeoutMs).toBe(2 ** 31 - 1);
   });
 
