@@ -24,6 +24,10 @@ const fraction = z
   .max(1, { error: 'expected a number from 0 to 1' });
 const secret = z.string({ error: 'expected a string' }).min(1, { error: 'must not be empty' });
 
+/** Defaults the cross-checks need before the schema applied them. */
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_DEADLINE_MS = 120_000;
+
 /** Ids become Prometheus label values and URL path segments: keep them plain. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const idKey = z.string().regex(ID_PATTERN, {
@@ -110,7 +114,7 @@ export const endpointSchema = z.strictObject({
   provider: z.string({ error: 'expected a provider id' }),
   model: z.string({ error: 'expected a model name' }).min(1, { error: 'must not be empty' }),
   /** Whole-attempt timeout for plain requests; for streams, the limit before the first content chunk. */
-  timeoutMs: millis('a positive number').default(30_000),
+  timeoutMs: millis('a positive number').default(DEFAULT_TIMEOUT_MS),
   /** Streaming: no first content chunk within this long = `timeout`. Defaults to timeoutMs. */
   firstTokenTimeoutMs: millis('a positive number').optional(),
   /** Streaming: a gap longer than this between chunks after the first ends the stream as `timeout`. */
@@ -129,7 +133,7 @@ export const routeSchema = z.strictObject({
 
 export const requestSchema = z.strictObject({
   /** Cap on a whole request: every attempt, retry, backoff and fallback together. */
-  deadlineMs: millis('a positive number').default(120_000),
+  deadlineMs: millis('a positive number').default(DEFAULT_DEADLINE_MS),
 });
 
 export const validationSchema = z.strictObject({
@@ -225,7 +229,7 @@ function crossCheck(cfg: unknown, ctx: z.RefinementCtx<unknown>): void {
 
 /** An attempt's own limit: for a stream, until its first chunk; plain, the whole attempt. */
 const limitsOf = (ep: Record<string, unknown>): number[] =>
-  [ep.timeoutMs ?? 30_000, ep.firstTokenTimeoutMs].filter((v): v is number => isPositiveInt(v) && v <= MAX_TIMER_MS);
+  [ep.timeoutMs ?? DEFAULT_TIMEOUT_MS, ep.firstTokenTimeoutMs].filter((v): v is number => isPositiveInt(v) && v <= MAX_TIMER_MS);
 
 /**
  * A deadline shorter than an endpoint's timeout cuts every slow attempt as `cancelled` before the
@@ -235,7 +239,7 @@ const limitsOf = (ep: Record<string, unknown>): number[] =>
 function checkDeadlines(cfg: Record<string, unknown>, issue: (path: (string | number)[], message: string) => void): void {
   const { endpoints, routes, request } = cfg;
   if (!isObject(endpoints)) return;
-  const global = isObject(request) && isPositiveInt(request.deadlineMs) ? request.deadlineMs : 120_000;
+  const global = isObject(request) && isPositiveInt(request.deadlineMs) ? request.deadlineMs : DEFAULT_DEADLINE_MS;
   const said = new Set<string>();
   const check = (deadline: number, ids: readonly unknown[], path: (string | number)[], what: string) => {
     for (const id of ids) {

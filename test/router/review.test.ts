@@ -31,6 +31,23 @@ describe.each(TRANSPORTS)('%s transport', (transport) => {
     },
   );
 
+  it('an async listener that rejects is fenced too: no unhandled rejection, the router goes on', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    r = await rig({});
+    r.router.events.on('request:end', async () => {
+      throw new Error('async listener bug');
+    });
+    expect((await r.router.dispatch(ask)).endpoint).toBe('primary');
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('unhandledRejection', onUnhandled);
+    expect(unhandled).toEqual([]);
+    expect(warn).toHaveBeenCalledTimes(1);
+    warn.mockRestore();
+  });
+
   it('a 503 with Retry-After keeps traffic off the endpoint until it passes', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     r = await rig({ primary: { always: { kind: 'status', status: 503 }, retryAfterSeconds: 20 }, config: { breaker: { volumeThreshold: 100 } } });
