@@ -22,6 +22,8 @@ export interface BreakerOptions {
   readonly now: () => number;
   readonly random: () => number;
   readonly onTransition: (from: CircuitStateName, to: CircuitStateName) => void;
+  /** Told of every attempt the breaker charges (true: success, false: failure): what a shared store may count. */
+  readonly onCharge?: (ok: boolean) => void;
 }
 
 type Settled = { ok: true } | { ok: false; error: Error };
@@ -217,6 +219,7 @@ export class EndpointBreaker {
   }
 
   private settle(s: Settled): void {
+    this.opts.onCharge?.(s.ok);
     // fire() rejects for failures by design; the rejection is the record, not an error to surface.
     this.fresh.fire(s).catch(() => undefined);
   }
