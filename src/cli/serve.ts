@@ -1,7 +1,7 @@
 import { SpanKind } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { parseArgs } from 'node:util';
-import { isConfigError, loadConfigFile, parseConfig, type SwitchyardConfig } from '../config/index.js';
+import { isConfigError, loadConfigFile, parseConfig, withParsedFields, type SwitchyardConfig } from '../config/index.js';
 import { serverSchema } from '../config/schema.js';
 import { createGateway, type Gateway } from '../gateway/app.js';
 import { createLogger } from '../gateway/logging.js';
@@ -99,7 +99,8 @@ export async function startServe(opts: ServeOptions = {}): Promise<Served> {
   const demo = 'demo' in resolved ? resolved.demo : undefined;
   const config: SwitchyardConfig = resolved.config;
   const server = { ...(config.server ?? serverSchema.parse({})), ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.port !== undefined ? { port: opts.port } : {}) };
-  const cfg: SwitchyardConfig = { ...config, server };
+  // Substituted once, by resolveConfig: createRouter takes it as `check` validated it.
+  const cfg: SwitchyardConfig = withParsedFields(config, { server });
 
   const cleanup: (() => Promise<void> | void)[] = [];
   if (demo) cleanup.push(() => demo.close());

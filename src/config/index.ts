@@ -1,4 +1,4 @@
-export { parseConfig, loadConfigFile, checkConfigFile, type LoadOptions, type CheckResult } from './load.js';
+export { parseConfig, loadConfigFile, checkConfigFile, withParsedFields, type LoadOptions, type CheckResult } from './load.js';
 export { substituteEnv, formatPath, type EnvSubstitution } from './env.js';
 export {
   configSchema,

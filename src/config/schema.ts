@@ -224,18 +224,29 @@ const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Numb
 /**
  * Runs on a possibly half-invalid value (see `when` below), hence the type guards: a field that already
  * failed is skipped rather than reported twice. Ids are looked up with `Object.hasOwn` because `in` would
- * accept `constructor` or `toString` as a provider. Messages point at the path and never quote the
- * referenced id: someone may have pasted a key into the wrong field.
+ * accept `constructor` or `toString` as a provider. A referenced id is named only when it has the shape of an
+ * id and is none of the config's secrets: someone may have pasted a key into the wrong field.
  */
+/** Every string under a provider's `apiKey` and the server's keys: never echoed in a message. */
+function secretValues(cfg: Record<string, unknown>): Set<string> {
+  const out = new Set<string>();
+  const add = (v: unknown) => (typeof v === 'string' ? out.add(v) : Array.isArray(v) ? v.forEach(add) : undefined);
+  if (isObject(cfg.providers)) for (const p of Object.values(cfg.providers)) if (isObject(p)) add(p.apiKey);
+  if (isObject(cfg.server)) [cfg.server.apiKeys, cfg.server.adminKey].forEach(add);
+  return out;
+}
+
 function crossCheck(cfg: unknown, ctx: z.RefinementCtx<unknown>): void {
   if (!isObject(cfg)) return;
   const { providers, endpoints, routes, breaker } = cfg;
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const secrets = secretValues(cfg);
+  const named = (ref: string) => (ID_PATTERN.test(ref) && !secrets.has(ref) ? ` '${ref}'` : '');
 
   if (isObject(providers) && isObject(endpoints)) {
     for (const [id, ep] of Object.entries(endpoints)) {
       if (isObject(ep) && typeof ep.provider === 'string' && !Object.hasOwn(providers, ep.provider)) {
-        issue(['endpoints', id, 'provider'], 'unknown provider: not an id under providers');
+        issue(['endpoints', id, 'provider'], `unknown provider${named(ep.provider)}: not an id under providers`);
       }
     }
   }
@@ -246,7 +257,7 @@ function crossCheck(cfg: unknown, ctx: z.RefinementCtx<unknown>): void {
       route.endpoints.forEach((ep: unknown, i) => {
         const path = ['routes', id, 'endpoints', i];
         if (typeof ep !== 'string') return;
-        if (isObject(endpoints) && !Object.hasOwn(endpoints, ep)) issue(path, 'unknown endpoint: not an id under endpoints');
+        if (isObject(endpoints) && !Object.hasOwn(endpoints, ep)) issue(path, `unknown endpoint${named(ep)}: not an id under endpoints`);
         const first = seen.get(ep);
         if (first !== undefined) issue(path, `duplicate endpoint: already listed at index ${first}`);
         else seen.set(ep, i);

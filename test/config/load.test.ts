@@ -104,6 +104,16 @@ describe('loadConfigFile', () => {
     expect(e.message).not.toContain('SECRET123');
   });
 
+  it('JSON mistakes YAML would accept (a trailing comma, a comment) get a line and column too', async () => {
+    const comma = await loadError(await file('comma.json', '{\n  "providers": {},\n  "endpoints": {},\n}\n'));
+    expect(lines(comma.problems)).toEqual([`${join(dir, 'comma.json')}: json syntax error at line 4, column 1: expected double-quoted property name`]);
+    const comment = await loadError(await file('comment.json', '{\n  // sk-live-SECRET456\n  "providers": {}\n}\n'));
+    expect(comment.problems[0]!.message).toBe("json syntax error at line 2, column 3: expected property name or '}'");
+    expect(comment.message).not.toContain('SECRET456');
+    const cut = await loadError(await file('cut.json', '{\n  "providers": {'));
+    expect(cut.problems[0]!.message).toMatch(/^json syntax error at line 2, column \d+: /);
+  });
+
   it('a missing file is a ConfigError naming the file', async () => {
     const path = join(dir, 'nope.yaml');
     const e = await loadError(path);

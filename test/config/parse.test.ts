@@ -67,8 +67,8 @@ describe('parseConfig: reporting', () => {
       'providers.openai.apiKey: environment variable OPENAI_API_KEY is not set',
       'endpoints.gpt-4o.timeoutMs: expected a positive number',
       "breaker: unrecognized key 'volumeThreshhold' (did you mean 'volumeThreshold'?)",
-      'endpoints.gpt-4o-mini.provider: unknown provider: not an id under providers',
-      'routes.chat.endpoints.2: unknown endpoint: not an id under endpoints',
+      "endpoints.gpt-4o-mini.provider: unknown provider 'azure': not an id under providers",
+      "routes.chat.endpoints.2: unknown endpoint 'claude': not an id under endpoints",
     ]);
   });
 

@@ -61,6 +61,16 @@ describe('schema errors', () => {
     expectOnly((c) => c.routes.chat.endpoints.push('toString'), 'routes.chat.endpoints.2', /^unknown endpoint/);
   });
 
+  it('an unknown id is named, unless it is not id-shaped or is one of the config secrets', () => {
+    expectOnly((c) => (c.endpoints['gpt-4o'].provider = 'opnai'), 'endpoints.gpt-4o.provider', "unknown provider 'opnai': not an id under providers");
+    expectOnly((c) => (c.endpoints['gpt-4o'].provider = 'a key/with slashes'), 'endpoints.gpt-4o.provider', 'unknown provider: not an id under providers');
+    expectOnly(
+      (c) => (c.endpoints['gpt-4o'].provider = c.providers.openai.apiKey = 'sk-canary-ref-0123456789'),
+      'endpoints.gpt-4o.provider',
+      'unknown provider: not an id under providers',
+    );
+  });
+
   it('unknown endpoint in a route, located by index', () => {
     expectOnly((c) => (c.routes.chat.endpoints = ['gpt-4o', 'gpt-5']), 'routes.chat.endpoints.1', /^unknown endpoint/);
   });
