@@ -1,3 +1,4 @@
+import type { Operation } from '../endpoint/operation.js';
 import type { AttemptOutcome, RequestOutcome } from '../endpoint/outcome.js';
 
 /*
@@ -13,8 +14,14 @@ export const CIRCUIT_STATES: readonly CircuitStateName[] = ['closed', 'open', 'h
 /**
  * Why an endpoint was skipped without an attempt: its circuit is open, or half-open with its probe in flight,
  * a Retry-After holds traffic away, or it has `maxConcurrent` attempts in flight already (`saturated`).
+ * Two say nothing of its health: it does not serve the request's operation (`unsupported`, see
+ * `endpoints.<id>.operations`), or a Responses request continues a conversation another provider holds
+ * (`other_provider`, by its `previous_response_id`).
  */
-export type SkipReason = 'open' | 'half_open_busy' | 'retry_after' | 'saturated';
+export type SkipReason = 'open' | 'half_open_busy' | 'retry_after' | 'saturated' | 'unsupported' | 'other_provider';
+
+/** Skip reasons that are no circuit's doing: not short-circuits. */
+export const INELIGIBLE_SKIPS: readonly SkipReason[] = ['unsupported', 'other_provider'];
 
 export interface RequestInfo {
   /** Unique per request, for correlating events; not a label. */
@@ -24,6 +31,8 @@ export interface RequestInfo {
   readonly stream: boolean;
   /** Epoch ms. */
   readonly startedAt: number;
+  /** The OpenAI API operation, when it is not `chat`. */
+  readonly operation?: Operation;
 }
 
 export interface AttemptInfo {

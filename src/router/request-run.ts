@@ -4,6 +4,7 @@ import type { Bulkhead } from '../breaker/bulkhead.js';
 import { fullJitterDelay } from '../breaker/backoff.js';
 import type { Classified } from '../endpoint/classify.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
+import type { Operation } from '../endpoint/operation.js';
 import type { RequestOutcome } from '../endpoint/outcome.js';
 import {
   AllAttemptsFailedError,
@@ -23,7 +24,14 @@ export type AttemptFinisher = (result: AttemptResult, classified?: Classified) =
 /** How one attempt went, as the runner reports it to the walk. */
 export type AttemptRun<T> =
   | { readonly kind: 'done'; readonly value: T; readonly result: AttemptResult; readonly bytes?: Buffer | undefined }
-  | { readonly kind: 'failed'; readonly classified: Classified; readonly durationMs: number; readonly body?: unknown }
+  | {
+      readonly kind: 'failed';
+      readonly classified: Classified;
+      readonly durationMs: number;
+      readonly body?: unknown;
+      /** The provider's response headers, for a client_error handed back to the caller. */
+      readonly headers?: Headers | undefined;
+    }
   /** A stream whose first content chunk arrived: the stream now owns the attempt and calls the finisher. */
   | { readonly kind: 'handoff'; readonly value: T };
 
@@ -63,17 +71,27 @@ export class RequestRun {
     private readonly chain: readonly string[],
     readonly scope: RequestScope,
     stream: boolean,
+    operation?: Operation,
   ) {
-    this.info = { id: `${process.pid}-${++nextId}`, route, stream, startedAt: deps.now() };
+    this.info = { id: `${process.pid}-${++nextId}`, route, stream, startedAt: deps.now(), ...(operation ? { operation } : {}) };
     deps.active.add(this);
     // Synchronous, in the caller's context: a tracer subscribed here parents the request span correctly.
     deps.events.emit('request:start', this.info);
   }
 
-  async walk<T>(runner: AttemptRunner<T>): Promise<T> {
+  /**
+   * `eligible`, when given, says why an endpoint cannot take this request at all (it does not serve the
+   * operation, or another provider holds the conversation): it is skipped without touching its circuit.
+   */
+  async walk<T>(runner: AttemptRunner<T>, eligible?: (endpoint: string) => SkipReason | undefined): Promise<T> {
     const { endpoints, breakers, bulkheads, events, now } = this.deps;
     let lastFailed: string | undefined;
     for (const id of this.chain) {
+      const ineligible = eligible?.(id);
+      if (ineligible) {
+        this.skip(id, ineligible, Number.POSITIVE_INFINITY);
+        continue;
+      }
       const endpoint = endpoints.get(id)!;
       const breaker = breakers.get(id)!;
       const bulkhead = bulkheads.get(id)!;
@@ -127,7 +145,7 @@ export class RequestRun {
         finish(failureResult(c, run.durationMs), c);
         if (c.outcome === 'client_error') {
           this.end('client_error');
-          throw new UpstreamClientError(this.route, id, c.status ?? 400, c.message, run.body);
+          throw new UpstreamClientError(this.route, id, c.status ?? 400, c.message, run.body, run.headers);
         }
         if (c.outcome === 'cancelled' || this.scope.aborted) throw this.aborted();
         lastFailed = id;

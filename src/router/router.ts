@@ -7,9 +7,10 @@ import { parseConfig } from '../config/load.js';
 import type { SwitchyardConfig, SwitchyardConfigInput } from '../config/schema.js';
 import { configuredSecrets, createScrubber } from '../config/secrets.js';
 import { buildEndpoints } from '../endpoint/endpoint.js';
-import { RouterClosedError, UnknownRouteError } from '../errors/router-errors.js';
+import { RouterClosedError, UnknownRouteError, UnsupportedOperationError } from '../errors/router-errors.js';
 import { completeRunner, type CompleteContext } from './complete-attempt.js';
-import type { RouterEvents } from './events.js';
+import type { RouterEvents, SkipReason } from './events.js';
+import { operationDispatch } from './operation-dispatch.js';
 import { RequestRun, type RunDeps } from './request-run.js';
 import { RequestScope } from './scope.js';
 import { streamRunner } from './stream-attempt.js';
@@ -51,12 +52,18 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
   const deps: RunDeps = { endpoints, breakers, bulkheads, events, now, random, active };
   const scrub = createScrubber(configuredSecrets(cfg));
   let closed = false;
+  const operations = operationDispatch({ config: cfg, chains, run: deps, scrub, closed: () => closed, fetch: options.fetch });
+  // Chains with an endpoint that does not serve chat skip it (`unsupported`); the others pay nothing.
+  const chatOnly = (id: string): SkipReason | undefined => (operations.serves(id, 'chat') ? undefined : 'unsupported');
+  const chatFilter = new Map([...chains].filter(([, c]) => c.endpoints.some((id) => chatOnly(id))).map(([id]) => [id, chatOnly]));
 
   function dispatch(body: ChatCompletionCreateParams, opts: RequestOptions = {}): Promise<Routed<ChatCompletion | Stream<ChatCompletionChunk>>> {
     const route = typeof body?.model === 'string' ? body.model : '';
     if (closed) return Promise.reject(new RouterClosedError(route));
     const chain = chains.get(route);
     if (!chain) return Promise.reject(new UnknownRouteError(route));
+    const filter = chatFilter.get(route);
+    if (filter && chain.endpoints.every((id) => filter(id))) return Promise.reject(new UnsupportedOperationError(route, 'chat'));
     const deadlineMs = Math.min(cfg.routes[route]?.deadlineMs ?? cfg.request.deadlineMs, opts.timeout ?? Number.POSITIVE_INFINITY);
     const scope = new RequestScope(deadlineMs, opts.signal, now, opts.cancellation);
     const run = new RequestRun(deps, route, chain.endpoints, scope, body.stream === true);
@@ -69,7 +76,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
       scrub,
       now,
     };
-    const walked = body.stream === true ? run.walk(streamRunner(ctx, run)) : run.walk(completeRunner(ctx));
+    const walked = body.stream === true ? run.walk(streamRunner(ctx, run), filter) : run.walk(completeRunner(ctx), filter);
     return walked.then((response) => ({
       route,
       endpoint: run.endpoint!,
@@ -87,6 +94,8 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     chat: { completions },
     events,
     dispatch: dispatch as Router['dispatch'],
+    dispatchEmbeddings: operations.embeddings,
+    dispatchResponses: operations.responses as Router['dispatchResponses'],
     circuits(): CircuitSnapshot[] {
       return [...endpoints.values()].map((ep) => {
         const bulkhead = bulkheads.get(ep.spec.id)!;

@@ -8,6 +8,14 @@ import type {
   ChatCompletionCreateParamsStreaming,
   ChatCompletionCreateParams,
 } from 'openai/resources/chat/completions';
+import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
+import type {
+  Response,
+  ResponseCreateParams,
+  ResponseCreateParamsNonStreaming,
+  ResponseCreateParamsStreaming,
+  ResponseStreamEvent,
+} from 'openai/resources/responses/responses';
 import type { Cancellation } from '../endpoint/cancellation.js';
 import type { CircuitStateName, RouterEvents } from './events.js';
 
@@ -101,6 +109,15 @@ export interface Router {
   dispatch(body: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<Routed<ChatCompletion>>;
   dispatch(body: ChatCompletionCreateParamsStreaming, options?: RequestOptions): Promise<Routed<Stream<ChatCompletionChunk>>>;
   dispatch(body: ChatCompletionCreateParams, options?: RequestOptions): Promise<Routed<ChatCompletion | Stream<ChatCompletionChunk>>>;
+  /** Embeddings (`POST /v1/embeddings`) through the route, as `dispatch` does chat. */
+  dispatchEmbeddings(body: EmbeddingCreateParams, options?: RequestOptions): Promise<Routed<CreateEmbeddingResponse>>;
+  /**
+   * The Responses API (`POST /v1/responses`), plain or streamed, through the route; a request naming a
+   * `previous_response_id` this router saw answered goes only to endpoints of the provider that holds it.
+   */
+  dispatchResponses(body: ResponseCreateParamsNonStreaming, options?: RequestOptions): Promise<Routed<Response>>;
+  dispatchResponses(body: ResponseCreateParamsStreaming, options?: RequestOptions): Promise<Routed<Stream<ResponseStreamEvent>>>;
+  dispatchResponses(body: ResponseCreateParams, options?: RequestOptions): Promise<Routed<Response | Stream<ResponseStreamEvent>>>;
   /** Events for telemetry and health-aware callers (see RouterEvents). */
   readonly events: EventEmitter<RouterEvents>;
   /** State of every circuit. */

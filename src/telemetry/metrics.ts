@@ -2,7 +2,7 @@ import { TraceFlags, isSpanContextValid, type SpanContext } from '@opentelemetry
 import type { Counter, Histogram, LabelValues, Metric, OpenMetricsContentType, Registry } from 'prom-client';
 import { registerView, type OpenMetricsView } from './openmetrics-view.js';
 import { ATTEMPT_OUTCOMES, REQUEST_OUTCOMES } from '../endpoint/outcome.js';
-import { CIRCUIT_STATES, type AttemptInfo, type RequestInfo } from '../router/events.js';
+import { CIRCUIT_STATES, INELIGIBLE_SKIPS, type AttemptInfo, type RequestInfo } from '../router/events.js';
 import type { Router } from '../router/types.js';
 import { ConfigLabels } from './config-labels.js';
 import { PendingCounts } from './pending-counts.js';
@@ -119,7 +119,9 @@ export function registerMetrics(
         if (result.inputTokens) countTokens(result.inputTokens, ex, endpoint, 'input');
         if (result.outputTokens) countTokens(result.outputTokens, ex, endpoint, 'output');
       },
-      skip(request, endpoint) {
+      skip(request, endpoint, reason) {
+        // Passed over for what the request asks, not for the endpoint's health: no short-circuit.
+        if (INELIGIBLE_SKIPS.includes(reason)) return;
         if (!labels.hasRoute(request.route) || !labels.hasEndpoint(endpoint)) return;
         inc(m.shortCircuits, { route: request.route, endpoint }, 1, requestExemplar(request));
       },

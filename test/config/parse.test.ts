@@ -25,7 +25,7 @@ describe('parseConfig: valid input', () => {
 
   it('applies server defaults when a server section is present', () => {
     const c = parseConfig({ ...minimal(), server: {} }, { env: {} });
-    expect(c.server).toEqual({ host: '127.0.0.1', port: 8080, apiKeys: [], bodyLimitBytes: 4 * 1024 * 1024, shutdownGraceMs: 15_000 });
+    expect(c.server).toEqual({ host: '127.0.0.1', port: 8080, apiKeys: [], bodyLimitBytes: 4 * 1024 * 1024, shutdownGraceMs: 15_000, shouldRetryHeader: true });
   });
 
   it('routes default to none', () => {
