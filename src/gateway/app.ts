@@ -21,6 +21,9 @@ import { renderMetrics } from '../telemetry/exposition.js';
 import { isOpenMetrics, type MetricsRegistry } from '../telemetry/metric-defs.js';
 import { methodNotAllowed } from './methods.js';
 import { modelRoutes } from './routes/models.js';
+import { embeddingsRoutes } from './routes/embeddings.js';
+import { responsesRoutes } from './routes/responses.js';
+import type { RequestLogState } from './request-line.js';
 
 export interface GatewayOptions {
   router: Router;
@@ -110,16 +113,30 @@ export function createGateway(opts: GatewayOptions): Gateway {
   app.use(metricsRoutes(metrics));
   app.use('/v1', requireClientKey(server.apiKeys));
   app.use('/v1', modelRoutes(router));
+  const apiOptions = { tracker, bodyLimitBytes: server.bodyLimitBytes, scrub, shouldRetryHeader: server.shouldRetryHeader };
+  app.use('/v1', responsesRoutes(router, apiOptions));
+  app.use('/v1', embeddingsRoutes(router, apiOptions));
   // POST is served before express (chat.ts): any other method that gets here is not allowed.
   app.all(CHAT_PATH, methodNotAllowed('POST'));
   app.use('/admin', adminRoutes(router, server.adminKey, logger));
-  app.use((req, _res, next) => {
+  app.use((req, res, next) => {
+    // A client calling a path the gateway does not serve is worth seeing at the default level.
+    (res.locals as RequestLogState).important = true;
     next(new HttpError(404, 'invalid_request_error', 'not_found', `no such path: ${req.method} ${req.path}`));
   });
   const onError: ErrorRequestHandler = (err, _req, res, _next) => void respondError(res, clientFault(err) ?? err);
   app.use(onError);
 
-  const chat = chatRoute({ router, tracker, apiKeys: server.apiKeys, bodyLimitBytes: server.bodyLimitBytes, scrub, lines, respondError });
+  const chat = chatRoute({
+    router,
+    tracker,
+    apiKeys: server.apiKeys,
+    bodyLimitBytes: server.bodyLimitBytes,
+    scrub,
+    lines,
+    respondError,
+    shouldRetryHeader: server.shouldRetryHeader,
+  });
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
     // While draining, ask clients not to reuse the connection so it can close once this answer is out.

@@ -69,6 +69,8 @@ export interface RequestLogState {
   settled?: Promise<unknown>;
   streamEnd?: StreamEnd;
   errorCode?: string;
+  /** Log the line at info, as the chat path's (the other API paths, and unknown paths). */
+  important?: boolean;
 }
 
 function outcomeOf(status: number, closedEarly: boolean, call: CallInfo | undefined): RequestOutcome {
@@ -93,7 +95,7 @@ export function requestLine(lines: RequestLines, method: string, path: string, r
     const closedEarly = !res.writableFinished;
     const write = () => {
       const call = state.call;
-      const important = chat || (path.startsWith('/admin/') && method !== 'GET');
+      const important = chat || state.important === true || (path.startsWith('/admin/') && method !== 'GET');
       lines.write(important ? 'info' : 'debug', {
         method,
         path,
