@@ -21,10 +21,12 @@ export type {
   CircuitStateName,
   SkipReason,
 } from './router/events.js';
-export { CIRCUIT_STATES } from './router/events.js';
+export { CIRCUIT_STATES, SKIP_REASONS } from './router/events.js';
+export type { ChargeReason, ChargeVerdict } from './router/attribution.js';
+export { CHARGE_REASONS } from './router/attribution.js';
 export { CancelSource } from './endpoint/cancellation.js';
 export type { Cancellation } from './endpoint/cancellation.js';
-export type { AttemptOutcome, FailureOutcome, RequestOutcome } from './endpoint/outcome.js';
+export type { AttemptOutcome, FailureOutcome, UncountedOutcome, RequestOutcome } from './endpoint/outcome.js';
 export { ATTEMPT_OUTCOMES, REQUEST_OUTCOMES, isFailureOutcome } from './endpoint/outcome.js';
 export type {
   SwitchyardConfig,
@@ -56,6 +58,10 @@ export {
   isUpstreamClientError,
   StreamInterruptedError,
   isStreamInterruptedError,
+  InvalidRequestError,
+  isInvalidRequestError,
+  LocalAttemptError,
+  isLocalAttemptError,
 } from './errors/router-errors.js';
 export type { AttemptRecord } from './errors/router-errors.js';
 

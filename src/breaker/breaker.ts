@@ -1,13 +1,17 @@
 import CircuitBreaker from 'opossum';
 import type { BreakerConfig } from '../config/schema.js';
-import type { AttemptOutcome } from '../endpoint/outcome.js';
-import { isFailureOutcome } from '../endpoint/outcome.js';
 import type { CircuitStateName, SkipReason } from '../router/events.js';
 import { backoffDelay } from './backoff.js';
 
 /** The breaker's answer to "may I call this endpoint now?". */
 export type Admission =
-  | { readonly admitted: true; readonly probe: boolean; readonly generation: number }
+  | {
+      readonly admitted: true;
+      readonly probe: boolean;
+      readonly generation: number;
+      /** A stream's probe already judged a success at its first chunk (see `commit`). */
+      readonly committed?: boolean;
+    }
   | { readonly admitted: false; readonly reason: SkipReason; readonly retryAt: number };
 
 export interface BreakerOptions {
@@ -21,6 +25,15 @@ export interface BreakerOptions {
 }
 
 type Settled = { ok: true } | { ok: false; error: Error };
+
+/**
+ * What an attempt tells the circuit: it answered, it failed by the endpoint's fault, or nothing (the
+ * request's or the caller's fault, or unclear until evidence comes: see router/attribution.ts).
+ */
+export type Verdict = 'success' | 'failure' | 'none';
+
+const FAILED: Settled = { ok: false, error: new Error('failure') };
+const SUCCEEDED: Settled = { ok: true };
 
 /**
  * One endpoint's circuit. opossum keeps the state machine and the rolling window; attempts run outside
@@ -133,15 +146,47 @@ export class EndpointBreaker {
     return { admitted: true, probe: false, generation: this.generation };
   }
 
-  /** Records how an admitted attempt ended. `client_error` and `cancelled` are not recorded at all. */
-  record(admission: Admission & { admitted: true }, outcome: AttemptOutcome, retryAfterMs?: number): void {
+  /**
+   * Records how an admitted attempt ended. A probe's slot is freed whatever the verdict (`none` leaves the
+   * circuit half-open for the next request to probe). `retryAfterMs`: the provider asked for no traffic for
+   * that long (capped by maxRetryAfterMs).
+   */
+  record(admission: Admission & { admitted: true }, verdict: Verdict, retryAfterMs?: number): void {
     if (admission.probe) this.probeInFlight = false;
-    if (outcome === 'rate_limited' && retryAfterMs !== undefined) {
-      this.retryAfterUntil = this.opts.now() + Math.min(retryAfterMs, this.opts.config.maxRetryAfterMs);
+    if (retryAfterMs !== undefined) {
+      this.retryAfterUntil = Math.max(this.retryAfterUntil ?? 0, this.opts.now() + Math.min(retryAfterMs, this.opts.config.maxRetryAfterMs));
     }
-    if (admission.generation !== this.generation) return;
-    if (outcome === 'success') this.settle({ ok: true });
-    else if (isFailureOutcome(outcome)) this.settle({ ok: false, error: new Error(outcome) });
+    if (admission.generation !== this.generation || verdict === 'none') return;
+    if (admission.committed && verdict === 'success') return;
+    this.settle(verdict === 'success' ? SUCCEEDED : FAILED);
+  }
+
+  /**
+   * A streamed attempt's first content chunk reached its caller. A probe is judged there, a success: a long
+   * stream must not hold the half-open state (every other request skipping a recovered endpoint) until it
+   * ends. A later failure of the stream is still recorded, as a failure, when it ends. Other attempts are
+   * judged when they end: one success at the chunk and one failure at the end would count a stream that
+   * always breaks as half healthy.
+   */
+  commit(admission: Admission & { admitted: true }): Admission & { admitted: true } {
+    if (!admission.probe) return admission;
+    this.probeInFlight = false;
+    if (admission.generation !== this.generation) return { ...admission, probe: false };
+    this.settle(SUCCEEDED);
+    return { admitted: true, probe: false, generation: this.generation, committed: true };
+  }
+
+  /**
+   * A failure charged after its attempt ended, once evidence came (see router/attribution.ts), or a watched
+   * attempt's hang. Dropped when the circuit has moved on (tripped, reset) since the attempt was admitted.
+   */
+  chargeLate(generation: number): void {
+    if (generation === this.generation) this.settle(FAILED);
+  }
+
+  /** The circuit's generation now, for a charge that may come later. */
+  get currentGeneration(): number {
+    return this.generation;
   }
 
   private settle(s: Settled): void {

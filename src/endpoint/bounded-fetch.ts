@@ -7,6 +7,12 @@ import { InvalidResponseError } from './classify.js';
  */
 export const STREAMED_ANSWER = Symbol('switchyard.streamedAnswer');
 
+/**
+ * Set in a call's `fetchOptions` by the SDK transport: called when the answer's headers arrive (see
+ * `Cancellation.heard`).
+ */
+export const ANSWER_HEARD = Symbol('switchyard.answerHeard');
+
 const eventTooLarge = (maxBytes: number) => new InvalidResponseError(`stream event larger than ${maxBytes} bytes`);
 
 const LF = 0x0a;
@@ -83,12 +89,18 @@ export function boundedFetch(fetchImpl: typeof fetch, limit?: number): typeof fe
   const maxBytes = maxAnswerBytes(limit);
   return async (input, init) => {
     let streamed = false;
-    if (init && STREAMED_ANSWER in init) {
-      const { [STREAMED_ANSWER]: flag, ...rest } = init as RequestInit & { [STREAMED_ANSWER]?: boolean };
+    let heard: (() => void) | undefined;
+    if (init && (STREAMED_ANSWER in init || ANSWER_HEARD in init)) {
+      const { [STREAMED_ANSWER]: flag, [ANSWER_HEARD]: onHeard, ...rest } = init as RequestInit & {
+        [STREAMED_ANSWER]?: boolean;
+        [ANSWER_HEARD]?: () => void;
+      };
       streamed = flag === true;
+      heard = onHeard;
       init = rest;
     }
     const response = await fetchImpl(input, init);
+    heard?.();
     const body = response.body;
     if (!body) return response;
     // A compressed body's declared length is not what decompressing it holds.

@@ -14,6 +14,11 @@ export interface Cancellation {
    * shared by many requests) keeps every callback, and what it holds, until it is aborted or collected.
    */
   offAbort?(fn: () => void): void;
+  /**
+   * Called by a transport when the provider's response headers arrive: the provider is alive, whatever the
+   * answer turns out to be. The router's attribution reads it (a timeout after it is a long answer, not a hang).
+   */
+  heard?(): void;
 }
 
 /** A Cancellation its owner fires with `cancel()`. */

@@ -4,15 +4,31 @@ import type { AttemptOutcome } from './outcome.js';
 /** Why an attempt's own AbortController fired: set by the router, read back here. `closed`: `router.close()`. */
 export type AbortCause = 'timeout' | 'cancelled' | 'deadline' | 'closed';
 
+/**
+ * Who a failure is charged to (docs/design.md, Attribution):
+ * - `endpoint`: the provider's fault beyond doubt; counted against its circuit, fallen back from.
+ * - `unclear`: could be the request's or the endpoint's (an empty or unparseable answer, a 403 about content,
+ *   a 429 "request too large", a 400 naming a parameter, an error event of a client type, a timeout after the
+ *   provider answered something). Fallen back from, but counted only on evidence: another attempt of the same
+ *   request was answered. A request that meets it everywhere gets the provider's own error back.
+ * - `request`: the request itself is wrong (`client_error`) or failed locally (`local_error`): returned to the
+ *   caller, never counted.
+ * - `caller`: the caller went away (`cancelled`): never counted.
+ */
+export type Blame = 'endpoint' | 'unclear' | 'request' | 'caller';
+
 /** A failed attempt, classified. `message` is written by us, never copied from upstream (it may echo a key). */
 export interface Classified {
   readonly outcome: AttemptOutcome;
+  readonly blame: Blame;
   readonly status?: number;
   /** `error.type` for spans: a stable, low-cardinality name. */
   readonly errorType: string;
   readonly message: string;
-  /** From `Retry-After` / `retry-after-ms`, in ms, on 429 and 503. */
+  /** From `Retry-After` / `retry-after-ms`, in ms: how long to keep traffic off the endpoint. */
   readonly retryAfterMs?: number;
+  /** The provider's own error object (not scrubbed yet), for an error the caller may get back as is. */
+  readonly body?: unknown;
 }
 
 /** An answer that arrived but is unusable (empty, not JSON when JSON was asked, rejected by a validator). */
@@ -60,45 +76,125 @@ function causeCode(e: unknown): string | undefined {
   return undefined;
 }
 
-/**
- * Maps whatever an attempt threw to the SPEC's outcomes. `abortCause` is the reason the router aborted the
- * attempt, if it did: the SDK reports every abort alike, so only the router knows which it was.
- */
-export function classify(error: unknown, abortCause: AbortCause | undefined, timeoutMs: number, now = Date.now()): Classified {
-  if (abortCause === 'timeout') return { outcome: 'timeout', errorType: 'timeout', message: `no answer within ${timeoutMs}ms` };
-  if (abortCause === 'cancelled') return { outcome: 'cancelled', errorType: 'cancelled', message: 'cancelled by the caller' };
-  // Not the caller's doing: a stream cut by it ends with an error, not the quiet end of a caller's cancel.
-  if (abortCause === 'closed') return { outcome: 'cancelled', errorType: 'cancelled', message: 'the router was closed' };
-  // The request's deadline abandoned the attempt: the caller's budget, not the endpoint's fault.
-  if (abortCause === 'deadline') return { outcome: 'cancelled', errorType: 'deadline', message: 'abandoned at the request deadline' };
-  if (error instanceof InvalidResponseError) {
-    return { outcome: 'invalid_response', errorType: 'invalid_response', message: error.reason };
+/** What the attempt saw of the provider, for the failures whose blame depends on it. */
+export interface AttemptEvidence {
+  /** This attempt's response headers arrived: a connection cut after them is a truncated answer. */
+  readonly answered: boolean;
+  /**
+   * The provider answered something while the attempt ran (its headers, or any other attempt's on the same
+   * endpoint): a timeout is then a long answer, not a hang.
+   */
+  readonly alive: boolean;
+}
+
+const NOT_HEARD: AttemptEvidence = { answered: false, alive: false };
+
+/** The provider's error object, `{ type, code, param, message }`, whatever shape it came in. */
+interface ProviderError {
+  readonly type?: unknown;
+  readonly code?: unknown;
+  readonly param?: unknown;
+  readonly message?: unknown;
+}
+
+function providerError(e: APIError): ProviderError {
+  const body = e.error as { error?: unknown } | undefined;
+  const inner = body && typeof body === 'object' && typeof body.error === 'object' && body.error !== null ? body.error : body;
+  return inner && typeof inner === 'object' ? (inner as ProviderError) : {};
+}
+
+const text = (v: unknown) => (typeof v === 'string' ? v : '');
+/** A 403 about what was asked, not about who asked (a moderation flag, a safety block). */
+const CONTENT_REFUSAL = /flag|polic|content|moderat|safety|unsafe|harm/i;
+/** A 429 about the request's own size (tokens per request over the limit), not the endpoint's rate. */
+const TOO_LARGE = /too large|too long|tokens per request|request_too_large|context_length/i;
+/** A 400 that blames one parameter the endpoint does not take: other endpoints may take it. */
+const PARAM_CODES = /unsupported_(parameter|value)|invalid_parameter/i;
+
+/** Blame of a failure whose outcome says it all. */
+function blameOf(outcome: AttemptOutcome): Blame {
+  if (outcome === 'cancelled') return 'caller';
+  if (outcome === 'client_error' || outcome === 'local_error') return 'request';
+  return 'endpoint';
+}
+
+function httpFailure(error: APIError & { status: number }, now: number): Classified {
+  const status = error.status;
+  const p = providerError(error);
+  const code = text(p.code);
+  const type = text(p.type);
+  const said = `${type} ${code} ${text(p.message)}`;
+  const base = { status, errorType: String(status), message: `HTTP ${status}`, body: error.error };
+  if (status === 404 && code === 'model_not_found') {
+    // The endpoint's model is retired or misspelt: the config is wrong for everyone, not this request.
+    return { ...base, outcome: 'auth_error', blame: 'endpoint', errorType: 'model_not_found', message: 'HTTP 404 (model not found: check the endpoint\'s model)' };
   }
-  if (error instanceof APIConnectionTimeoutError) return { outcome: 'timeout', errorType: 'timeout', message: 'connection timed out' };
-  if (error instanceof APIUserAbortError) return { outcome: 'cancelled', errorType: 'cancelled', message: 'aborted' };
+  const outcome = outcomeForStatus(status);
+  if (status === 403 && CONTENT_REFUSAL.test(said) && type !== 'authentication_error' && type !== 'permission_error') {
+    return { ...base, outcome, blame: 'unclear', errorType: 'content_refused' };
+  }
+  if (status === 429 && TOO_LARGE.test(said)) {
+    // No Retry-After window: the next, smaller request is welcome at once.
+    return { ...base, outcome, blame: 'unclear', errorType: 'request_too_large' };
+  }
+  if (outcome === 'client_error' && (status === 400 || status === 422) && (typeof p.param === 'string' || PARAM_CODES.test(code))) {
+    return { ...base, outcome, blame: 'unclear', errorType: 'param_rejected' };
+  }
+  const retryAfterMs = outcome === 'rate_limited' || status === 503 ? parseRetryAfter(error.headers, now) : undefined;
+  return { ...base, outcome, blame: blameOf(outcome), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+}
+
+/** An `error` event inside a 2xx stream: a client type says the request is at fault, or may be. */
+function streamErrorEvent(error: APIError): Classified {
+  const p = providerError(error);
+  const said = `${text(p.type)} ${text(p.code)}`;
+  if (/invalid_request|context_length|content_filter|param/i.test(said)) {
+    return { outcome: 'client_error', blame: 'unclear', errorType: 'stream_error_event', message: 'provider sent an error event of a client type in the stream', body: error.error };
+  }
+  return { outcome: 'server_error', blame: 'endpoint', errorType: 'server_error', message: 'provider sent an error event in the stream' };
+}
+
+/**
+ * Maps whatever an attempt threw to the SPEC's outcomes, and says whom to blame. `abortCause` is the reason
+ * the router aborted the attempt, if it did: the SDK reports every abort alike, so only the router knows
+ * which it was. What it does not recognise is `local_error` (ours, uncounted), never a provider fault.
+ */
+export function classify(
+  error: unknown,
+  abortCause: AbortCause | undefined,
+  timeoutMs: number,
+  now = Date.now(),
+  seen: AttemptEvidence = NOT_HEARD,
+): Classified {
+  if (abortCause === 'timeout') {
+    // Nothing from the provider in time: a hang. Something from it (headers, or other attempts answered):
+    // a long answer, which may be this request's doing.
+    return seen.alive || seen.answered
+      ? { outcome: 'timeout', blame: 'unclear', errorType: 'timeout', message: `no whole answer within ${timeoutMs}ms (the provider was answering)` }
+      : { outcome: 'timeout', blame: 'endpoint', errorType: 'timeout', message: `no answer within ${timeoutMs}ms` };
+  }
+  if (abortCause === 'cancelled') return { outcome: 'cancelled', blame: 'caller', errorType: 'cancelled', message: 'cancelled by the caller' };
+  // Not the caller's doing: a stream cut by it ends with an error, not the quiet end of a caller's cancel.
+  if (abortCause === 'closed') return { outcome: 'cancelled', blame: 'caller', errorType: 'cancelled', message: 'the router was closed' };
+  // The request's deadline abandoned the attempt: the caller's budget, not the endpoint's fault.
+  if (abortCause === 'deadline') return { outcome: 'cancelled', blame: 'caller', errorType: 'deadline', message: 'abandoned at the request deadline' };
+  if (error instanceof InvalidResponseError) {
+    return { outcome: 'invalid_response', blame: 'unclear', errorType: 'invalid_response', message: error.reason };
+  }
+  if (error instanceof APIConnectionTimeoutError) return { outcome: 'timeout', blame: seen.answered || seen.alive ? 'unclear' : 'endpoint', errorType: 'timeout', message: 'connection timed out' };
+  if (error instanceof APIUserAbortError) return { outcome: 'cancelled', blame: 'caller', errorType: 'cancelled', message: 'aborted' };
   if (error instanceof APIConnectionError) {
     const code = causeCode(error);
-    return { outcome: 'connection_error', errorType: 'connection_error', message: code ? `connection failed (${code})` : 'connection failed' };
+    return { outcome: 'connection_error', blame: seen.answered ? 'unclear' : 'endpoint', errorType: 'connection_error', message: code ? `connection failed (${code})` : 'connection failed' };
   }
   if (error instanceof APIError) {
-    if (error.status === undefined) {
-      // An error event inside an SSE stream: the provider failed mid-answer.
-      return { outcome: 'server_error', errorType: 'server_error', message: 'provider sent an error event in the stream' };
-    }
-    const outcome = outcomeForStatus(error.status);
-    const retryAfterMs = outcome === 'rate_limited' || error.status === 503 ? parseRetryAfter(error.headers, now) : undefined;
-    return {
-      outcome,
-      status: error.status,
-      errorType: String(error.status),
-      message: `HTTP ${error.status}`,
-      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-    };
+    return error.status === undefined ? streamErrorEvent(error) : httpFailure(error as APIError & { status: number }, now);
   }
-  if (error instanceof SyntaxError) return { outcome: 'invalid_response', errorType: 'invalid_response', message: 'malformed JSON from provider' };
+  if (error instanceof SyntaxError) return { outcome: 'invalid_response', blame: 'unclear', errorType: 'invalid_response', message: 'malformed JSON from provider' };
   const code = causeCode(error);
   if (code || (error instanceof TypeError && /terminated|fetch failed|socket/i.test(error.message))) {
-    return { outcome: 'connection_error', errorType: 'connection_error', message: code ? `connection failed (${code})` : 'connection lost' };
+    return { outcome: 'connection_error', blame: seen.answered ? 'unclear' : 'endpoint', errorType: 'connection_error', message: code ? `connection failed (${code})` : 'connection lost' };
   }
-  return { outcome: 'invalid_response', errorType: 'invalid_response', message: 'unexpected failure reading the answer' };
+  const name = error instanceof Error ? error.name : typeof error;
+  return { outcome: 'local_error', blame: 'request', errorType: 'local_error', message: `failed before or without the provider (${name.slice(0, 40)})` };
 }

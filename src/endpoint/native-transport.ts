@@ -125,6 +125,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
           if (abort.aborted) c.abort(new APIUserAbortError());
         },
         onResponseStart(c, s, h) {
+          abort.heard?.();
           status = s;
           received = h;
           sink = answer.start(s, c, cut);
@@ -152,6 +153,9 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
         onResponseError(_c, e) {
           complete = true;
           if (tooLarge) return;
+          // An error status that came before the cut (a 413 sent while the body was still going up, then a
+          // reset) is the provider's verdict: the cut is how it ended the exchange, not a connection failure.
+          if (!sink && status >= 400 && !abort.aborted) return answer.end(status, received, Buffer.concat(chunks));
           const err = connectionError(abort, e);
           if (sink) sink.error(err);
           else answer.error(err);

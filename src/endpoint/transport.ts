@@ -5,7 +5,7 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
-import { STREAMED_ANSWER } from './bounded-fetch.js';
+import { ANSWER_HEARD, STREAMED_ANSWER } from './bounded-fetch.js';
 import { signalOf, type Cancellation } from './cancellation.js';
 
 export type { Cancellation } from './cancellation.js';
@@ -60,15 +60,16 @@ type FetchOptions = NonNullable<NonNullable<Parameters<OpenAI['chat']['completio
  * attempt's signal and any headers: each option given is work in the SDK's request building.
  */
 export function sdkTransport(client: OpenAI): Transport {
-  const options = (abort: Cancellation, headers: Record<string, string> | undefined) =>
-    headers ? { signal: signalOf(abort), headers } : { signal: signalOf(abort) };
-  // Tells a boundedFetch under the client to bound this answer per event (the SDK passes fetchOptions on).
-  const streamed = { fetchOptions: { [STREAMED_ANSWER]: true } as FetchOptions };
+  // The boundedFetch under the client reads these from fetchOptions (the SDK passes them on): when the answer's
+  // headers arrive, and whether to bound it per event.
+  const options = (abort: Cancellation, headers: Record<string, string> | undefined, streamed: boolean) => {
+    const fetchOptions = { [STREAMED_ANSWER]: streamed, ...(abort.heard ? { [ANSWER_HEARD]: () => abort.heard!() } : {}) } as FetchOptions;
+    return headers ? { signal: signalOf(abort), headers, fetchOptions } : { signal: signalOf(abort), fetchOptions };
+  };
   return {
     // The body already carries its `stream` flag (see Transport): the casts only pick the SDK's overload.
-    complete: (body, abort, headers) => client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming, options(abort, headers)),
-    stream: (body, abort, headers) =>
-      client.chat.completions.create(body as ChatCompletionCreateParamsStreaming, { ...options(abort, headers), ...streamed }),
+    complete: (body, abort, headers) => client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming, options(abort, headers, false)),
+    stream: (body, abort, headers) => client.chat.completions.create(body as ChatCompletionCreateParamsStreaming, options(abort, headers, true)),
     close: () => undefined,
   };
 }

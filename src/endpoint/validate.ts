@@ -12,28 +12,52 @@ export function asksForJson(params: ChatCompletionCreateParams): boolean {
 }
 
 /**
+ * Whether a choice that ended with `finishReason` is an answer even with nothing in it: cut by `max_tokens`
+ * (`length`), held back by a filter, handing over to tools, or stopped by one of the caller's own `stop`
+ * sequences (which may match at once). Only a provider claiming a normal finish with nothing to show has
+ * failed, and even that may be the request's doing: the router blames it only on evidence.
+ */
+export function finishExplainsEmpty(finishReason: string | null | undefined, params: ChatCompletionCreateParams): boolean {
+  if (finishReason === 'length' || finishReason === 'content_filter' || finishReason === 'tool_calls' || finishReason === 'function_call') return true;
+  return finishReason === 'stop' && params.stop !== undefined && params.stop !== null;
+}
+
+type Choice = ChatCompletion['choices'][number];
+
+function hasSomething(c: Choice): boolean {
+  const { content, tool_calls: toolCalls, refusal } = c.message;
+  return (typeof content === 'string' && content.trim() !== '') || (toolCalls?.length ?? 0) > 0 || !!refusal;
+}
+
+/**
  * Throws InvalidResponseError when a finished completion is unusable. The SDK hands back whatever the body
  * parsed to (a string, for a non-JSON content type), so the shape is checked before anything is trusted.
+ * Empty is judged over every choice (with `n` > 1, one empty choice does not spoil the others).
  */
 export function validateCompletion(value: unknown, params: ChatCompletionCreateParams, rules: ValidationRules): ChatCompletion {
   if (typeof value !== 'object' || value === null || !Array.isArray((value as ChatCompletion).choices)) {
     throw new InvalidResponseError('answer is not a chat completion');
   }
   const completion = value as ChatCompletion;
-  const first = completion.choices[0];
-  if (!first || typeof first.message !== 'object' || first.message === null) {
-    throw new InvalidResponseError('answer has no choices');
+  const choices = completion.choices;
+  if (choices.length === 0) throw new InvalidResponseError('answer has no choices');
+  for (const c of choices) {
+    if (typeof c !== 'object' || c === null || typeof c.message !== 'object' || c.message === null) {
+      throw new InvalidResponseError('answer has a choice without a message');
+    }
   }
-  const { content, tool_calls: toolCalls, refusal } = first.message;
-  const hasContent = typeof content === 'string' && content.trim() !== '';
-  if (rules.rejectEmpty && !hasContent && !(toolCalls && toolCalls.length > 0) && !refusal) {
-    throw new InvalidResponseError('empty content');
+  if (rules.rejectEmpty && !choices.some((c) => hasSomething(c) || finishExplainsEmpty(c.finish_reason, params))) {
+    throw new InvalidResponseError('empty content with a normal finish');
   }
-  if (rules.requireJsonWhenAsked && asksForJson(params) && hasContent && !(toolCalls && toolCalls.length > 0)) {
-    try {
-      JSON.parse(content as string);
-    } catch {
-      throw new InvalidResponseError('JSON was asked for but the answer is not JSON');
+  if (rules.requireJsonWhenAsked && asksForJson(params)) {
+    for (const c of choices) {
+      // Only a whole answer must parse: one cut by max_tokens or a filter is an answer as it is.
+      if (c.finish_reason === 'length' || c.finish_reason === 'content_filter' || !hasSomething(c) || (c.message.tool_calls?.length ?? 0) > 0 || typeof c.message.content !== 'string') continue;
+      try {
+        JSON.parse(c.message.content);
+      } catch {
+        throw new InvalidResponseError('JSON was asked for but the answer is not JSON');
+      }
     }
   }
   return completion;

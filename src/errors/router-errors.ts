@@ -48,6 +48,7 @@ const SKIP_TEXT: Record<string, string> = {
   half_open_busy: 'circuit half-open, its probe in flight',
   retry_after: 'inside its Retry-After',
   saturated: 'at its maxConcurrent attempts in flight',
+  unresponsive: 'sent nothing to the callers who gave up on it, and this request cannot wait out its timeout',
   unsupported: 'does not serve this operation',
   other_provider: "another provider holds the conversation's previous_response_id",
 };
@@ -174,3 +175,43 @@ export class StreamInterruptedError extends SwitchyardError {
   }
 }
 export const isStreamInterruptedError = markerGuard<StreamInterruptedError>('isStreamInterruptedError');
+
+/**
+ * The request cannot be sent as given: a body JSON cannot carry (a BigInt, a cycle, nesting too deep), a
+ * per-call header with a line break, an option out of range. Found before any endpoint was tried: nothing was
+ * sent, no circuit is touched. The gateway answers it with a 400.
+ */
+export class InvalidRequestError extends SwitchyardError {
+  readonly code = 'invalid_request';
+  readonly isInvalidRequestError = true;
+  constructor(
+    readonly route: string,
+    message: string,
+    /** The offending parameter or option, when one is at fault. */
+    readonly param: string | null = null,
+  ) {
+    super(message);
+    this.name = 'InvalidRequestError';
+  }
+}
+export const isInvalidRequestError = markerGuard<InvalidRequestError>('isInvalidRequestError');
+
+/**
+ * An attempt failed on this side, by no fault of the provider's (`local_error`): a validator that threw, or a
+ * failure the classifier does not know. Never counted against a circuit, never fallen back from: it is a bug
+ * to report, and `cause` holds what was thrown.
+ */
+export class LocalAttemptError extends SwitchyardError {
+  readonly code = 'local_error';
+  readonly isLocalAttemptError = true;
+  constructor(
+    readonly route: string,
+    readonly endpoint: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'LocalAttemptError';
+  }
+}
+export const isLocalAttemptError = markerGuard<LocalAttemptError>('isLocalAttemptError');

@@ -11,7 +11,7 @@ import { trackCalls } from './context.js';
 import { serveExpectingContinue } from './expect-continue.js';
 import { configuredSecrets, createScrubber } from '../config/secrets.js';
 import { clientFault, errorResponder, HttpError } from './errors.js';
-import { createLogger, logCircuitTransitions } from './logging.js';
+import { createLogger, logRouterEvents } from './logging.js';
 import { requestLines, requestLogger } from './request-line.js';
 import { adminRoutes } from './routes/admin.js';
 import { CHAT_PATH, chatPath, chatRoute } from './routes/chat.js';
@@ -91,7 +91,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const logger = opts.logger ?? createLogger();
   const scrub = createScrubber(configuredSecrets(opts.config));
   const tracker = trackCalls(router);
-  const unsubscribeCircuits = logCircuitTransitions(router, logger);
+  const unsubscribeCircuits = logRouterEvents(router, logger);
   const lines = requestLines(logger);
 
   let inFlight = 0;

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import {
   isAllAttemptsFailedError,
   isDeadlineExceededError,
+  isInvalidRequestError,
+  isLocalAttemptError,
   isRequestCancelledError,
   isRouteUnavailableError,
   isRouterClosedError,
@@ -126,6 +128,13 @@ export function mapError(e: unknown, now = Date.now(), noRetry = true): MappedEr
         ? (upstream as Record<string, unknown>)
         : { error: upstream as Record<string, unknown> };
     return { status: e.status, body, headers: {} };
+  }
+  if (isInvalidRequestError(e)) {
+    return { status: 400, body: errorBody(e.message, 'invalid_request_error', e.code, e.param ?? undefined), headers: {} };
+  }
+  if (isLocalAttemptError(e)) {
+    // Ours, not the provider's and not the caller's: a bug to report, with the gateway's own words.
+    return { status: 500, body: errorBody(e.message, 'server_error', e.code), headers: {} };
   }
   if (isStreamInterruptedError(e)) {
     return { status: 502, body: errorBody(e.message, 'server_error', e.code), headers: final({}) };

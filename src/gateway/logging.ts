@@ -1,3 +1,4 @@
+import type { AttemptInfo, AttemptResult } from '../router/events.js';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { Router } from '../router/types.js';
 import { BatchedDestination } from './log-destination.js';
@@ -63,12 +64,30 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
 }
 
 /** A line per circuit transition. Returns the unsubscribe function. */
-export function logCircuitTransitions(router: Router, logger: Logger): () => void {
+/** Attempt errors that say the endpoint's config is wrong for this request, not that the provider is down. */
+const MISCONFIGURED = new Set(['model_not_found', 'param_rejected']);
+
+/**
+ * Logs what an operator acts on from the router's events: circuit transitions; attempts that show an
+ * endpoint misconfigured (a retired model, a parameter only it rejects: fallen back from, and charged only
+ * on evidence); and `local_error` attempts, which are bugs on this side (a throwing validator, a failure
+ * the classifier does not know).
+ */
+export function logRouterEvents(router: Router, logger: Logger): () => void {
   const onCircuit = (endpoint: string, from: string, to: string) => {
     const line = { event: 'circuit', endpoint, from, to };
     if (to === 'open') logger.warn(line, `circuit ${endpoint} opened`);
     else logger.info(line, `circuit ${endpoint} ${from} -> ${to}`);
   };
+  const onAttempt = (attempt: AttemptInfo, result: AttemptResult) => {
+    const line = { event: 'attempt', endpoint: attempt.endpoint, route: attempt.request.route, outcome: result.outcome, errorType: result.errorType, status: result.status };
+    if (result.errorType && MISCONFIGURED.has(result.errorType)) logger.warn(line, `endpoint ${attempt.endpoint} is misconfigured for this request (${result.errorType}): fell back`);
+    else if (result.outcome === 'local_error') logger.error(line, `attempt on ${attempt.endpoint} failed on this side: ${result.message ?? 'local error'}`);
+  };
   router.events.on('circuit', onCircuit);
-  return () => router.events.off('circuit', onCircuit);
+  router.events.on('attempt:end', onAttempt);
+  return () => {
+    router.events.off('circuit', onCircuit);
+    router.events.off('attempt:end', onAttempt);
+  };
 }

@@ -1,9 +1,8 @@
-import { APIError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import { classify, InvalidResponseError } from '../endpoint/classify.js';
+import { classify, InvalidResponseError, type Classified } from '../endpoint/classify.js';
 import { JsonAnswer } from '../endpoint/transport.js';
 import { validateCompletion, type ValidationRules } from '../endpoint/validate.js';
-import type { AttemptRunner } from './request-run.js';
+import type { AttemptRun, AttemptRunner } from './request-run.js';
 import type { ResponseValidator } from './types.js';
 
 export interface CompleteContext {
@@ -17,12 +16,17 @@ export interface CompleteContext {
   readonly now: () => number;
 }
 
+/** A validator that throws has a bug: its error is the caller's to see (`local_error`), not the provider's fault. */
+class ValidatorFailure {
+  constructor(readonly cause: unknown) {}
+}
+
 async function runValidator(v: ResponseValidator, completion: ChatCompletion, ctx: CompleteContext, endpoint: string): Promise<void> {
   let reason: string | undefined | void;
   try {
     reason = await v(completion, { route: ctx.route, endpoint, params: ctx.params });
   } catch (e) {
-    reason = e instanceof Error ? e.message : String(e);
+    throw new ValidatorFailure(e);
   }
   if (typeof reason === 'string') throw new InvalidResponseError(`rejected by validator: ${reason.slice(0, 200)}`);
 }
@@ -49,12 +53,24 @@ export function completeRunner(ctx: CompleteContext): AttemptRunner<ChatCompleti
         },
       };
     } catch (e) {
-      const classified = classify(e, scope.abortCause, endpoint.spec.timeoutMs, ctx.now());
-      // A 4xx goes back to the caller as the provider said it (scrubbed: some providers echo a masked key).
-      const body = classified.outcome === 'client_error' && e instanceof APIError ? scrubBody(e.error, ctx.scrub) : undefined;
-      return { kind: 'failed', classified, durationMs: ctx.now() - started, ...(body !== undefined ? { body } : {}) };
+      const durationMs = ctx.now() - started;
+      if (e instanceof ValidatorFailure) {
+        const message = 'the response validator threw';
+        return { kind: 'failed', classified: { outcome: 'local_error', blame: 'request', errorType: 'validator_threw', message }, durationMs, cause: e.cause };
+      }
+      return failedRun(e, classify(e, scope.abortCause, endpoint.spec.timeoutMs, ctx.now(), scope.evidence()), durationMs, ctx.scrub);
     }
   };
+}
+
+/**
+ * A failed attempt as the walk wants it. The provider's error object goes along when the caller may get it
+ * back (a 4xx, or an unclear failure every endpoint may share), scrubbed: some providers echo a masked key.
+ */
+export function failedRun(error: unknown, classified: Classified, durationMs: number, scrub: (text: string) => string): AttemptRun<never> {
+  const body = classified.blame !== 'endpoint' && classified.body !== undefined ? scrubBody(classified.body, scrub) : undefined;
+  const cause = classified.outcome === 'local_error' ? { cause: error } : {};
+  return { kind: 'failed', classified, durationMs, ...(body !== undefined ? { body } : {}), ...cause };
 }
 
 function scrubBody(body: unknown, scrub: (text: string) => string): unknown {

@@ -1,5 +1,6 @@
 import type { Operation } from '../endpoint/operation.js';
 import type { AttemptOutcome, RequestOutcome } from '../endpoint/outcome.js';
+import type { ChargeReason, ChargeVerdict } from './attribution.js';
 
 /*
  * What the router tells the world. Emitted synchronously, in the caller's async context, so a subscriber
@@ -13,12 +14,14 @@ export const CIRCUIT_STATES: readonly CircuitStateName[] = ['closed', 'open', 'h
 
 /**
  * Why an endpoint was skipped without an attempt: its circuit is open, or half-open with its probe in flight,
- * a Retry-After holds traffic away, or it has `maxConcurrent` attempts in flight already (`saturated`).
- * Two say nothing of its health: it does not serve the request's operation (`unsupported`, see
- * `endpoints.<id>.operations`), or a Responses request continues a conversation another provider holds
- * (`other_provider`, by its `previous_response_id`).
+ * a Retry-After holds traffic away, it has `maxConcurrent` attempts in flight already (`saturated`), or it
+ * has sent nothing to the callers who gave up on it and this request cannot wait out its timeout
+ * (`unresponsive`, see router/liveness.ts). Two say nothing of its health: it does not serve the request's
+ * operation (`unsupported`, see `endpoints.<id>.operations`), or a Responses request continues a
+ * conversation another provider holds (`other_provider`, by its `previous_response_id`).
  */
-export type SkipReason = 'open' | 'half_open_busy' | 'retry_after' | 'saturated' | 'unsupported' | 'other_provider';
+export type SkipReason = 'open' | 'half_open_busy' | 'retry_after' | 'saturated' | 'unresponsive' | 'unsupported' | 'other_provider';
+export const SKIP_REASONS: readonly SkipReason[] = ['open', 'half_open_busy', 'retry_after', 'saturated', 'unresponsive', 'unsupported', 'other_provider'];
 
 /** Skip reasons that are no circuit's doing: not short-circuits. */
 export const INELIGIBLE_SKIPS: readonly SkipReason[] = ['unsupported', 'other_provider'];
@@ -90,6 +93,11 @@ export interface RouterEvents {
   /** The router moves on from one endpoint to the next after a failure. */
   fallback: [request: RequestInfo, from: string, to: string];
   'request:end': [request: RequestInfo, result: RequestResult];
+  /**
+   * A failed attempt was charged to the endpoint's circuit, or spared, and why (router/attribution.ts). A
+   * charge may come after its request ended: on evidence from a later attempt, or a watched attempt's verdict.
+   */
+  charge: [endpoint: string, verdict: ChargeVerdict, reason: ChargeReason];
   /** A circuit changed state (also on operator overrides). */
   circuit: [endpoint: string, from: CircuitStateName, to: CircuitStateName];
 }

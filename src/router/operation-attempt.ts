@@ -6,7 +6,7 @@ import type { ValidationRules } from '../endpoint/validate.js';
 import type { AttemptResult } from './events.js';
 import type { AttemptRunner } from './request-run.js';
 import type { AttemptScope } from './scope.js';
-import { attemptHeaders } from './complete-attempt.js';
+import { attemptHeaders, failedRun } from './complete-attempt.js';
 
 /** What the runners of the operations other than chat share, per request. */
 export interface OperationContext {
@@ -28,8 +28,8 @@ export type OperationCheck<T> = (value: unknown) => { value: T; result?: Partial
 
 /**
  * A plain (non-streaming) attempt of another operation than chat: as completeRunner does for chat, call,
- * check, and report how it went; a client_error keeps the provider's error object (scrubbed) and headers
- * for the caller. Never throws.
+ * check, and report how it went; a failure the caller may get back keeps the provider's error object
+ * (scrubbed), a client_error its headers too. Never throws.
  */
 export function operationRunner<T>(ctx: OperationContext, call: OperationCall, check: OperationCheck<T>, onAnswer?: (value: T, endpoint: Endpoint) => void): AttemptRunner<T> {
   return async (endpoint, attempt, scope) => {
@@ -41,25 +41,10 @@ export function operationRunner<T>(ctx: OperationContext, call: OperationCall, c
       onAnswer?.(value, endpoint);
       return { kind: 'done', value, result: { outcome: 'success', durationMs: ctx.now() - started, ...result } };
     } catch (e) {
-      const classified = classify(e, scope.abortCause, endpoint.spec.timeoutMs, ctx.now());
-      const client = classified.outcome === 'client_error' && e instanceof APIError;
-      const body = client ? scrubBody(e.error, ctx.scrub) : undefined;
-      return {
-        kind: 'failed',
-        classified,
-        durationMs: ctx.now() - started,
-        ...(body !== undefined ? { body } : {}),
-        ...(client && e.headers ? { headers: e.headers } : {}),
-      };
+      const classified = classify(e, scope.abortCause, endpoint.spec.timeoutMs, ctx.now(), scope.evidence());
+      const run = failedRun(e, classified, ctx.now() - started, ctx.scrub);
+      // An error the caller may get back goes with the provider's headers too.
+      return classified.blame !== 'endpoint' && e instanceof APIError && e.headers ? { ...run, headers: e.headers } : run;
     }
   };
-}
-
-export function scrubBody(body: unknown, scrub: (text: string) => string): unknown {
-  if (body === undefined) return undefined;
-  try {
-    return JSON.parse(scrub(JSON.stringify(body)));
-  } catch {
-    return undefined;
-  }
 }

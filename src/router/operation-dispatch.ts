@@ -23,6 +23,8 @@ export interface OperationDispatchDeps {
   readonly scrub: (text: string) => string;
   readonly closed: () => boolean;
   readonly fetch?: typeof fetch | undefined;
+  /** The router's own check of a request before anything is sent (a body that cannot be serialised, bad options). */
+  readonly check: (route: string, body: object, opts: RequestOptions) => Error | undefined;
 }
 
 export interface OperationDispatch {
@@ -46,10 +48,12 @@ export function operationDispatch(deps: OperationDispatchDeps): OperationDispatc
   const serves = (id: string, op: Operation) => serving.get(id)?.has(op) ?? false;
 
   /** The request's run, or the reason there can be none; `eligible` says which endpoints may take it. */
-  function start(route: string, op: Operation, stream: boolean, opts: RequestOptions, holder?: string) {
+  function start(route: string, body: object, op: Operation, stream: boolean, opts: RequestOptions, holder?: string) {
     if (deps.closed()) throw new RouterClosedError(route);
     const chain = chains.get(route);
     if (!chain) throw new UnknownRouteError(route);
+    const invalid = deps.check(route, body, opts);
+    if (invalid) throw invalid;
     const endpoints = deps.run.endpoints;
     const eligible = (id: string): SkipReason | undefined => {
       if (!serves(id, op)) return 'unsupported';
@@ -64,7 +68,7 @@ export function operationDispatch(deps: OperationDispatchDeps): OperationDispatc
     }
     const deadlineMs = Math.min(config.routes[route]?.deadlineMs ?? config.request.deadlineMs, opts.timeout ?? Number.POSITIVE_INFINITY);
     const scope = new RequestScope(deadlineMs, opts.signal, now, opts.cancellation);
-    const run = new RequestRun(deps.run, route, chain.endpoints, scope, stream, op);
+    const run = new RequestRun(deps.run, route, chain.endpoints, scope, stream, opts.caller, op);
     const ctx: OperationContext = { headers: opts.headers, rules: config.validation, route, scrub: deps.scrub, now, client };
     // Only when some endpoint of the chain is ineligible: the walk then asks per endpoint.
     const filter = chain.endpoints.every((id) => eligible(id) === undefined) ? undefined : eligible;
@@ -84,7 +88,7 @@ export function operationDispatch(deps: OperationDispatchDeps): OperationDispatc
     serves,
     async embeddings(body, opts = {}) {
       const route = typeof body?.model === 'string' ? body.model : '';
-      const { run, ctx, filter } = start(route, 'embeddings', false, opts);
+      const { run, ctx, filter } = start(route, body, 'embeddings', false, opts);
       const runner = operationRunner(
         ctx,
         (c, ep, scope, headers) => c.embeddings({ ...body, model: ep.spec.model }, scope, headers),
@@ -98,7 +102,7 @@ export function operationDispatch(deps: OperationDispatchDeps): OperationDispatc
     async responses(body, opts = {}) {
       const route = typeof body?.model === 'string' ? body.model : '';
       const stream = body.stream === true;
-      const { run, ctx, filter } = start(route, 'responses', stream, opts, affinity.providerOf(body.previous_response_id));
+      const { run, ctx, filter } = start(route, body, 'responses', stream, opts, affinity.providerOf(body.previous_response_id));
       if (stream) return routed(route, run, await run.walk(responsesStreamRunner(ctx, body, run, remember), filter), true);
       const runner = operationRunner(
         ctx,

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { EndpointBreaker } from '../breaker/breaker.js';
+import type { EndpointBreaker, Verdict } from '../breaker/breaker.js';
 import type { Bulkhead } from '../breaker/bulkhead.js';
 import { fullJitterDelay } from '../breaker/backoff.js';
 import type { Classified } from '../endpoint/classify.js';
@@ -9,13 +9,16 @@ import type { RequestOutcome } from '../endpoint/outcome.js';
 import {
   AllAttemptsFailedError,
   DeadlineExceededError,
+  LocalAttemptError,
   RequestCancelledError,
   RouterClosedError,
   RouteUnavailableError,
   UpstreamClientError,
   type AttemptRecord,
 } from '../errors/router-errors.js';
+import { Ledger, type CallerWindow, type ChargeReason } from './attribution.js';
 import type { AttemptInfo, AttemptResult, RequestInfo, RouterEvents, SkipReason } from './events.js';
+import type { Liveness } from './liveness.js';
 import type { AttemptScope, RequestScope } from './scope.js';
 
 /** Records how an attempt ended: breaker, `attempt:end`, the request's attempt list. Call once. */
@@ -29,6 +32,7 @@ export type AttemptRun<T> =
       readonly classified: Classified;
       readonly durationMs: number;
       readonly body?: unknown;
+      readonly cause?: unknown;
       /** The provider's response headers, for a client_error handed back to the caller. */
       readonly headers?: Headers | undefined;
     }
@@ -41,17 +45,30 @@ export interface RunDeps {
   readonly endpoints: ReadonlyMap<string, Endpoint>;
   readonly breakers: ReadonlyMap<string, EndpointBreaker>;
   readonly bulkheads: ReadonlyMap<string, Bulkhead>;
+  readonly liveness: ReadonlyMap<string, Liveness>;
+  readonly callers: ReadonlyMap<string, CallerWindow>;
   readonly events: EventEmitter<RouterEvents>;
   readonly now: () => number;
   readonly random: () => number;
   /** Requests not yet ended, so `router.close()` can abort them. */
   readonly active: Set<RequestRun>;
+  /** Attempts whose caller is gone, watched for the provider's health (see Liveness), for `close()`. */
+  readonly watched: Set<AttemptScope>;
 }
 
 let nextId = 0;
 
 /** When a request that found an endpoint saturated is told to come back: a slot frees as any attempt ends. */
 const SATURATED_RETRY_HINT_MS = 1_000;
+
+/** The walk stops waiting for an attempt that is being watched (its caller gone). */
+const WATCHED = Symbol('watched');
+
+/** What the circuit is told of an attempt. */
+function verdictOf(result: AttemptResult, c: Classified | undefined): Verdict {
+  if (result.outcome === 'success') return 'success';
+  return c?.blame === 'endpoint' ? 'failure' : 'none';
+}
 
 /** One request walking its route's chain: skips open circuits, retries, falls back, and reports it all. */
 export class RequestRun {
@@ -60,6 +77,11 @@ export class RequestRun {
   /** Endpoints skipped so far, only once one is. */
   private skipped: { endpoint: string; reason: SkipReason; retryAt: number }[] | undefined;
   private ended = false;
+  /** Unclear failures waiting for evidence (router/attribution.ts). */
+  private readonly ledger = new Ledger();
+  /** The first unclear failure with the provider's own error, and whether any failure was the endpoint's. */
+  private unclear: { endpoint: string; classified: Classified; body: unknown; headers?: Headers | undefined } | undefined;
+  private endpointFault = false;
   /** Who answered, once someone did. */
   endpoint: string | undefined;
   /** The answer's bytes as the provider sent them, when its transport kept them (see JsonAnswer). */
@@ -71,6 +93,8 @@ export class RequestRun {
     private readonly chain: readonly string[],
     readonly scope: RequestScope,
     stream: boolean,
+    /** Who sent the request, for "one caller weighs once per window"; each request alone when unknown. */
+    private readonly caller?: string,
     operation?: Operation,
   ) {
     this.info = { id: `${process.pid}-${++nextId}`, route, stream, startedAt: deps.now(), ...(operation ? { operation } : {}) };
@@ -84,7 +108,7 @@ export class RequestRun {
    * operation, or another provider holds the conversation): it is skipped without touching its circuit.
    */
   async walk<T>(runner: AttemptRunner<T>, eligible?: (endpoint: string) => SkipReason | undefined): Promise<T> {
-    const { endpoints, breakers, bulkheads, events, now } = this.deps;
+    const { endpoints, breakers, bulkheads, liveness, events, now } = this.deps;
     let lastFailed: string | undefined;
     for (const id of this.chain) {
       const ineligible = eligible?.(id);
@@ -95,6 +119,7 @@ export class RequestRun {
       const endpoint = endpoints.get(id)!;
       const breaker = breakers.get(id)!;
       const bulkhead = bulkheads.get(id)!;
+      const live = liveness.get(id)!;
       for (let retry = 0; ; retry++) {
         if (this.scope.aborted) throw this.aborted();
         // Before the breaker: admitting would take a half-open circuit's one probe.
@@ -102,24 +127,27 @@ export class RequestRun {
           this.skip(id, 'saturated', now() + SATURATED_RETRY_HINT_MS);
           break;
         }
-        const admission = breaker.admit();
-        if (!admission.admitted) {
-          this.skip(id, admission.reason, admission.retryAt);
+        const unresponsiveUntil = live.unresponsiveUntil();
+        if (unresponsiveUntil !== undefined && this.scope.remainingMs() < attemptLimit(endpoint, this.info.stream)) {
+          this.skip(id, 'unresponsive', unresponsiveUntil);
           break;
         }
+        const admitted = breaker.admit();
+        if (!admitted.admitted) {
+          this.skip(id, admitted.reason, admitted.retryAt);
+          break;
+        }
+        let admission = admitted;
         if (lastFailed !== undefined && lastFailed !== id) events.emit('fallback', this.info, lastFailed, id);
         lastFailed = undefined;
         const attempt = this.attemptInfo(endpoint);
         bulkhead.enter();
         events.emit('attempt:start', attempt);
-        const scope = this.scope.attempt();
-        let finished = false;
-        const finish: AttemptFinisher = (result, classified) => {
-          if (finished) return;
-          finished = true;
-          bulkhead.leave();
-          scope.dispose();
-          breaker.record(admission, result.outcome, classified?.retryAfterMs);
+        const scope = this.scope.attempt(live, attempt.startedAt);
+        let reported = false;
+        let released = false;
+        const report = (result: AttemptResult) => {
+          reported = true;
           this.attempts.push({
             endpoint: id,
             outcome: result.outcome,
@@ -129,25 +157,54 @@ export class RequestRun {
           });
           events.emit('attempt:end', attempt, result);
         };
-        const run = await runner(endpoint, attempt, scope, finish);
+        const finish: AttemptFinisher = (result, classified) => {
+          if (released) return;
+          released = true;
+          const watched = scope.isWatched;
+          if (watched) this.deps.watched.delete(scope);
+          bulkhead.leave();
+          scope.dispose();
+          const verdict = verdictOf(result, classified);
+          breaker.record(admission, verdict, classified?.blame === 'endpoint' ? classified.retryAfterMs : undefined);
+          if (!reported) report(result);
+          if (classified && classified.blame !== 'unclear') this.charge(id, chargeReason(classified, watched));
+          // An unclear failure after the stream reached its caller, or of a watched attempt whose request has
+          // ended: no other attempt can show whose it was.
+          else if (classified && (this.endpoint === id || watched)) this.charge(id, 'no_evidence');
+        };
+        const run = await this.watchable(runner(endpoint, attempt, scope, finish), scope, finish);
+        if (run === WATCHED) {
+          // The caller is gone; the attempt goes on unseen (see Liveness). It ends here for the caller.
+          this.deps.watched.add(scope);
+          report({ outcome: 'cancelled', durationMs: now() - attempt.startedAt, errorType: 'cancelled', message: 'the caller gave up; the attempt is watched for the provider\'s health' });
+          throw this.aborted();
+        }
         if (run.kind === 'handoff') {
+          admission = breaker.commit(admission);
           this.endpoint = id;
+          this.answered();
           return run.value;
         }
         if (run.kind === 'done') {
           finish(run.result);
           this.endpoint = id;
           this.bytes = run.bytes;
+          this.answered();
           this.end('success');
           return run.value;
         }
         const c = run.classified;
         finish(failureResult(c, run.durationMs), c);
-        if (c.outcome === 'client_error') {
+        if (c.blame === 'request') {
           this.end('client_error');
+          if (c.outcome === 'local_error') throw new LocalAttemptError(this.route, id, c.message, { cause: run.cause });
           throw new UpstreamClientError(this.route, id, c.status ?? 400, c.message, run.body, run.headers);
         }
-        if (c.outcome === 'cancelled' || this.scope.aborted) throw this.aborted();
+        if (c.blame === 'caller' || this.scope.aborted) throw this.aborted();
+        if (c.blame === 'unclear') {
+          this.ledger.hold(id, admission.generation);
+          if (!this.unclear && run.body !== undefined) this.unclear = { endpoint: id, classified: c, body: run.body, headers: run.headers };
+        } else this.endpointFault = true;
         lastFailed = id;
         const policy = endpoint.spec.retry;
         if (retry >= policy.retries || !policy.on.includes(c.outcome)) break;
@@ -161,8 +218,54 @@ export class RequestRun {
       const earliestRetry = skipped.length ? Math.min(...skipped.map((s) => s.retryAt)) : now();
       throw new RouteUnavailableError(this.route, earliestRetry, [], skipped);
     }
+    // Every attempt met the same kind of trouble, none the endpoint's for sure: the request's problem, told
+    // as the provider told it.
+    if (!this.endpointFault && this.unclear) {
+      const u = this.unclear;
+      this.end('client_error');
+      // An error event inside a 200 stream has no status of its own: a client type reads as OpenAI's 400.
+      throw new UpstreamClientError(this.route, u.endpoint, u.classified.status ?? 400, u.classified.message, u.body, u.headers);
+    }
     this.end('failed');
     throw new AllAttemptsFailedError(this.route, this.attempts);
+  }
+
+  /**
+   * Waits for the attempt, unless its caller gives up first and it is watched: then WATCHED at once, and the
+   * attempt's own end (its verdict for the circuit) comes later through `finish`.
+   */
+  private watchable<T>(pending: Promise<AttemptRun<T>>, scope: AttemptScope, finish: AttemptFinisher): Promise<AttemptRun<T> | typeof WATCHED> {
+    return new Promise((resolve) => {
+      let watched = false;
+      scope.watchable(() => {
+        watched = true;
+        resolve(WATCHED);
+      });
+      void pending.then((run) => {
+        if (!watched) return resolve(run);
+        if (run.kind === 'failed') finish(failureResult(run.classified, run.durationMs), run.classified);
+        else if (run.kind === 'done') finish(run.result);
+        // A stream that reached its first chunk before the cut: its abort handler finishes it.
+        else scope.close();
+      });
+    });
+  }
+
+  /** Another attempt of this request was answered: the unclear failures before it were the endpoints'. */
+  private answered(): void {
+    const now = this.deps.now();
+    for (const p of this.ledger.drain()) {
+      if (!this.deps.callers.get(p.endpoint)!.admit(this.caller ?? this.info.id, now)) {
+        this.charge(p.endpoint, 'caller_limit');
+        continue;
+      }
+      this.deps.breakers.get(p.endpoint)!.chargeLate(p.generation);
+      this.charge(p.endpoint, 'evidence');
+    }
+  }
+
+  private charge(endpoint: string, reason: ChargeReason): void {
+    this.deps.events.emit('charge', endpoint, reason === 'provider_fault' || reason === 'evidence' || reason === 'hang' ? 'charged' : 'spared', reason);
   }
 
   /** An endpoint passed over without an attempt: kept for RouteUnavailableError, and reported. */
@@ -200,12 +303,13 @@ export class RequestRun {
     this.end(this.scope.abortCause === 'deadline' ? 'timeout' : 'cancelled');
   }
 
-  /** Emits `request:end` once and releases the request's timers. */
+  /** Emits `request:end` once and releases the request's timers. Unclear failures still held are spared. */
   end(outcome: RequestOutcome): void {
     if (this.ended) return;
     this.ended = true;
     this.scope.dispose();
     this.deps.active.delete(this);
+    for (const p of this.ledger.drain()) this.charge(p.endpoint, 'no_evidence');
     this.deps.events.emit('request:end', this.info, {
       outcome,
       durationMs: this.deps.now() - this.info.startedAt,
@@ -213,6 +317,16 @@ export class RequestRun {
       ...(this.endpoint !== undefined ? { endpoint: this.endpoint } : {}),
     });
   }
+}
+
+/** How long an attempt on `endpoint` may take before its own timeout calls it. */
+function attemptLimit(endpoint: Endpoint, stream: boolean): number {
+  return stream ? endpoint.spec.firstTokenTimeoutMs : endpoint.spec.timeoutMs;
+}
+
+function chargeReason(c: Classified, watched: boolean): ChargeReason {
+  if (c.blame === 'endpoint') return watched ? 'hang' : 'provider_fault';
+  return c.blame === 'request' ? 'request_fault' : 'caller_gone';
 }
 
 export function failureResult(c: Classified, durationMs: number): AttemptResult {
@@ -224,4 +338,3 @@ export function failureResult(c: Classified, durationMs: number): AttemptResult 
     ...(c.status !== undefined ? { status: c.status } : {}),
   };
 }
-

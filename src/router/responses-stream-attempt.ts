@@ -6,7 +6,7 @@ import type { Endpoint } from '../endpoint/endpoint.js';
 import { isContentEvent, isEventShaped, isFailureEvent, isTerminalEvent } from '../endpoint/operation-validate.js';
 import { StreamInterruptedError } from '../errors/router-errors.js';
 import type { AttemptResult } from './events.js';
-import { attemptHeaders } from './complete-attempt.js';
+import { attemptHeaders, failedRun } from './complete-attempt.js';
 import type { OperationContext } from './operation-attempt.js';
 import { failureResult, type AttemptRunner, type RequestRun } from './request-run.js';
 
@@ -38,11 +38,8 @@ export function responsesStreamRunner(
 ): AttemptRunner<Stream<ResponseStreamEvent>> {
   return async (endpoint, attempt, scope, finish) => {
     const started = ctx.now();
-    const failed = (e: unknown) => ({
-      kind: 'failed' as const,
-      classified: classify(e, scope.abortCause, endpoint.spec.firstTokenTimeoutMs, ctx.now()),
-      durationMs: ctx.now() - started,
-    });
+    const failed = (e: unknown) =>
+      failedRun(e, classify(e, scope.abortCause, endpoint.spec.firstTokenTimeoutMs, ctx.now(), scope.evidence()), ctx.now() - started, ctx.scrub);
     scope.arm(endpoint.spec.firstTokenTimeoutMs);
     let upstream: Stream<ResponseStreamEvent>;
     try {
@@ -98,7 +95,7 @@ export function responsesStreamRunner(
       if (pulling || ended) return;
       upstream.controller.abort();
       settled = scope.abortCause === 'timeout'
-        ? { outcome: 'cancelled', errorType: 'cancelled', message: `the caller did not read the stream for ${endpoint.spec.streamIdleTimeoutMs}ms` }
+        ? { outcome: 'cancelled', blame: 'caller', errorType: 'cancelled', message: `the caller did not read the stream for ${endpoint.spec.streamIdleTimeoutMs}ms` }
         : classify(undefined, scope.abortCause ?? 'cancelled', 0);
       end(settled);
     });

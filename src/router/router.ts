@@ -7,12 +7,14 @@ import { parseConfig } from '../config/load.js';
 import type { SwitchyardConfig, SwitchyardConfigInput } from '../config/schema.js';
 import { configuredSecrets, createScrubber } from '../config/secrets.js';
 import { buildEndpoints } from '../endpoint/endpoint.js';
-import { RouterClosedError, UnknownRouteError, UnsupportedOperationError } from '../errors/router-errors.js';
+import { InvalidRequestError, RouterClosedError, UnknownRouteError, UnsupportedOperationError } from '../errors/router-errors.js';
+import { CallerWindow } from './attribution.js';
+import { Liveness } from './liveness.js';
 import { completeRunner, type CompleteContext } from './complete-attempt.js';
 import type { RouterEvents, SkipReason } from './events.js';
 import { operationDispatch } from './operation-dispatch.js';
 import { RequestRun, type RunDeps } from './request-run.js';
-import { RequestScope } from './scope.js';
+import { RequestScope, type AttemptScope } from './scope.js';
 import { streamRunner } from './stream-attempt.js';
 import type { CircuitSnapshot, RequestOptions, RouteSnapshot, Routed, Router, RouterCompletions, RouterOptions } from './types.js';
 
@@ -48,11 +50,23 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
   // A route may share an endpoint's id (e.g. `gpt-4o` -> [gpt-4o, gpt-4o-mini]): the route wins.
   for (const [id, r] of Object.entries(cfg.routes)) chains.set(id, { kind: 'route', endpoints: r.endpoints });
   const bulkheads = new Map([...endpoints].map(([id, ep]) => [id, new Bulkhead(ep.spec.maxConcurrent)]));
+  // As many attempts watched as it takes to trip the circuit by themselves (see Liveness).
+  const liveness = new Map([...endpoints].map(([id, ep]) => [id, new Liveness(ep.spec.breaker.volumeThreshold, ep.spec.timeoutMs)]));
+  const callers = new Map([...endpoints].map(([id, ep]) => [id, new CallerWindow(ep.spec.breaker.rollingWindowMs)]));
   const active = new Set<RequestRun>();
-  const deps: RunDeps = { endpoints, breakers, bulkheads, events, now, random, active };
+  const watched = new Set<AttemptScope>();
+  const deps: RunDeps = { endpoints, breakers, bulkheads, liveness, callers, events, now, random, active, watched };
   const scrub = createScrubber(configuredSecrets(cfg));
   let closed = false;
-  const operations = operationDispatch({ config: cfg, chains, run: deps, scrub, closed: () => closed, fetch: options.fetch });
+  const operations = operationDispatch({
+    config: cfg,
+    chains,
+    run: deps,
+    scrub,
+    closed: () => closed,
+    fetch: options.fetch,
+    check: (route, body, opts) => checkRequest(route, body as ChatCompletionCreateParams, opts),
+  });
   // Chains with an endpoint that does not serve chat skip it (`unsupported`); the others pay nothing.
   const chatOnly = (id: string): SkipReason | undefined => (operations.serves(id, 'chat') ? undefined : 'unsupported');
   const chatFilter = new Map([...chains].filter(([, c]) => c.endpoints.some((id) => chatOnly(id))).map(([id]) => [id, chatOnly]));
@@ -62,11 +76,13 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     if (closed) return Promise.reject(new RouterClosedError(route));
     const chain = chains.get(route);
     if (!chain) return Promise.reject(new UnknownRouteError(route));
+    const invalid = checkRequest(route, body, opts);
+    if (invalid) return Promise.reject(invalid);
     const filter = chatFilter.get(route);
     if (filter && chain.endpoints.every((id) => filter(id))) return Promise.reject(new UnsupportedOperationError(route, 'chat'));
     const deadlineMs = Math.min(cfg.routes[route]?.deadlineMs ?? cfg.request.deadlineMs, opts.timeout ?? Number.POSITIVE_INFINITY);
     const scope = new RequestScope(deadlineMs, opts.signal, now, opts.cancellation);
-    const run = new RequestRun(deps, route, chain.endpoints, scope, body.stream === true);
+    const run = new RequestRun(deps, route, chain.endpoints, scope, body.stream === true, opts.caller);
     const ctx: CompleteContext = {
       params: body,
       headers: opts.headers,
@@ -123,6 +139,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     async close() {
       closed = true;
       for (const run of active) run.scope.abort('closed');
+      for (const attempt of watched) attempt.close();
       for (const b of breakers.values()) b.shutdown();
       for (const e of endpoints.values()) e.close();
     },
@@ -133,4 +150,34 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     if (!b) throw new UnknownRouteError(id);
     return b;
   }
+}
+
+/** An HTTP header name (RFC 9110 token); a value may hold no line break or NUL. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const BAD_HEADER_VALUE = /[\r\n\0]/;
+
+/**
+ * What would fail inside every attempt, by the request's own fault, found before any: a body JSON cannot carry
+ * (a BigInt, a cycle, nesting too deep for the serialiser), a header no HTTP message can carry, a timeout
+ * that is no duration. Such a failure inside an attempt would look like the provider's.
+ */
+function checkRequest(route: string, body: ChatCompletionCreateParams, opts: RequestOptions): InvalidRequestError | undefined {
+  try {
+    JSON.stringify(body);
+  } catch (e) {
+    const why = e instanceof RangeError ? 'it is nested too deeply' : e instanceof TypeError ? 'it holds a value JSON cannot carry (a BigInt or a cycle)' : 'it cannot be serialised';
+    return new InvalidRequestError(route, `the request body cannot be sent: ${why}`);
+  }
+  if (opts.timeout !== undefined && !(typeof opts.timeout === 'number' && opts.timeout > 0 && opts.timeout <= 2_147_483_647)) {
+    return new InvalidRequestError(route, 'the timeout option must be a positive number of milliseconds (at most 2147483647)', 'timeout');
+  }
+  if (opts.headers) {
+    for (const [name, value] of Object.entries(opts.headers)) {
+      if (!HEADER_NAME.test(name)) return new InvalidRequestError(route, 'a header name is not a valid HTTP token', 'headers');
+      if (typeof value !== 'string' || BAD_HEADER_VALUE.test(value)) {
+        return new InvalidRequestError(route, `header '${name}' must be a string without line breaks`, `headers.${name}`);
+      }
+    }
+  }
+  return undefined;
 }

@@ -1,5 +1,6 @@
 import { CancelSource, type Cancellation } from '../endpoint/cancellation.js';
-import type { AbortCause } from '../endpoint/classify.js';
+import type { AbortCause, AttemptEvidence } from '../endpoint/classify.js';
+import type { Liveness } from './liveness.js';
 
 /*
  * A request's lifetime: its deadline and the caller's signal or cancellation, with the cause of an abort
@@ -59,8 +60,8 @@ export class RequestScope {
   }
 
   /** A controller for one attempt: aborted by the request, or by its own `arm()` timeout with cause 'timeout'. */
-  attempt(): AttemptScope {
-    const a = new AttemptScope(() => this.attempts.delete(a));
+  attempt(liveness: Liveness, startedAt: number): AttemptScope {
+    const a = new AttemptScope(() => this.attempts.delete(a), liveness, startedAt, this.now);
     if (this.cause) a.abort(this.cause);
     else this.attempts.add(a);
     return a;
@@ -88,14 +89,30 @@ export class RequestScope {
   }
 }
 
-/** One attempt: aborted by its request, or by its own `arm()` timeout with cause 'timeout'. */
+/**
+ * One attempt: aborted by its request, or by its own `arm()` timeout with cause 'timeout'. When its request
+ * is abandoned (the caller gave up, or the deadline passed) before the provider sent anything, the attempt
+ * may be *watched* instead (see Liveness): the caller is let go at once, the upstream call goes on until the
+ * provider is heard from (then it is cut) or the attempt's own timeout passes.
+ */
 export class AttemptScope extends CancelSource {
   private cause: AbortCause | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** The limit `timer` runs for. */
   private timerMs = 0;
+  /** The provider's response headers arrived. */
+  private answered = false;
+  /** Set while the caller is gone and the attempt goes on to learn the provider's health. */
+  private watched = false;
+  /** Called when the attempt is watched: the walk stops waiting for it. */
+  private onWatched: (() => void) | undefined;
 
-  constructor(private readonly releaseFromRequest: () => void) {
+  constructor(
+    private readonly releaseFromRequest: () => void,
+    private readonly liveness: Liveness,
+    readonly startedAt: number,
+    private readonly now: () => number,
+  ) {
     super();
   }
 
@@ -103,7 +120,50 @@ export class AttemptScope extends CancelSource {
     return this.cause;
   }
 
+  /** What the attempt saw of the provider, for classify(). */
+  evidence(): AttemptEvidence {
+    // Heard from within one timeout before the attempt began, or since: the provider is answering others, and
+    // this attempt's silence may be its own long answer. A provider silent that long is hung.
+    return { answered: this.answered, alive: this.answered || this.liveness.heardSince(this.startedAt - this.liveness.timeoutMs) };
+  }
+
+  /** The transport got the provider's response headers. A watched attempt has learned what it waited for. */
+  heard(): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.liveness.heard(this.now());
+    // Cut on the next tick: this runs inside the transport's response handler.
+    if (this.watched) queueMicrotask(() => this.end('cancelled'));
+  }
+
+  /**
+   * Lets the attempt be watched when its request is abandoned before the provider said anything: `onWatched`
+   * is called then, instead of the attempt being aborted. Call before the transport is.
+   */
+  watchable(onWatched: () => void): void {
+    this.onWatched = onWatched;
+  }
+
+  get isWatched(): boolean {
+    return this.watched;
+  }
+
   abort(cause: AbortCause): void {
+    if (this.cause) return;
+    if (this.onWatched && !this.watched && !this.answered && (cause === 'cancelled' || cause === 'deadline') && this.liveness.watch(this.startedAt)) {
+      this.watched = true;
+      this.onWatched();
+      return;
+    }
+    this.end(cause);
+  }
+
+  /** `router.close()`: a watched attempt too is cut at once. */
+  close(): void {
+    this.end('closed');
+  }
+
+  private end(cause: AbortCause): void {
     if (this.cause) return;
     this.cause = cause;
     this.stopTimer();
@@ -122,7 +182,7 @@ export class AttemptScope extends CancelSource {
     }
     clearTimeout(this.timer);
     this.timerMs = ms;
-    this.timer = setTimeout(() => this.abort('timeout'), ms);
+    this.timer = setTimeout(() => this.end('timeout'), ms);
   }
 
   /** Cleared and forgotten: `refresh()` would start a cleared timer again. */
@@ -132,6 +192,10 @@ export class AttemptScope extends CancelSource {
   }
 
   dispose(): void {
+    if (this.watched) {
+      this.watched = false;
+      this.liveness.unwatch(this.startedAt);
+    }
     this.stopTimer();
     this.release();
     this.releaseFromRequest();

@@ -4,10 +4,10 @@ import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { classify, InvalidResponseError, type AbortCause, type Classified } from '../endpoint/classify.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import type { ChunkStream } from '../endpoint/transport.js';
-import { isChunkShaped, isContentChunk } from '../endpoint/validate.js';
+import { finishExplainsEmpty, isChunkShaped, isContentChunk } from '../endpoint/validate.js';
 import { StreamInterruptedError } from '../errors/router-errors.js';
 import { failureResult, type AttemptFinisher, type AttemptRunner, type RequestRun } from './request-run.js';
-import { attemptHeaders, type CompleteContext } from './complete-attempt.js';
+import { attemptHeaders, failedRun, type CompleteContext } from './complete-attempt.js';
 import type { AttemptScope } from './scope.js';
 
 type Chunks = AsyncIterator<ChatCompletionChunk>;
@@ -36,11 +36,8 @@ class CallerController extends AbortController {
 export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunner<Stream<ChatCompletionChunk>> {
   return async (endpoint, attempt, scope, finish) => {
     const started = ctx.now();
-    const failed = (e: unknown) => ({
-      kind: 'failed' as const,
-      classified: classify(e, scope.abortCause, endpoint.spec.firstTokenTimeoutMs, ctx.now()),
-      durationMs: ctx.now() - started,
-    });
+    const failed = (e: unknown) =>
+      failedRun(e, classify(e, scope.abortCause, endpoint.spec.firstTokenTimeoutMs, ctx.now(), scope.evidence()), ctx.now() - started, ctx.scrub);
     scope.arm(endpoint.spec.firstTokenTimeoutMs);
     let upstream: ChunkStream;
     try {
@@ -56,7 +53,11 @@ export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunn
         // The SDK ends a stream quietly when it is aborted: only the scope knows it was a timeout.
         if (r.done) {
           if (scope.abortCause) return failed(undefined);
-          if (ctx.rules.rejectEmpty) throw new InvalidResponseError('stream ended without content');
+          // No content at all: an answer if how it finished explains it (max_tokens, a filter, the caller's
+          // own stop sequence), else an empty answer with a normal finish.
+          if (ctx.rules.rejectEmpty && !held.some((c) => c.choices?.some((ch) => finishExplainsEmpty(ch.finish_reason, ctx.params)))) {
+            throw new InvalidResponseError('stream ended without content');
+          }
           break;
         }
         if (!isChunkShaped(r.value)) throw notAChunk();
@@ -126,7 +127,7 @@ interface Reader {
  * caller's pace (it held a chunk, or never asked for one), not the endpoint's: cancelled, not counted.
  */
 function unreadVerdict(cause: AbortCause | undefined, idleMs: number): Classified {
-  if (cause === 'timeout') return { outcome: 'cancelled', errorType: 'cancelled', message: `the caller did not read the stream for ${idleMs}ms` };
+  if (cause === 'timeout') return { outcome: 'cancelled', blame: 'caller', errorType: 'cancelled', message: `the caller did not read the stream for ${idleMs}ms` };
   return classify(undefined, cause ?? 'cancelled', 0);
 }
 

@@ -34,6 +34,11 @@ export interface RequestOptions {
   timeout?: number | undefined;
   /** Extra headers forwarded to the provider. */
   headers?: Record<string, string> | undefined;
+  /**
+   * Who sent the request (a tenant, an API key's id; never a label): a caller's failures of unclear blame
+   * weigh on an endpoint's circuit at most once per rolling window. Unknown: each request alone.
+   */
+  caller?: string | undefined;
 }
 
 /**

@@ -23,6 +23,8 @@ export const METRIC_NAMES = {
   transitions: 'switchyard_circuit_transitions_total',
   timeToFirstToken: 'switchyard_time_to_first_token_seconds',
   tokens: 'switchyard_tokens_total',
+  /** Not in SPEC.md's table (it adds to it): what was charged to each circuit, and what was spared and why. */
+  charges: 'switchyard_charges_total',
 } as const;
 
 export function isOpenMetrics(registry: MetricsRegistry): boolean {
@@ -107,6 +109,11 @@ export function createMetricSet(
       ['endpoint'],
     ),
     tokens: counter(METRIC_NAMES.tokens, 'Tokens reported by the endpoints.', ['endpoint', 'type']),
+    charges: counter(
+      METRIC_NAMES.charges,
+      'Failed attempts charged to the endpoint\'s circuit (verdict charged) or spared (verdict spared), by reason.',
+      ['endpoint', 'verdict', 'reason'],
+    ),
   };
 }
 

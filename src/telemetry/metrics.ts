@@ -2,6 +2,7 @@ import { TraceFlags, isSpanContextValid, type SpanContext } from '@opentelemetry
 import type { Counter, Histogram, LabelValues, Metric, OpenMetricsContentType, Registry } from 'prom-client';
 import { registerView, type OpenMetricsView } from './openmetrics-view.js';
 import { ATTEMPT_OUTCOMES, REQUEST_OUTCOMES } from '../endpoint/outcome.js';
+import { CHARGE_REASONS } from '../router/attribution.js';
 import { CIRCUIT_STATES, INELIGIBLE_SKIPS, type AttemptInfo, type RequestInfo } from '../router/events.js';
 import type { Router } from '../router/types.js';
 import { ConfigLabels } from './config-labels.js';
@@ -136,6 +137,10 @@ export function registerMetrics(
         countRequest(1, ex, route, result.outcome);
         observe(m.requestDuration, { route, outcome: result.outcome }, result.durationMs / 1000, ex);
       },
+      charge(endpoint, verdict, reason) {
+        if (!labels.hasEndpoint(endpoint) || CHARGE_REASONS[reason] !== verdict) return;
+        inc(m.charges, { endpoint, verdict, reason }, 1);
+      },
       circuit(endpoint, _from, to) {
         if (!labels.hasEndpoint(endpoint) || !CIRCUIT_STATES.includes(to)) return;
         inc(m.transitions, { endpoint, to }, 1);
@@ -196,6 +201,7 @@ function precreate(
     for (const to of CIRCUIT_STATES) inc(m.transitions, { endpoint, to }, 0);
     inc(m.tokens, { endpoint, type: 'input' }, 0);
     inc(m.tokens, { endpoint, type: 'output' }, 0);
+    for (const [reason, verdict] of Object.entries(CHARGE_REASONS)) inc(m.charges, { endpoint, verdict, reason }, 0);
   }
 }
 

@@ -1,3 +1,4 @@
+import { isFailureOutcome } from '../../src/endpoint/outcome.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EndpointBreaker, type Admission } from '../../src/breaker/breaker.js';
 import { backoffDelay } from '../../src/breaker/backoff.js';
@@ -24,7 +25,8 @@ function make(overrides: Partial<typeof config> = {}) {
 function attempt(b: EndpointBreaker, outcome: AttemptOutcome, retryAfterMs?: number): Admission {
   const a = b.admit();
   if (!a.admitted) throw new Error(`not admitted: ${a.reason}`);
-  b.record(a, outcome, retryAfterMs);
+  // As the router tells it: what the outcome says of the endpoint (attribution aside).
+  b.record(a, outcome === 'success' ? 'success' : isFailureOutcome(outcome) ? 'failure' : 'none', retryAfterMs);
   return a;
 }
 

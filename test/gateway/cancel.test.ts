@@ -7,7 +7,10 @@ afterEach(async () => {
   s = undefined;
 });
 
-/** The client aborts while the primary hangs: the upstream call must end too, and the request as cancelled. */
+/**
+ * The client aborts while the primary hangs: the request ends at once as cancelled, and the upstream call is
+ * watched until its own timeout (the provider has sent nothing), where it ends and is charged as a hang.
+ */
 async function abortWhileUpstreamHangs(stack: Stack, stream: boolean): Promise<void> {
   const controller = new AbortController();
   const pending = stack
@@ -17,10 +20,13 @@ async function abortWhileUpstreamHangs(stack: Stack, stream: boolean): Promise<v
   await waitFor(() => stack.sims.primary!.stats().inFlight === 1, 'the upstream request to start');
   controller.abort();
   await pending;
-  await waitFor(() => stack.sims.primary!.stats().inFlight === 0, 'the upstream request to end');
   await waitFor(() => stack.ends.length === 1, 'request:end');
   expect(stack.ends[0]!.result.outcome).toBe('cancelled');
+  await waitFor(() => stack.sims.primary!.stats().inFlight === 0, 'the upstream request to end at its timeout');
 }
+
+/** The primary answers nothing: its attempts time out at 300 ms, the client gives up before. */
+const HANGING = { primary: { always: { kind: 'hang' } }, fallback: {} } as const;
 
 describe('client disconnect', () => {
   it('mid-stream: aborts the upstream attempt, counts as cancelled, leaves the circuit alone', async () => {
@@ -55,18 +61,18 @@ describe('client disconnect', () => {
     expect(metrics).toMatch(/switchyard_requests_total\{route="chat",outcome="cancelled"\} 1/);
   });
 
-  it('before the first token: aborts the upstream attempt and nothing falls back', async () => {
-    s = await startStack({ upstreams: { primary: { always: { kind: 'hang' } }, fallback: {} } });
+  it('before the first token: nothing falls back; the silent primary is charged at its own timeout', async () => {
+    s = await startStack({ upstreams: HANGING, endpoints: { primary: { timeoutMs: 300 } } });
     const stack = s;
     await abortWhileUpstreamHangs(stack, true);
-    expect(stack.router.circuits().find((c) => c.endpoint === 'primary')!.window.failures).toBe(0);
+    expect(stack.router.circuits().find((c) => c.endpoint === 'primary')!.window.failures).toBe(1);
     expect(stack.sims.fallback!.stats().requests).toBe(0);
   });
 
-  it('a plain request: the hung upstream call is aborted too', async () => {
-    s = await startStack({ upstreams: { primary: { always: { kind: 'hang' } } } });
+  it('a plain request: the same', async () => {
+    s = await startStack({ upstreams: { primary: HANGING.primary }, endpoints: { primary: { timeoutMs: 300 } } });
     const stack = s;
     await abortWhileUpstreamHangs(stack, false);
-    expect(stack.router.circuits()[0]!.window.failures).toBe(0);
+    expect(stack.router.circuits()[0]!.window.failures).toBe(1);
   });
 });

@@ -82,7 +82,8 @@ describe('circuits over real HTTP', () => {
     expect(r.events.filter((e) => e.name === 'request:end').at(-1)!.args[1]).toMatchObject({ outcome: 'timeout' });
   });
 
-  it.each(['signal', 'cancellation'] as const)('a caller abort (%s) cancels the attempt and counts nothing', async (how) => {
+  it.each(['signal', 'cancellation'] as const)('a caller abort (%s) ends the request at once; a silent provider is charged at its own timeout', async (how) => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
     r = await rig({ primary: { always: { kind: 'hang' } } });
     const ac = new AbortController();
     const source = new CancelSource();
@@ -93,8 +94,28 @@ describe('circuits over real HTTP', () => {
     await expect(p).rejects.toMatchObject({ code: 'cancelled' });
     expect(r.attempts).toEqual([{ endpoint: 'primary', outcome: 'cancelled', number: 1 }]);
     expect(r.fallback.stats().requests).toBe(0);
+    // Nothing known yet: the attempt goes on, watched, to learn whether the provider is alive.
     expect(r.router.circuits().every((c) => c.window.attempts === 0)).toBe(true);
+    await vi.advanceTimersByTimeAsync(10_000);
+    const primary = r.router.circuits().find((c) => c.endpoint === 'primary')!;
+    expect(primary.window).toMatchObject({ attempts: 1, failures: 1 });
+    expect(primary.inFlight).toBe(0);
     await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(0), { timeout: 5000 });
+  });
+
+  it.each(['signal', 'cancellation'] as const)('a caller abort (%s) of a provider that is answering counts nothing', async (how) => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    r = await rig({ primary: { latencyMs: 2_000 } });
+    const ac = new AbortController();
+    const source = new CancelSource();
+    const p = r.router.dispatch(ask, how === 'signal' ? { signal: ac.signal } : { cancellation: source });
+    await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(1), { timeout: 5000 });
+    if (how === 'signal') ac.abort();
+    else source.cancel();
+    await expect(p).rejects.toMatchObject({ code: 'cancelled' });
+    await vi.advanceTimersByTimeAsync(15_000);
+    await vi.waitFor(() => expect(r!.router.circuits().find((c) => c.endpoint === 'primary')!.inFlight).toBe(0), { timeout: 5000 });
+    expect(r.router.circuits().every((c) => c.window.attempts === 0)).toBe(true);
   });
 
   it('operator overrides: force-open skips the endpoint, close and reset restore it', async () => {

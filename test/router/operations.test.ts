@@ -51,12 +51,12 @@ describe('embeddings through a route', () => {
     expect(r.events.some((e) => e.name === 'skip' && e.args[2] === 'open')).toBe(true);
   });
 
-  it('hands a 400 back uncounted, with the provider message, and does not fall back', async () => {
+  it('hands a 400 that every endpoint gives back uncounted, with the provider headers', async () => {
     r = await rig({});
     const e = (await r.router.dispatchEmbeddings({ model: 'chat', input: [] }).catch((x: unknown) => x)) as { code: string; status: number; body: { param: string }; headers?: Headers };
     expect(e).toMatchObject({ code: 'upstream_client_error', status: 400, body: { param: 'input' } });
     expect(e.headers?.get('content-type')).toContain('application/json');
-    expect(r.attempts.map((a) => a.outcome)).toEqual(['client_error']);
+    expect(r.attempts.map((a) => a.outcome)).toEqual(['client_error', 'client_error']);
     expect(r.router.circuits().every((c) => c.window.failures === 0)).toBe(true);
   });
 

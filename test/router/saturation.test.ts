@@ -23,6 +23,7 @@ describe.each(TRANSPORTS)('%s transport', (transport) => {
   beforeEach(() => useTransport(transport));
 
   it('a hanging primary holds only maxConcurrent callers; the rest go straight to the fallback', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
     r = await rig({ primary: { always: { kind: 'hang' } }, endpoint: { maxConcurrent: 2 } });
     const cancel = new CancelSource();
     const hung = [0, 1].map(() => r!.router.dispatch(ask, { cancellation: cancel }).catch((e: unknown) => e));
@@ -33,9 +34,11 @@ describe.each(TRANSPORTS)('%s transport', (transport) => {
     expect(r.primary.stats().requests).toBe(2);
     expect(skips()).toEqual(Array(5).fill(['primary', 'saturated']));
 
-    // The slots come back as the hung attempts end, however they end.
+    // The slots come back as the hung attempts end, however they end: cancelled by their callers, they are
+    // watched to their own timeout (the provider has sent nothing), and end there.
     cancel.cancel();
     await Promise.all(hung);
+    await vi.advanceTimersByTimeAsync(10_000);
     expect(circuit('primary').inFlight).toBe(0);
     r.primary.setFaults({});
     expect(await r.router.dispatch(ask)).toMatchObject({ endpoint: 'primary' });

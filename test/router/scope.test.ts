@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Liveness } from '../../src/router/liveness.js';
 import { RequestScope } from '../../src/router/scope.js';
 
 describe('AttemptScope timeout', () => {
   beforeEach(() => vi.useFakeTimers({ now: 1_000 }));
   afterEach(() => vi.useRealTimers());
 
-  const attempt = () => new RequestScope(60_000, undefined, () => Date.now()).attempt();
+  const attempt = () => new RequestScope(60_000, undefined, () => Date.now()).attempt(new Liveness(5, 1_000), Date.now());
 
   it('re-arming with the same limit moves the deadline on (a stream chunk resets the idle limit)', () => {
     const a = attempt();

@@ -33,9 +33,11 @@ describe('metrics: names, types and labels (SPEC table)', () => {
     ['switchyard_circuit_transitions_total', 'counter', ['endpoint', 'to']],
     ['switchyard_time_to_first_token_seconds', 'histogram', ['endpoint']],
     ['switchyard_tokens_total', 'counter', ['endpoint', 'type']],
+    // Beyond SPEC.md's table (docs/metrics.md): attribution made visible.
+    ['switchyard_charges_total', 'counter', ['endpoint', 'verdict', 'reason']],
   ];
 
-  it('registers exactly the SPEC metrics in the given registry, not the global one', async () => {
+  it('registers exactly the SPEC metrics (and the documented additions) in the given registry, not the global one', async () => {
     const router = fakeRouter();
     const registry = new Registry();
     registerMetrics(router, registry);

@@ -5,7 +5,7 @@ import { CancelSource } from '../../endpoint/cancellation.js';
 import { isRequestCancelledError, isUpstreamClientError } from '../../errors/router-errors.js';
 import type { Routed, Router } from '../../router/types.js';
 import { withIncomingContext } from '../../telemetry/propagation.js';
-import { clientKeyCheck } from '../auth.js';
+import { bearerToken, clientKeyCheck } from '../auth.js';
 import { readJsonBody } from '../body.js';
 import { continuer } from '../expect-continue.js';
 import { newCallInfo, switchyardHeaders, type CallTracker, type CallInfo } from '../context.js';
@@ -94,15 +94,35 @@ function errorHeaders(info: CallInfo, e: unknown): Record<string, string> {
   return h;
 }
 
+/** What the gateway knows of who is calling, for the router's attribution. */
+interface CallerFacts {
+  /** The client's API key when keys are required (already checked), else its address. Never logged. */
+  readonly id: string | undefined;
+  /**
+   * How long the client will wait (ms), from the `x-stainless-timeout` the openai SDKs send: whole seconds,
+   * truncated (openai-node sends 0 for a 300 ms timeout), so under a second counts as a second.
+   */
+  readonly timeout: number | undefined;
+}
+
+function callerFacts(req: IncomingMessage, keyed: boolean): CallerFacts {
+  const id = keyed ? bearerToken(req) : req.socket.remoteAddress;
+  const raw = req.headers['x-stainless-timeout'];
+  const seconds = typeof raw === 'string' ? Number(raw) : Number.NaN;
+  // Past this the client has given up: no use working on. Out of range values are ignored, not refused.
+  const timeout = Number.isFinite(seconds) && seconds >= 0 && seconds * 1000 <= 2_147_483_647 ? Math.max(1000, Math.ceil(seconds * 1000)) : undefined;
+  return { id, timeout };
+}
+
 const errorCode = (mapped: MappedError) => (mapped.body as { error?: { code?: unknown } }).error?.code as string | undefined;
 
 export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: ServerResponse, path: string) => void {
   const checkKey = clientKeyCheck(opts.apiKeys);
 
   /** The router call and the answer, inside the request's trace context and call tracking. */
-  async function call(params: ChatCompletionCreateParams, info: CallInfo, cancelled: CancelSource, res: ServerResponse, log: RequestLogState) {
+  async function call(params: ChatCompletionCreateParams, info: CallInfo, cancelled: CancelSource, res: ServerResponse, log: RequestLogState, caller: CallerFacts) {
     try {
-      const routed = await opts.router.dispatch(params, { cancellation: cancelled });
+      const routed = await opts.router.dispatch(params, { cancellation: cancelled, caller: caller.id, ...(caller.timeout !== undefined ? { timeout: caller.timeout } : {}) });
       answered(info, routed);
       if (routed.response instanceof Stream) {
         log.streamEnd = await pipeStream(routed.response, res, { headers: () => switchyardHeaders(info), cancelled, scrub: opts.scrub });
@@ -130,7 +150,8 @@ export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: S
     if (cancelled.aborted) return;
     const info = newCallInfo();
     log.call = info;
-    await withIncomingContext(req.headers, () => opts.tracker.run(info, () => call(params, info, cancelled, res, log)));
+    const caller = callerFacts(req, opts.apiKeys.length > 0);
+    await withIncomingContext(req.headers, () => opts.tracker.run(info, () => call(params, info, cancelled, res, log, caller)));
   }
 
   return (req, res, path) => {
