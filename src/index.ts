@@ -11,7 +11,17 @@ export type {
   Routed,
   CircuitSnapshot,
   RouteSnapshot,
+  CallOptions,
+  RouterEmbeddings,
+  RouterResponses,
+  RouterModels,
+  RouterModel,
+  RouterModelPage,
 } from './router/types.js';
+export type { RoutedPromise, WithResponse } from './router/routed-promise.js';
+export type { SwitchyardFacts } from './errors/sdk-errors.js';
+export type { Operation } from './endpoint/operation.js';
+export { OPERATIONS } from './endpoint/operation.js';
 export type {
   RouterEvents,
   RequestInfo,
@@ -58,6 +68,8 @@ export {
   isUpstreamClientError,
   StreamInterruptedError,
   isStreamInterruptedError,
+  UnsupportedOperationError,
+  isUnsupportedOperationError,
   InvalidRequestError,
   isInvalidRequestError,
   LocalAttemptError,

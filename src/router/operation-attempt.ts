@@ -1,4 +1,3 @@
-import { APIError } from 'openai';
 import { classify } from '../endpoint/classify.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import type { OperationClient } from '../endpoint/operation-client.js';
@@ -42,9 +41,7 @@ export function operationRunner<T>(ctx: OperationContext, call: OperationCall, c
       return { kind: 'done', value, result: { outcome: 'success', durationMs: ctx.now() - started, ...result } };
     } catch (e) {
       const classified = classify(e, scope.abortCause, endpoint.spec.timeoutMs, ctx.now(), scope.evidence());
-      const run = failedRun(e, classified, ctx.now() - started, ctx.scrub);
-      // An error the caller may get back goes with the provider's headers too.
-      return classified.blame !== 'endpoint' && e instanceof APIError && e.headers ? { ...run, headers: e.headers } : run;
+      return failedRun(e, classified, ctx.now() - started, ctx.scrub);
     }
   };
 }

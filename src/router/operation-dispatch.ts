@@ -69,6 +69,7 @@ export function operationDispatch(deps: OperationDispatchDeps): OperationDispatc
     const deadlineMs = Math.min(config.routes[route]?.deadlineMs ?? config.request.deadlineMs, opts.timeout ?? Number.POSITIVE_INFINITY);
     const scope = new RequestScope(deadlineMs, opts.signal, now, opts.cancellation);
     const run = new RequestRun(deps.run, route, chain.endpoints, scope, stream, opts.caller, op);
+    run.maxRetries = opts.maxRetries;
     const ctx: OperationContext = { headers: opts.headers, rules: config.validation, route, scrub: deps.scrub, now, client };
     // Only when some endpoint of the chain is ineligible: the walk then asks per endpoint.
     const filter = chain.endpoints.every((id) => eligible(id) === undefined) ? undefined : eligible;

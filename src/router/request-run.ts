@@ -86,6 +86,8 @@ export class RequestRun {
   endpoint: string | undefined;
   /** The answer's bytes as the provider sent them, when its transport kept them (see JsonAnswer). */
   bytes: Buffer | undefined;
+  /** The caller's cap on retries on one endpoint (RequestOptions.maxRetries). */
+  maxRetries: number | undefined;
 
   constructor(
     private readonly deps: RunDeps,
@@ -207,7 +209,7 @@ export class RequestRun {
         } else this.endpointFault = true;
         lastFailed = id;
         const policy = endpoint.spec.retry;
-        if (retry >= policy.retries || !policy.on.includes(c.outcome)) break;
+        if (retry >= Math.min(policy.retries, this.maxRetries ?? policy.retries) || !policy.on.includes(c.outcome)) break;
         const delay = fullJitterDelay(retry, policy.baseDelayMs, policy.maxDelayMs, this.deps.random);
         if (!(await this.scope.sleep(delay))) throw this.aborted();
       }

@@ -12,11 +12,12 @@ import { CallerWindow } from './attribution.js';
 import { Liveness } from './liveness.js';
 import { completeRunner, type CompleteContext } from './complete-attempt.js';
 import type { RouterEvents, SkipReason } from './events.js';
+import { createClient } from './client.js';
 import { operationDispatch } from './operation-dispatch.js';
 import { RequestRun, type RunDeps } from './request-run.js';
 import { RequestScope, type AttemptScope } from './scope.js';
 import { streamRunner } from './stream-attempt.js';
-import type { CircuitSnapshot, RequestOptions, RouteSnapshot, Routed, Router, RouterCompletions, RouterOptions } from './types.js';
+import type { CircuitSnapshot, RequestOptions, RouteSnapshot, Routed, Router, RouterOptions } from './types.js';
 
 /**
  * The drop-in for `new OpenAI()`: every endpoint of the config behind its own circuit breaker, and
@@ -83,6 +84,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     const deadlineMs = Math.min(cfg.routes[route]?.deadlineMs ?? cfg.request.deadlineMs, opts.timeout ?? Number.POSITIVE_INFINITY);
     const scope = new RequestScope(deadlineMs, opts.signal, now, opts.cancellation);
     const run = new RequestRun(deps, route, chain.endpoints, scope, body.stream === true, opts.caller);
+    run.maxRetries = opts.maxRetries;
     const ctx: CompleteContext = {
       params: body,
       headers: opts.headers,
@@ -102,16 +104,20 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     }));
   }
 
-  const completions = {
-    create: (body: ChatCompletionCreateParams, opts?: RequestOptions) => dispatch(body, opts).then((r) => r.response),
-  } as RouterCompletions;
-
-  return {
-    chat: { completions },
+  const dispatchResponses = operations.responses as Router['dispatchResponses'];
+  const router: Router = {
+    // The openai SDK's surface (chat.completions, embeddings, responses, models) over the dispatches below.
+    ...createClient({
+      dispatch: dispatch as Router['dispatch'],
+      dispatchEmbeddings: operations.embeddings,
+      dispatchResponses,
+      routes: () => router.routes(),
+      circuits: () => router.circuits(),
+    }),
     events,
     dispatch: dispatch as Router['dispatch'],
     dispatchEmbeddings: operations.embeddings,
-    dispatchResponses: operations.responses as Router['dispatchResponses'],
+    dispatchResponses,
     circuits(): CircuitSnapshot[] {
       return [...endpoints.values()].map((ep) => {
         const bulkhead = bulkheads.get(ep.spec.id)!;
@@ -144,6 +150,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
       for (const e of endpoints.values()) e.close();
     },
   };
+  return router;
 
   function breakerOf(id: string): EndpointBreaker {
     const b = breakers.get(id);
@@ -170,6 +177,9 @@ function checkRequest(route: string, body: ChatCompletionCreateParams, opts: Req
   }
   if (opts.timeout !== undefined && !(typeof opts.timeout === 'number' && opts.timeout > 0 && opts.timeout <= 2_147_483_647)) {
     return new InvalidRequestError(route, 'the timeout option must be a positive number of milliseconds (at most 2147483647)', 'timeout');
+  }
+  if (opts.maxRetries !== undefined && !(Number.isInteger(opts.maxRetries) && opts.maxRetries >= 0)) {
+    return new InvalidRequestError(route, 'the maxRetries option must be a non-negative integer', 'maxRetries');
   }
   if (opts.headers) {
     for (const [name, value] of Object.entries(opts.headers)) {
