@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /*
  * The public surface of the `switchyard` package: everything a user may import is listed here.
  */
