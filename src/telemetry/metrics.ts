@@ -3,7 +3,7 @@ import type { Counter, Histogram, LabelValues, Metric, OpenMetricsContentType, R
 import { registerView, type OpenMetricsView } from './openmetrics-view.js';
 import { ATTEMPT_OUTCOMES, REQUEST_OUTCOMES } from '../endpoint/outcome.js';
 import { CHARGE_REASONS } from '../router/attribution.js';
-import { CIRCUIT_STATES, INELIGIBLE_SKIPS, type AttemptInfo, type RequestInfo } from '../router/events.js';
+import { CIRCUIT_STATES, INELIGIBLE_SKIPS, SKIP_REASONS, type AttemptInfo, type RequestInfo } from '../router/events.js';
 import type { Router } from '../router/types.js';
 import { ConfigLabels } from './config-labels.js';
 import { PendingCounts } from './pending-counts.js';
@@ -121,9 +121,10 @@ export function registerMetrics(
         if (result.outputTokens) countTokens(result.outputTokens, ex, endpoint, 'output');
       },
       skip(request, endpoint, reason) {
+        if (!labels.hasRoute(request.route) || !labels.hasEndpoint(endpoint) || !SKIP_REASONS.includes(reason)) return;
+        inc(m.skips, { route: request.route, endpoint, reason }, 1, requestExemplar(request));
         // Passed over for what the request asks, not for the endpoint's health: no short-circuit.
         if (INELIGIBLE_SKIPS.includes(reason)) return;
-        if (!labels.hasRoute(request.route) || !labels.hasEndpoint(endpoint)) return;
         inc(m.shortCircuits, { route: request.route, endpoint }, 1, requestExemplar(request));
       },
       fallback(request, from, to) {

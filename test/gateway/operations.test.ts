@@ -35,6 +35,16 @@ describe('POST /v1/embeddings', () => {
     expect(s.router.circuits().every((c) => c.window.attempts === 0)).toBe(true);
   });
 
+  it('skips an endpoint that serves no embeddings, visibly and without a short-circuit', async () => {
+    const s = await start({ endpoints: { primary: { operations: ['chat'] } } });
+    const { response } = await s.client().embeddings.create({ model: 'chat', input: 'x' }).withResponse();
+    expect(response.headers.get('x-switchyard-endpoint')).toBe('fallback');
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/switchyard_skips_total\{route="chat",endpoint="primary",reason="unsupported"\} 1/);
+    expect(metrics).toMatch(/switchyard_short_circuits_total\{route="chat",endpoint="primary"\} 0/);
+    expect(s.sims.primary!.stats().requests).toBe(0);
+  });
+
   it('refuses a body without input, and a route whose endpoints serve no embeddings', async () => {
     const s = await start({ endpoints: { primary: { operations: ['chat'] }, fallback: { operations: ['chat', 'responses'] } } });
     const missing = await post(`${s.url}/v1/embeddings`, JSON.stringify({ model: 'chat' }));
