@@ -3,6 +3,7 @@ import type { ChatCompletionCreateParams } from 'openai/resources/chat/completio
 import type { BreakerConfig, ProviderConfig, RetryConfig, SwitchyardConfig } from '../config/schema.js';
 import { boundedFetch } from './bounded-fetch.js';
 import { nativeTransport } from './native-transport.js';
+import type { SerializedBody } from './serialized-body.js';
 import { sdkTransport, type Cancellation, type ChunkStream, type Transport, type TransportKind } from './transport.js';
 
 /** Everything the router needs to know about one endpoint, resolved from the config once. */
@@ -31,12 +32,12 @@ export class Endpoint {
   ) {}
 
   /** A plain completion. Resolves to whatever the body parsed to: validate before trusting it. */
-  complete(params: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>): Promise<unknown> {
-    return this.transport.complete({ ...params, model: this.spec.model, stream: false }, abort, headers);
+  complete(params: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>, serialized?: SerializedBody): Promise<unknown> {
+    return this.transport.complete({ ...params, model: this.spec.model, stream: false }, abort, headers, serialized?.text(this.spec.model, false));
   }
 
-  stream(params: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>): Promise<ChunkStream> {
-    return this.transport.stream({ ...params, model: this.spec.model, stream: true }, abort, headers);
+  stream(params: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>, serialized?: SerializedBody): Promise<ChunkStream> {
+    return this.transport.stream({ ...params, model: this.spec.model, stream: true }, abort, headers, serialized?.text(this.spec.model, true));
   }
 
   /** Releases pooled connections (shared by the provider's endpoints; closing twice is harmless). */

@@ -91,7 +91,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
    * complete; after that the socket may be back in the pool, and is left alone. `answer.error` gets every
    * failure as the SDK's class.
    */
-  function post(body: object, abort: Cancellation, extra: Record<string, string> | undefined, accept: string, answer: Answer): void {
+  function post(body: object, text: string | undefined, abort: Cancellation, extra: Record<string, string> | undefined, accept: string, answer: Answer): void {
     if (abort.aborted) return answer.error(new APIUserAbortError());
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (fixed) Object.assign(headers, fixed);
@@ -117,7 +117,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
       else answer.error(new APIUserAbortError());
     });
     pool.dispatch(
-      { path, method: 'POST', headers, body: JSON.stringify(body) },
+      { path, method: 'POST', headers, body: text ?? JSON.stringify(body) },
       {
         onRequestStart(c) {
           controller = c;
@@ -165,9 +165,9 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
   }
 
   return {
-    complete(body, abort, headers) {
+    complete(body, abort, headers, text) {
       return new Promise((resolve, reject) => {
-        post(body, abort, headers, 'application/json', {
+        post(body, text, abort, headers, 'application/json', {
           start: () => undefined,
           end(status, h, bytes) {
             const text = bytes.toString('utf8');
@@ -184,9 +184,9 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
         });
       });
     },
-    stream(body, abort, headers) {
+    stream(body, abort, headers, text) {
       return new Promise((resolve, reject) => {
-        post(body, abort, headers, 'text/event-stream', {
+        post(body, text, abort, headers, 'text/event-stream', {
           start(status, controller, cut) {
             if (!ok(status)) return undefined;
             const events = eventStream(abort, controller, cut, maxBytes);

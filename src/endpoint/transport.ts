@@ -35,12 +35,16 @@ export class JsonAnswer {
  * classifier serves both. `body` already names the endpoint's model and its `stream` flag.
  */
 export interface Transport {
+  /*
+   * `text`, when given, is `body` already serialised (see SerializedBody): a transport that sends JSON as it
+   * is may send it instead of serialising `body` again.
+   */
   /**
    * Resolves to whatever the body parsed to (a string for a non-JSON content type), or a JsonAnswer holding
    * it: validate before use.
    */
-  complete(body: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>): Promise<unknown>;
-  stream(body: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>): Promise<ChunkStream>;
+  complete(body: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>, text?: string): Promise<unknown>;
+  stream(body: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>, text?: string): Promise<ChunkStream>;
   /** Releases pooled connections. */
   close(): void;
 }

@@ -1,6 +1,7 @@
 import { APIError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { classify, InvalidResponseError, type Classified } from '../endpoint/classify.js';
+import type { SerializedBody } from '../endpoint/serialized-body.js';
 import { JsonAnswer } from '../endpoint/transport.js';
 import { validateCompletion, type ValidationRules } from '../endpoint/validate.js';
 import type { AttemptRun, AttemptRunner } from './request-run.js';
@@ -8,6 +9,8 @@ import type { ResponseValidator } from './types.js';
 
 export interface CompleteContext {
   readonly params: ChatCompletionCreateParams;
+  /** `params` serialised once for the whole request. */
+  readonly serialized: SerializedBody;
   readonly headers?: Record<string, string> | undefined;
   readonly rules: ValidationRules;
   readonly validator?: ResponseValidator | undefined;
@@ -38,7 +41,7 @@ export function completeRunner(ctx: CompleteContext): AttemptRunner<ChatCompleti
     const started = ctx.now();
     scope.arm(endpoint.spec.timeoutMs);
     try {
-      const raw = await endpoint.complete(ctx.params, scope, attemptHeaders(ctx.headers, attempt.headers));
+      const raw = await endpoint.complete(ctx.params, scope, attemptHeaders(ctx.headers, attempt.headers), ctx.serialized);
       const answer = raw instanceof JsonAnswer ? raw : undefined;
       const completion = validateCompletion(answer ? answer.value : raw, ctx.params, ctx.rules);
       if (ctx.validator) await runValidator(ctx.validator, completion, ctx, endpoint.spec.id);

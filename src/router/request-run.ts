@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { EndpointBreaker, Verdict } from '../breaker/breaker.js';
+import type { Admission, EndpointBreaker } from '../breaker/breaker.js';
 import type { Bulkhead } from '../breaker/bulkhead.js';
 import { fullJitterDelay } from '../breaker/backoff.js';
 import type { Classified } from '../endpoint/classify.js';
@@ -17,27 +17,12 @@ import {
   type AttemptRecord,
 } from '../errors/router-errors.js';
 import { Ledger, type CallerWindow, type ChargeReason } from './attribution.js';
-import type { AttemptInfo, AttemptResult, RequestInfo, RouterEvents, SkipReason } from './events.js';
+import { Attempt, failureResult, WATCHED, type AttemptFinisher, type AttemptHooks, type AttemptRun } from './attempt.js';
+import type { AttemptInfo, RequestInfo, RouterEvents, SkipReason } from './events.js';
 import type { Liveness } from './liveness.js';
 import type { AttemptScope, RequestScope } from './scope.js';
 
-/** Records how an attempt ended: breaker, `attempt:end`, the request's attempt list. Call once. */
-export type AttemptFinisher = (result: AttemptResult, classified?: Classified) => void;
-
-/** How one attempt went, as the runner reports it to the walk. */
-export type AttemptRun<T> =
-  | { readonly kind: 'done'; readonly value: T; readonly result: AttemptResult; readonly bytes?: Buffer | undefined }
-  | {
-      readonly kind: 'failed';
-      readonly classified: Classified;
-      readonly durationMs: number;
-      readonly body?: unknown;
-      readonly cause?: unknown;
-      /** The provider's response headers, for a client_error handed back to the caller. */
-      readonly headers?: Headers | undefined;
-    }
-  /** A stream whose first content chunk arrived: the stream now owns the attempt and calls the finisher. */
-  | { readonly kind: 'handoff'; readonly value: T };
+export type { AttemptFinisher, AttemptRun } from './attempt.js';
 
 export type AttemptRunner<T> = (endpoint: Endpoint, attempt: AttemptInfo, scope: AttemptScope, finish: AttemptFinisher) => Promise<AttemptRun<T>>;
 
@@ -60,15 +45,6 @@ let nextId = 0;
 
 /** When a request that found an endpoint saturated is told to come back: a slot frees as any attempt ends. */
 const SATURATED_RETRY_HINT_MS = 1_000;
-
-/** The walk stops waiting for an attempt that is being watched (its caller gone). */
-const WATCHED = Symbol('watched');
-
-/** What the circuit is told of an attempt. */
-function verdictOf(result: AttemptResult, c: Classified | undefined): Verdict {
-  if (result.outcome === 'success') return 'success';
-  return c?.blame === 'endpoint' ? 'failure' : 'none';
-}
 
 /** One request walking its route's chain: skips open circuits, retries, falls back, and reports it all. */
 export class RequestRun {
@@ -111,6 +87,7 @@ export class RequestRun {
    */
   async walk<T>(runner: AttemptRunner<T>, eligible?: (endpoint: string) => SkipReason | undefined): Promise<T> {
     const { endpoints, breakers, bulkheads, liveness, events, now } = this.deps;
+    // The request's own state across attempts: the last endpoint that failed, for the `fallback` event.
     let lastFailed: string | undefined;
     for (const id of this.chain) {
       const ineligible = eligible?.(id);
@@ -123,72 +100,28 @@ export class RequestRun {
       const bulkhead = bulkheads.get(id)!;
       const live = liveness.get(id)!;
       for (let retry = 0; ; retry++) {
-        if (this.scope.aborted) throw this.aborted();
-        // Before the breaker: admitting would take a half-open circuit's one probe.
-        if (bulkhead.full) {
-          this.skip(id, 'saturated', now() + SATURATED_RETRY_HINT_MS);
-          break;
-        }
-        const unresponsiveUntil = live.unresponsiveUntil();
-        if (unresponsiveUntil !== undefined && this.scope.remainingMs() < attemptLimit(endpoint, this.info.stream)) {
-          this.skip(id, 'unresponsive', unresponsiveUntil);
-          break;
-        }
-        const admitted = breaker.admit();
-        if (!admitted.admitted) {
-          this.skip(id, admitted.reason, admitted.retryAt);
-          break;
-        }
-        let admission = admitted;
+        if (this.scope.aborted) throw this.failAborted();
+        const admission = this.admit(endpoint, breaker, bulkhead, live);
+        if (!admission) break;
         if (lastFailed !== undefined && lastFailed !== id) events.emit('fallback', this.info, lastFailed, id);
         lastFailed = undefined;
-        const attempt = this.attemptInfo(endpoint);
-        bulkhead.enter();
-        events.emit('attempt:start', attempt);
-        const scope = this.scope.attempt(live, attempt.startedAt);
-        let reported = false;
-        let released = false;
-        const report = (result: AttemptResult) => {
-          reported = true;
-          this.attempts.push({
-            endpoint: id,
-            outcome: result.outcome,
-            durationMs: result.durationMs,
-            ...(result.status !== undefined ? { status: result.status } : {}),
-            ...(result.message !== undefined ? { message: result.message } : {}),
-          });
-          events.emit('attempt:end', attempt, result);
-        };
-        const finish: AttemptFinisher = (result, classified) => {
-          if (released) return;
-          released = true;
-          const watched = scope.isWatched;
-          if (watched) this.deps.watched.delete(scope);
-          bulkhead.leave();
-          scope.dispose();
-          const verdict = verdictOf(result, classified);
-          breaker.record(admission, verdict, classified?.blame === 'endpoint' ? classified.retryAfterMs : undefined);
-          if (!reported) report(result);
-          if (classified && classified.blame !== 'unclear') this.charge(id, chargeReason(classified, watched));
-          // An unclear failure after the stream reached its caller, or of a watched attempt whose request has
-          // ended: no other attempt can show whose it was.
-          else if (classified && (this.endpoint === id || watched)) this.charge(id, 'no_evidence');
-        };
-        const run = await this.watchable(runner(endpoint, attempt, scope, finish), scope, finish);
+        const info = this.attemptInfo(endpoint);
+        const attempt = new Attempt(info, this.scope.attempt(live, info.startedAt), admission, breaker, bulkhead, this.hooks(id, info));
+        events.emit('attempt:start', info);
+        const run = await attempt.await(runner(endpoint, info, attempt.scope, attempt.finish));
         if (run === WATCHED) {
           // The caller is gone; the attempt goes on unseen (see Liveness). It ends here for the caller.
-          this.deps.watched.add(scope);
-          report({ outcome: 'cancelled', durationMs: now() - attempt.startedAt, errorType: 'cancelled', message: 'the caller gave up; the attempt is watched for the provider\'s health' });
-          throw this.aborted();
+          attempt.report({ outcome: 'cancelled', durationMs: now() - info.startedAt, errorType: 'cancelled', message: "the caller gave up; the attempt is watched for the provider's health" });
+          throw this.failAborted();
         }
         if (run.kind === 'handoff') {
-          admission = breaker.commit(admission);
+          attempt.commit();
           this.endpoint = id;
           this.answered();
           return run.value;
         }
         if (run.kind === 'done') {
-          finish(run.result);
+          attempt.finish(run.result);
           this.endpoint = id;
           this.bytes = run.bytes;
           this.answered();
@@ -196,22 +129,22 @@ export class RequestRun {
           return run.value;
         }
         const c = run.classified;
-        finish(failureResult(c, run.durationMs), c);
+        attempt.finish(failureResult(c, run.durationMs), c);
         if (c.blame === 'request') {
           this.end('client_error');
           if (c.outcome === 'local_error') throw new LocalAttemptError(this.route, id, c.message, { cause: run.cause });
           throw new UpstreamClientError(this.route, id, c.status ?? 400, c.message, run.body, run.headers);
         }
-        if (c.blame === 'caller' || this.scope.aborted) throw this.aborted();
+        if (c.blame === 'caller' || this.scope.aborted) throw this.failAborted();
         if (c.blame === 'unclear') {
-          this.ledger.hold(id, admission.generation);
+          this.ledger.hold(id, attempt.generation);
           if (!this.unclear && run.body !== undefined) this.unclear = { endpoint: id, classified: c, body: run.body, headers: run.headers };
         } else this.endpointFault = true;
         lastFailed = id;
         const policy = endpoint.spec.retry;
         if (retry >= Math.min(policy.retries, this.maxRetries ?? policy.retries) || !policy.on.includes(c.outcome)) break;
         const delay = fullJitterDelay(retry, policy.baseDelayMs, policy.maxDelayMs, this.deps.random);
-        if (!(await this.scope.sleep(delay))) throw this.aborted();
+        if (!(await this.scope.sleep(delay))) throw this.failAborted();
       }
     }
     if (this.attempts.length === 0) {
@@ -233,24 +166,44 @@ export class RequestRun {
   }
 
   /**
-   * Waits for the attempt, unless its caller gives up first and it is watched: then WATCHED at once, and the
-   * attempt's own end (its verdict for the circuit) comes later through `finish`.
+   * May this request try `endpoint` now? If not, the skip is reported and undefined returned. The bulkhead
+   * and liveness come before the breaker: admitting would take a half-open circuit's one probe.
    */
-  private watchable<T>(pending: Promise<AttemptRun<T>>, scope: AttemptScope, finish: AttemptFinisher): Promise<AttemptRun<T> | typeof WATCHED> {
-    return new Promise((resolve) => {
-      let watched = false;
-      scope.watchable(() => {
-        watched = true;
-        resolve(WATCHED);
-      });
-      void pending.then((run) => {
-        if (!watched) return resolve(run);
-        if (run.kind === 'failed') finish(failureResult(run.classified, run.durationMs), run.classified);
-        else if (run.kind === 'done') finish(run.result);
-        // A stream that reached its first chunk before the cut: its abort handler finishes it.
-        else scope.close();
-      });
-    });
+  private admit(endpoint: Endpoint, breaker: EndpointBreaker, bulkhead: Bulkhead, live: Liveness): (Admission & { admitted: true }) | undefined {
+    const id = endpoint.spec.id;
+    if (bulkhead.full) return void this.skip(id, 'saturated', this.deps.now() + SATURATED_RETRY_HINT_MS);
+    const unresponsiveUntil = live.unresponsiveUntil();
+    // Callers who could not wait out the timeout anyway do not join the ones who gave up on it.
+    if (unresponsiveUntil !== undefined && this.scope.remainingMs() < attemptLimit(endpoint, this.info.stream)) {
+      return void this.skip(id, 'unresponsive', unresponsiveUntil);
+    }
+    const admission = breaker.admit();
+    if (!admission.admitted) return void this.skip(id, admission.reason, admission.retryAt);
+    return admission;
+  }
+
+  /** What an attempt of this request reports to it. */
+  private hooks(endpoint: string, info: AttemptInfo): AttemptHooks {
+    return {
+      report: (result) => {
+        this.attempts.push({
+          endpoint,
+          outcome: result.outcome,
+          durationMs: result.durationMs,
+          ...(result.status !== undefined ? { status: result.status } : {}),
+          ...(result.message !== undefined ? { message: result.message } : {}),
+        });
+        this.deps.events.emit('attempt:end', info, result);
+      },
+      judged: (classified, watched) => {
+        if (!classified) return;
+        if (classified.blame !== 'unclear') this.charge(endpoint, chargeReason(classified, watched));
+        // An unclear failure after the stream reached its caller, or of a watched attempt whose request has
+        // ended: no other attempt can show whose it was.
+        else if (this.endpoint === endpoint || watched) this.charge(endpoint, 'no_evidence');
+      },
+      watchedSet: this.deps.watched,
+    };
   }
 
   /** Another attempt of this request was answered: the unclear failures before it were the endpoints'. */
@@ -292,8 +245,8 @@ export class RequestRun {
     };
   }
 
-  /** The error for a request that was aborted: its deadline passed, or the caller went away. Ends the request. */
-  aborted(): Error {
+  /** Ends a request that was aborted (its deadline passed, or the caller went away) and returns its error. */
+  failAborted(): Error {
     this.endAborted();
     const cause = this.scope.abortCause;
     if (cause === 'deadline') return new DeadlineExceededError(this.route, this.scope.deadlineMs, this.attempts);
@@ -331,12 +284,4 @@ function chargeReason(c: Classified, watched: boolean): ChargeReason {
   return c.blame === 'request' ? 'request_fault' : 'caller_gone';
 }
 
-export function failureResult(c: Classified, durationMs: number): AttemptResult {
-  return {
-    outcome: c.outcome,
-    durationMs,
-    errorType: c.errorType,
-    message: c.message,
-    ...(c.status !== undefined ? { status: c.status } : {}),
-  };
-}
+export { failureResult } from './attempt.js';

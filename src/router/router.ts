@@ -7,6 +7,7 @@ import { parseConfig } from '../config/load.js';
 import type { SwitchyardConfig, SwitchyardConfigInput } from '../config/schema.js';
 import { configuredSecrets, createScrubber } from '../config/secrets.js';
 import { buildEndpoints } from '../endpoint/endpoint.js';
+import { SerializedBody } from '../endpoint/serialized-body.js';
 import { InvalidRequestError, RouterClosedError, UnknownRouteError, UnsupportedOperationError } from '../errors/router-errors.js';
 import { CallerWindow } from './attribution.js';
 import { Liveness } from './liveness.js';
@@ -66,7 +67,10 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     scrub,
     closed: () => closed,
     fetch: options.fetch,
-    check: (route, body, opts) => checkRequest(route, body as ChatCompletionCreateParams, opts),
+    check: (route, body, opts) => {
+      const checked = checkRequest(route, body as ChatCompletionCreateParams, opts);
+      return checked instanceof InvalidRequestError ? checked : undefined;
+    },
   });
   // Chains with an endpoint that does not serve chat skip it (`unsupported`); the others pay nothing.
   const chatOnly = (id: string): SkipReason | undefined => (operations.serves(id, 'chat') ? undefined : 'unsupported');
@@ -77,8 +81,8 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     if (closed) return Promise.reject(new RouterClosedError(route));
     const chain = chains.get(route);
     if (!chain) return Promise.reject(new UnknownRouteError(route));
-    const invalid = checkRequest(route, body, opts);
-    if (invalid) return Promise.reject(invalid);
+    const checked = checkRequest(route, body, opts);
+    if (checked instanceof InvalidRequestError) return Promise.reject(checked);
     const filter = chatFilter.get(route);
     if (filter && chain.endpoints.every((id) => filter(id))) return Promise.reject(new UnsupportedOperationError(route, 'chat'));
     const deadlineMs = Math.min(cfg.routes[route]?.deadlineMs ?? cfg.request.deadlineMs, opts.timeout ?? Number.POSITIVE_INFINITY);
@@ -87,6 +91,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     run.maxRetries = opts.maxRetries;
     const ctx: CompleteContext = {
       params: body,
+      serialized: checked,
       headers: opts.headers,
       rules: cfg.validation,
       validator: options.validator,
@@ -168,9 +173,10 @@ const BAD_HEADER_VALUE = /[\r\n\0]/;
  * (a BigInt, a cycle, nesting too deep for the serialiser), a header no HTTP message can carry, a timeout
  * that is no duration. Such a failure inside an attempt would look like the provider's.
  */
-function checkRequest(route: string, body: ChatCompletionCreateParams, opts: RequestOptions): InvalidRequestError | undefined {
+function checkRequest(route: string, body: ChatCompletionCreateParams, opts: RequestOptions): SerializedBody | InvalidRequestError {
+  let serialized: SerializedBody;
   try {
-    JSON.stringify(body);
+    serialized = new SerializedBody(body);
   } catch (e) {
     const why = e instanceof RangeError ? 'it is nested too deeply' : e instanceof TypeError ? 'it holds a value JSON cannot carry (a BigInt or a cycle)' : 'it cannot be serialised';
     return new InvalidRequestError(route, `the request body cannot be sent: ${why}`);
@@ -189,5 +195,5 @@ function checkRequest(route: string, body: ChatCompletionCreateParams, opts: Req
       }
     }
   }
-  return undefined;
+  return serialized;
 }

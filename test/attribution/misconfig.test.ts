@@ -37,6 +37,10 @@ describe("an endpoint's own misconfiguration", () => {
     expect(rig.charges.filter((c) => c.endpoint === 'primary').map((c) => c.reason)).toEqual(['evidence', ...Array(19).fill('caller_limit')]);
     expect(rig.state('primary')).toBe('closed');
     expect(rig.logs().filter((l) => l.event === 'attempt' && l.errorType === 'param_rejected')).toHaveLength(20);
+    // What the operator sees: one charge, nineteen spared, and why.
+    const metrics = await (await fetch(`${rig.gatewayUrl}/metrics`)).text();
+    expect(metrics).toContain('switchyard_charges_total{endpoint="primary",verdict="charged",reason="evidence"} 1');
+    expect(metrics).toContain('switchyard_charges_total{endpoint="primary",verdict="spared",reason="caller_limit"} 19');
   });
 
   it('a parameter every endpoint rejects is the request\'s: the provider\'s 400 goes back as is, nothing charged', async () => {

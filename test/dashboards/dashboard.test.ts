@@ -336,6 +336,8 @@ describe('dashboard queries evaluated by promtool', () => {
       }
       histogram('switchyard_time_to_first_token_seconds', { ...base, endpoint });
       for (const type of ['input', 'output']) counter('switchyard_tokens_total', { ...base, endpoint, type }, 50);
+      counter('switchyard_charges_total', { ...base, endpoint, verdict: 'charged', reason: 'provider_fault' }, 1);
+      counter('switchyard_charges_total', { ...base, endpoint, verdict: 'spared', reason: 'request_fault' }, 1);
     }
     counter('switchyard_fallbacks_total', { ...base, route, from: 'primary', to: 'fallback' }, 1);
     return out;

@@ -21,6 +21,8 @@ export const SPEC_METRICS = {
   switchyard_circuit_transitions_total: { type: 'counter', labels: ['endpoint', 'to'] },
   switchyard_time_to_first_token_seconds: { type: 'histogram', labels: ['endpoint'] },
   switchyard_tokens_total: { type: 'counter', labels: ['endpoint', 'type'] },
+  // Beyond SPEC.md's table, documented in docs/attribution.md: what each circuit was charged and spared.
+  switchyard_charges_total: { type: 'counter', labels: ['endpoint', 'verdict', 'reason'] },
 } as const;
 
 export type SpecMetric = keyof typeof SPEC_METRICS;

@@ -82,16 +82,21 @@ describe('circuits over real HTTP', () => {
     expect(r.events.filter((e) => e.name === 'request:end').at(-1)!.args[1]).toMatchObject({ outcome: 'timeout' });
   });
 
-  it.each(['signal', 'cancellation'] as const)('a caller abort (%s) ends the request at once; a silent provider is charged at its own timeout', async (how) => {
-    vi.useFakeTimers({ shouldAdvanceTime: true });
-    r = await rig({ primary: { always: { kind: 'hang' } } });
+  /** Sends a request, and aborts it as `how` says once the primary has it; it must end as cancelled at once. */
+  async function callerAborts(rig: Rig, how: 'signal' | 'cancellation'): Promise<void> {
     const ac = new AbortController();
     const source = new CancelSource();
-    const p = r.router.dispatch(ask, how === 'signal' ? { signal: ac.signal } : { cancellation: source });
-    await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(1), { timeout: 5000 });
+    const p = rig.router.dispatch(ask, how === 'signal' ? { signal: ac.signal } : { cancellation: source });
+    await vi.waitFor(() => expect(rig.primary.stats().inFlight).toBe(1), { timeout: 5000 });
     if (how === 'signal') ac.abort();
     else source.cancel();
     await expect(p).rejects.toMatchObject({ code: 'cancelled' });
+  }
+
+  it.each(['signal', 'cancellation'] as const)('a caller abort (%s) ends the request at once; a silent provider is charged at its own timeout', async (how) => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    r = await rig({ primary: { always: { kind: 'hang' } } });
+    await callerAborts(r, how);
     expect(r.attempts).toEqual([{ endpoint: 'primary', outcome: 'cancelled', number: 1 }]);
     expect(r.fallback.stats().requests).toBe(0);
     // Nothing known yet: the attempt goes on, watched, to learn whether the provider is alive.
@@ -106,13 +111,7 @@ describe('circuits over real HTTP', () => {
   it.each(['signal', 'cancellation'] as const)('a caller abort (%s) of a provider that is answering counts nothing', async (how) => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     r = await rig({ primary: { latencyMs: 2_000 } });
-    const ac = new AbortController();
-    const source = new CancelSource();
-    const p = r.router.dispatch(ask, how === 'signal' ? { signal: ac.signal } : { cancellation: source });
-    await vi.waitFor(() => expect(r!.primary.stats().inFlight).toBe(1), { timeout: 5000 });
-    if (how === 'signal') ac.abort();
-    else source.cancel();
-    await expect(p).rejects.toMatchObject({ code: 'cancelled' });
+    await callerAborts(r, how);
     await vi.advanceTimersByTimeAsync(15_000);
     await vi.waitFor(() => expect(r!.router.circuits().find((c) => c.endpoint === 'primary')!.inFlight).toBe(0), { timeout: 5000 });
     expect(r.router.circuits().every((c) => c.window.attempts === 0)).toBe(true);
