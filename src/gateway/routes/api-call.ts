@@ -51,16 +51,21 @@ const errorCode = (mapped: MappedError) => (mapped.body as { error?: { code?: un
 /** How a streamed answer is written; resolves once it ended (see pipeStream). */
 export type StreamWriter = (stream: unknown, res: ServerResponse, headers: () => Record<string, string>, cancelled: CancelSource) => Promise<RequestLogState['streamEnd']>;
 
+/** How a path that can stream tells a stream answer and writes it. */
+export interface StreamAnswers {
+  is(response: unknown): boolean;
+  write: StreamWriter;
+}
+
 /**
  * An express handler for one API path: `check` turns the body into the params (or throws an HttpError),
- * `call` runs the router; a stream answer goes to `writeStream`.
+ * `call` runs the router; a stream answer goes to `streams`.
  */
 export function apiRoute<P>(
   opts: ApiRouteOptions,
   check: (body: unknown) => P,
   call: (params: P, options: RequestOptions) => Promise<Routed<unknown>>,
-  isStream: (response: unknown) => boolean,
-  writeStream: StreamWriter,
+  streams?: StreamAnswers,
 ): RequestHandler {
   return (req: Request, res: ExpressResponse) => {
     const log = res.locals as RequestLogState;
@@ -87,8 +92,8 @@ export function apiRoute<P>(
           info.route = routed.route;
           info.endpoint = routed.endpoint;
           info.attempts = routed.attempts;
-          if (isStream(routed.response)) {
-            log.streamEnd = await writeStream(routed.response, res, () => switchyardHeaders(info), cancelled);
+          if (streams?.is(routed.response)) {
+            log.streamEnd = await streams.write(routed.response, res, () => switchyardHeaders(info), cancelled);
             return;
           }
           if (cancelled.aborted) return;

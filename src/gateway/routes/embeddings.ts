@@ -16,7 +16,7 @@ function check(body: unknown): EmbeddingCreateParams {
 /** POST /v1/embeddings through the router (mounted under /v1). */
 export function embeddingsRoutes(router: Router, opts: ApiRouteOptions): ExpressRouter {
   const r = ExpressRouter();
-  r.post('/embeddings', apiRoute(opts, check, (params, o) => router.dispatchEmbeddings(params, o), () => false, async () => 'completed'));
+  r.post('/embeddings', apiRoute(opts, check, (params, o) => router.dispatchEmbeddings(params, o)));
   r.all('/embeddings', methodNotAllowed('POST'));
   return r;
 }

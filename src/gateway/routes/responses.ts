@@ -90,8 +90,10 @@ export function responsesRoutes(router: Router, opts: ApiRouteOptions): ExpressR
       opts,
       check,
       (params, o) => router.dispatchResponses(params, o),
-      (response) => response instanceof Stream,
-      (stream, res, headers, cancelled) => pipeResponseEvents(stream as Stream<ResponseStreamEvent>, res, headers, cancelled, opts.scrub),
+      {
+        is: (response) => response instanceof Stream,
+        write: (stream, res, headers, cancelled) => pipeResponseEvents(stream as Stream<ResponseStreamEvent>, res, headers, cancelled, opts.scrub),
+      },
     ),
   );
   r.all('/responses', methodNotAllowed('POST'));
