@@ -81,6 +81,19 @@ describe('POST /v1/responses', () => {
     expect(final.output_text).toContain('hello there');
   });
 
+  it('opens the circuit on failing streams, then skips it without sending a byte', async () => {
+    const s = await start({ upstreams: { primary: { always: { kind: 'status', status: 500 } }, fallback: {} } });
+    const client = s.client();
+    for (let i = 0; i < 3; i++) {
+      const stream = await client.responses.create({ model: 'chat', input: 'x', stream: true });
+      for await (const _ of stream);
+    }
+    expect(s.sims.primary!.stats().requests).toBe(2);
+    expect(s.router.circuits().find((c) => c.endpoint === 'primary')!.state).toBe('open');
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/switchyard_short_circuits_total\{route="chat",endpoint="primary"\} 1/);
+  });
+
   it('ends a stream broken after its first output with an error event the SDK raises', async () => {
     const s = await start({ upstreams: { primary: { always: { kind: 'cut', afterChunks: 1 } }, fallback: {} } });
     const stream = await s.client().responses.create({ model: 'chat', input: 'x', stream: true });
