@@ -3,6 +3,7 @@ import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import { Pool, type Dispatcher } from 'undici';
 import { answerTooLarge, maxAnswerBytes } from './answer-limit.js';
 import { eventStream, type BodySink } from './native-stream.js';
+import { tagHeaders } from './answer-headers.js';
 import { JsonAnswer, type Cancellation, type Transport } from './transport.js';
 
 export interface NativeTransportOptions {
@@ -175,7 +176,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
             // As the SDK: JSON when the content type says so (a parse error is the provider's), else the raw text.
             if (!isJson(h)) return resolve(text);
             try {
-              resolve(new JsonAnswer(JSON.parse(text), bytes));
+              resolve(new JsonAnswer(tagHeaders(JSON.parse(text) as unknown, h), bytes));
             } catch (parseError) {
               reject(parseError);
             }

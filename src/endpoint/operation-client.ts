@@ -3,6 +3,7 @@ import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
 import type { ResponseCreateParams, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { Stream } from 'openai/streaming';
 import type { ProviderConfig, SwitchyardConfig } from '../config/schema.js';
+import { tagHeaders } from './answer-headers.js';
 import { boundedFetch, STREAMED_ANSWER } from './bounded-fetch.js';
 import { signalOf, type Cancellation } from './cancellation.js';
 import { defaultOperations, type Operation } from './operation.js';
@@ -44,8 +45,13 @@ export function operationClient(c: OpenAI): OperationClient {
   return {
     // Raw posts, not the SDK's resource methods: its embeddings method asks for base64 and decodes it when
     // the caller named no encoding_format, and a gateway must pass on exactly what the caller asked for.
-    embeddings: (body, abort, headers) => c.post('/embeddings', { body, ...options(abort, headers) }),
-    responses: (body, abort, headers) => c.post('/responses', { body: { ...body, stream: false }, ...options(abort, headers) }),
+    embeddings: (body, abort, headers) =>
+      c.post('/embeddings', { body, ...options(abort, headers) }).withResponse().then(({ data, response }) => tagHeaders(data, response.headers)),
+    responses: (body, abort, headers) =>
+      c
+        .post('/responses', { body: { ...body, stream: false }, ...options(abort, headers) })
+        .withResponse()
+        .then(({ data, response }) => tagHeaders(data, response.headers)),
     responsesStream: (body, abort, headers) =>
       c.post('/responses', { body: { ...body, stream: true }, stream: true, ...options(abort, headers), ...streamed }) as unknown as Promise<Stream<ResponseStreamEvent>>,
   };

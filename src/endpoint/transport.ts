@@ -6,6 +6,7 @@ import type {
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
 import { ANSWER_HEARD, STREAMED_ANSWER } from './bounded-fetch.js';
+import { tagHeaders } from './answer-headers.js';
 import { signalOf, type Cancellation } from './cancellation.js';
 
 export type { Cancellation } from './cancellation.js';
@@ -72,7 +73,11 @@ export function sdkTransport(client: OpenAI): Transport {
   };
   return {
     // The body already carries its `stream` flag (see Transport): the casts only pick the SDK's overload.
-    complete: (body, abort, headers) => client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming, options(abort, headers, false)),
+    complete: (body, abort, headers) =>
+      client.chat.completions
+        .create(body as ChatCompletionCreateParamsNonStreaming, options(abort, headers, false))
+        .withResponse()
+        .then(({ data, response }) => tagHeaders(data, response.headers)),
     stream: (body, abort, headers) => client.chat.completions.create(body as ChatCompletionCreateParamsStreaming, options(abort, headers, true)),
     close: () => undefined,
   };

@@ -1,3 +1,7 @@
+import { taggedHeaders } from '../endpoint/answer-headers.js';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'trailer', 'upgrade']);
+
 /** What a router call resolves to (Routed, restated so this file imports nothing of the router's types). */
 interface Routed<T> {
   readonly route: string;
@@ -95,11 +99,15 @@ export class RoutedPromise<T> extends Promise<T> {
 
 /** The routed answer as an HTTP response, as the gateway would send it (a stream's body is the stream's to read). */
 function toResponse(r: Routed<unknown>): Response {
-  const headers = new Headers({
-    'x-switchyard-route': r.route,
-    'x-switchyard-endpoint': r.endpoint,
-    'x-switchyard-attempts': String(r.attempts),
+  // The answering provider's own headers (request id, rate-limit state…) when its transport kept them, less
+  // those that described its body's transfer rather than the answer.
+  const headers = new Headers();
+  taggedHeaders(r.response)?.forEach((v, k) => {
+    if (!HOP_BY_HOP.has(k)) headers.set(k, v);
   });
+  headers.set('x-switchyard-route', r.route);
+  headers.set('x-switchyard-endpoint', r.endpoint);
+  headers.set('x-switchyard-attempts', String(r.attempts));
   const value = r.response as { [Symbol.asyncIterator]?: unknown } | null;
   if (value && typeof value === 'object' && typeof value[Symbol.asyncIterator] === 'function') {
     headers.set('content-type', 'text/event-stream; charset=utf-8');

@@ -116,5 +116,6 @@ export async function answerJson(turn: Turn<unknown>, body: string, generationMs
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     return cutAfter(res, body.slice(0, Math.floor(body.length / 2)));
   }
-  sendJson(res, 200, body);
+  // As OpenAI: every answer names its request, which the SDKs expose as `request_id`.
+  sendJson(res, 200, body, { 'x-request-id': turn.core.nextRequestId() });
 }

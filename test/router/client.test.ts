@@ -25,11 +25,25 @@ describe('chat.completions', () => {
     expect(response.headers.get('x-switchyard-endpoint')).toBe('fallback');
     expect(response.headers.get('x-switchyard-attempts')).toBe('2');
     expect(((await response.json()) as { id: string }).id).toBe(data.id);
-    expect(request_id).toBeNull();
+    // The answering provider's own headers, its request id among them.
+    expect(request_id).toMatch(/^req_/);
+    expect(response.headers.get('x-request-id')).toBe(request_id);
     expect((await p.asResponse()).status).toBe(200);
     expect((await p.withRoute()).endpoint).toBe('fallback');
     expect(await p).toEqual(data);
     expect(r.primary.stats().requests + r.fallback.stats().requests).toBe(2);
+  });
+
+  it.each(['native', 'sdk'] as const)("withResponse() shows the provider's headers over the %s transport, for embeddings and responses too", async (transport) => {
+    r = await rig({ router: { transport } });
+    const chat = await r.router.chat.completions.create({ model: 'chat', messages }).withResponse();
+    expect(chat.request_id).toMatch(/^req_sim_\d+$/);
+    expect(chat.response.headers.get('content-type')).toBe('application/json');
+    const emb = await r.router.embeddings.create({ model: 'chat', input: 'x' }).withResponse();
+    expect(emb.request_id).toMatch(/^req_sim_\d+$/);
+    const resp = await r.router.responses.create({ model: 'chat', input: 'x' }).withResponse();
+    expect(resp.request_id).toMatch(/^req_sim_\d+$/);
+    expect(resp.data.output_text).toContain('x');
   });
 
   it('parse() with zodResponseFormat gives message.parsed', async () => {
