@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 /*
  * The provider's response headers of a plain answer, carried on the parsed answer itself under a symbol (no
- * JSON sees it, nothing is allocated per request but the property), so that the library's `.withResponse()`
+ * JSON, Object.keys or deep equality sees it), so that the library's `.withResponse()`
  * can show them without threading them through the router.
  */
 
@@ -10,6 +10,8 @@ const HEADERS = Symbol('switchyard.providerHeaders');
 
 /** Tags `value` (a parsed answer) with the headers it came with; anything but an object is left as is. */
 export function tagHeaders<T>(value: T, headers: Headers | IncomingHttpHeaders): T {
+  // Non-enumerable: deep equality (assert.deepStrictEqual, test matchers) compares enumerable symbol keys, and
+  // an answer must compare equal to the same JSON however it arrived. About 0.3 µs per answer.
   if (typeof value === 'object' && value !== null && Object.isExtensible(value)) {
     Object.defineProperty(value, HEADERS, { value: headers, enumerable: false });
   }
