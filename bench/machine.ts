@@ -3,45 +3,22 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 export interface Machine {
-  os: string;
-  kernel: string;
   cpu: string;
   cores: number;
-  memoryGb: number;
   node: string;
-  /** Firecracker/KVM guest and similar: what the kernel command line tells. */
+  /** Firecracker and the like, from the kernel command line. */
   virtualization?: string;
 }
 
 export function machine(): Machine {
-  let virtualization: string | undefined;
+  let cmdline = '';
   try {
-    const cmdline = readFileSync('/proc/cmdline', 'utf8');
-    const bits = [
-      /firecracker/i.test(cmdline) ? 'Firecracker microVM' : undefined,
-      /\bpvm_/.test(cmdline) ? 'PVM (software-virtualised page tables)' : undefined,
-      /\bpti=on\b/.test(cmdline) ? 'kernel page-table isolation on' : undefined,
-    ].filter(Boolean);
-    if (bits.length) virtualization = bits.join(', ');
+    cmdline = readFileSync('/proc/cmdline', 'utf8');
   } catch {
     // not Linux
   }
-  let osName = `${os.type()} ${os.release()}`;
-  try {
-    const pretty = /^PRETTY_NAME="?([^"\n]+)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1];
-    if (pretty) osName = `${pretty} (${os.type()} ${os.release()})`;
-  } catch {
-    // no os-release
-  }
-  return {
-    os: osName,
-    kernel: os.release(),
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memoryGb: Math.round(os.totalmem() / 1024 ** 3),
-    node: process.version,
-    ...(virtualization ? { virtualization } : {}),
-  };
+  const virtualization = /firecracker/i.test(cmdline) ? 'Firecracker microVM' : undefined;
+  return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, ...(virtualization ? { virtualization } : {}) };
 }
 
 export function loadAverage(): string {

@@ -1,33 +1,21 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { BatchSpanProcessor, NodeTracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-node';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { importDist } from './build.js';
-import { analyzeProfile, PROF_DIR, type ProfileSummary } from './profile.js';
 import { spawnChild } from './procs.js';
 import { summarize, type Summary } from './stats.js';
 
 /*
- * What the library costs per call when nothing fails: `router.chat.completions.create` (compiled build;
- * breakers, Prometheus
- * metrics and the tracing listeners on) against a bare `new OpenAI().chat.completions.create`, both to the
- * same simulator (in a process of its own), called alternately in one loop (A B, B A, A B...) so that any
- * drift of the machine hits both alike. Added latency = quantile(router) - quantile(bare); the median of the
- * per-pair differences is given too. CPU per call is measured in separate blocks with process.cpuUsage().
- * The router runs as shipped (its default transport, `native`) and over the SDK transport, where it calls
- * through the same openai client as the bare call. A last pair sets the router as shipped against a bare call
- * of the transport it uses (src/endpoint/native-transport.ts, one call, no router): the router's own
- * bookkeeping on top of the same client.
+ * What the library costs per call when nothing fails: the router (compiled build, metrics and tracing
+ * listeners on) against a bare call, both to one simulator in its own process, alternately (A B, B A, …) so
+ * the machine's drift hits both alike. Baselines: a bare openai client, and the router's own native
+ * transport called alone (the router's bookkeeping on the same transport: the library's target).
  */
 
 export interface LibraryRow {
   variant: string;
-  /** How the router called the simulator. Absent in runs before the fourth: `sdk`. */
-  transport?: 'native' | 'sdk';
-  /** What the router is compared with: a bare openai client (absent in runs before the fifth), or the native transport called alone. */
-  baseline?: 'openai' | 'native transport';
+  transport: 'native' | 'sdk';
+  /** What the router is compared with. */
+  baseline: 'openai' | 'native transport';
   mode: 'plain' | 'stream';
   pairs: number;
   bare: Summary;
@@ -40,16 +28,6 @@ export interface LibraryRow {
 }
 
 const MESSAGES = [{ role: 'user' as const, content: 'Say hello in one short sentence.' }];
-
-/** An exporter that drops spans: the SDK does all its work (sampling, processors, batching), nothing is sent. */
-class DroppingExporter implements SpanExporter {
-  exported = 0;
-  export(spans: ReadableSpan[], done: (r: { code: number }) => void): void {
-    this.exported += spans.length;
-    done({ code: 0 });
-  }
-  async shutdown(): Promise<void> {}
-}
 
 type Call = () => Promise<unknown>;
 
@@ -108,40 +86,15 @@ async function cpuPerCall(a: Call, b: Call, n: number): Promise<[number, number]
 
 export interface LibraryOverhead {
   rows: LibraryRow[];
-  /** Router calls alone under the CPU profiler: where the router's time goes (the SDK call included). */
-  profile?: Omit<ProfileSummary, 'load' | 'file'> & { calls: number };
-}
-
-/** Runs `calls` calls under V8's sampling profiler (this process, through node:inspector) and summarizes. */
-async function profileCalls(fn: Call, calls: number, log: (l: string) => void): Promise<LibraryOverhead['profile']> {
-  mkdirSync(PROF_DIR, { recursive: true });
-  const file = `${PROF_DIR}library-plain.cpuprofile`;
-  const session = new Session();
-  session.connect();
-  try {
-    await session.post('Profiler.enable');
-    await session.post('Profiler.setSamplingInterval', { interval: 100 });
-    await session.post('Profiler.start');
-    for (let i = 0; i < calls; i++) await fn();
-    const { profile } = await session.post('Profiler.stop');
-    writeFileSync(file, JSON.stringify(profile));
-  } finally {
-    session.disconnect();
-  }
-  const summary = analyzeProfile(file, calls);
-  log(`  library profile: ${summary.busyUsPerRequest.toFixed(0)} µs of main-thread time per router call while profiling`);
-  return { ...summary, calls };
 }
 
 export async function libraryOverhead(opts: {
   pairs: number;
   streamPairs: number;
   cpuCalls: number;
-  profileCalls: number;
   limitMs: number;
   log: (l: string) => void;
 }): Promise<LibraryOverhead> {
-  let profile: LibraryOverhead['profile'];
   // Switchyard as shipped: the compiled build (see build.ts), not the sources through tsx.
   const { createRouter } = await importDist<typeof import('../src/router/router.js')>('router/router.js');
   const { instrument } = await importDist<typeof import('../src/telemetry/index.js')>('telemetry/index.js');
@@ -210,7 +163,6 @@ export async function libraryOverhead(opts: {
         if (transport === 'native') {
           await measure('as shipped: metrics + tracing API (no SDK)', transport, plain, stream);
           await measure('as shipped, against its transport called alone', transport, plain, stream, native);
-          if (opts.profileCalls > 0) profile = await profileCalls(plain, opts.profileCalls, opts.log);
         } else {
           await measure("over the SDK transport (`transport: 'sdk'`): metrics + tracing API", transport, plain, stream);
         }
@@ -220,31 +172,8 @@ export async function libraryOverhead(opts: {
       }
     }
     lone.close();
-    // 3. As shipped, with an OpenTelemetry SDK recording every span (batch processor, exporter that drops them).
-    {
-      const exporter = new DroppingExporter();
-      const provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] });
-      provider.register();
-      const router = createRouter(config);
-      const telemetry = instrument(router, { registry: new Registry() });
-      try {
-        await measure(
-          'as shipped: metrics + tracing with the OTel SDK',
-          'native',
-          () => router.chat.completions.create({ model: 'chat', messages: MESSAGES }),
-          async () => drain(await router.chat.completions.create({ model: 'chat', messages: MESSAGES, stream: true })),
-        );
-      } finally {
-        telemetry.stop();
-        await router.close();
-        await provider.shutdown();
-        trace.disable();
-        context.disable();
-        propagation.disable();
-      }
-    }
   } finally {
     await sims.stop();
   }
-  return { rows, ...(profile ? { profile } : {}) };
+  return { rows };
 }

@@ -1,13 +1,11 @@
 /*
  * The bench entry point.
  *   npm run bench         full run (about 20 minutes), writes bench/RESULTS.md
- *   npm run bench:instructions   instructions per request under callgrind (about 10 minutes), writes bench/INSTRUCTIONS.md
  *   npm run bench:quick   quick check that everything works (about 5 minutes), writes bench/.tmp/RESULTS.quick.md
- * Options: --only=library,gateway,profile,memory,failover,soak   --out=FILE
- *          --rerender (write the report again from the last full run's bench/.tmp/results.json, or with --quick
- *          the last quick run's results.quick.json, measuring nothing)
+ *   npm run bench:instructions   instructions per request under callgrind, writes bench/INSTRUCTIONS.md
+ * Options: --only=library,gateway,memory,failover,soak   --out=FILE
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cleanupAll, installSignalCleanup } from './cleanup.js';
 import { failover } from './failover/index.js';
@@ -16,8 +14,7 @@ import { memoryRun } from './memory.js';
 import { libraryOverhead } from './overhead-library.js';
 import { gatewayOverhead } from './overhead-gateway.js';
 import { ensurePeer, startPeer, type Peer } from './peer.js';
-import { profileGateway } from './profile.js';
-import { discussion, renderReport, type BenchResults } from './report/index.js';
+import { renderReport, type BenchResults } from './report.js';
 import { runSoak } from './soak/index.js';
 
 const args = process.argv.slice(2);
@@ -31,14 +28,11 @@ const P = quick
       libraryPairs: 1_500,
       libraryStreamPairs: 800,
       libraryCpuCalls: 800,
-      libraryProfileCalls: 1_000,
-      gatewayConnections: [1, 8, 32],
+      gatewayConnections: [1, 32],
       gatewayDurationMs: 1_000,
       gatewayWarmupMs: 300,
       gatewayInitialWarmupMs: 500,
       gatewayRounds: 2,
-      profileDurationMs: 2_000,
-      profileConnections: 32,
       memoryRequests: 10_000,
       memoryLimitMs: 60_000,
       failoverDurationMs: 2_500,
@@ -50,14 +44,11 @@ const P = quick
       libraryPairs: 8_000,
       libraryStreamPairs: 4_000,
       libraryCpuCalls: 3_000,
-      libraryProfileCalls: 4_000,
-      gatewayConnections: [1, 8, 32],
+      gatewayConnections: [1, 32],
       gatewayDurationMs: 1_500,
       gatewayWarmupMs: 300,
       gatewayInitialWarmupMs: 2_000,
       gatewayRounds: 10,
-      profileDurationMs: 5_000,
-      profileConnections: 32,
       memoryRequests: 120_000,
       memoryLimitMs: 170_000,
       failoverDurationMs: 4_000,
@@ -69,30 +60,13 @@ const P = quick
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const want = (section: string) => !only || only.includes(section);
 
-/**
- * Where a run keeps its raw results. Quick runs keep theirs apart, so that one does not take the place of the
- * full run whose report is committed.
- */
-const resultsFile = `${here}.tmp/${quick ? 'results.quick.json' : 'results.json'}`;
-
-/** `--rerender`: write the report again from the last run's raw results (no measuring). */
-function rerender(): void {
-  const r = JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults;
-  r.startedAt = new Date(r.startedAt);
-  r.finishedAt = new Date(r.finishedAt);
-  const target = args.find((a) => a.startsWith('--out='))?.slice(6) ?? (r.quick ? `${here}.tmp/RESULTS.quick.md` : `${here}RESULTS.md`);
-  writeFileSync(target, renderReport(r, discussion(r)));
-  log(`wrote ${target} from ${resultsFile}`);
-}
-
 async function main(): Promise<void> {
-  if (args.includes('--rerender')) return rerender();
   installSignalCleanup();
   const startedAt = new Date();
   const src = srcVersion();
   const results: BenchResults = {
     quick,
-    command: process.env.npm_lifecycle_event ? `npm run ${process.env.npm_lifecycle_event}${args.filter((a) => a !== '--quick').length ? ` -- ${args.filter((a) => a !== '--quick').join(' ')}` : ''}` : `npx tsx bench/run.ts ${args.join(' ')}`.trim(),
+    command: process.env.npm_lifecycle_event?.startsWith('bench') ? `npm run ${process.env.npm_lifecycle_event}${args.length > (quick ? 1 : 0) ? ` -- ${args.filter((a) => a !== '--quick').join(' ')}` : ''}` : `npx tsx bench/run.ts ${args.join(' ')}`.trim(),
     startedAt,
     finishedAt: startedAt,
     machine: machine(),
@@ -100,14 +74,12 @@ async function main(): Promise<void> {
     loadAverage: { start: loadAverage(), end: '' },
     params: P,
     errors: {},
-    timings: {},
   };
   log(`Switchyard bench (${quick ? 'quick' : 'full'}), ${results.machine.cpu} × ${results.machine.cores}, Node ${results.machine.node}, load ${results.loadAverage.start}`);
 
   const section = async (name: string, fn: () => Promise<void>) => {
     if (!want(name)) return;
     log(`\n== ${name} (load ${loadAverage()})`);
-    const t0 = performance.now();
     try {
       await fn();
     } catch (e) {
@@ -115,7 +87,6 @@ async function main(): Promise<void> {
       log(`  ${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     } finally {
       await cleanupAll();
-      results.timings[name] = (performance.now() - t0) / 1000;
     }
   };
 
@@ -127,7 +98,6 @@ async function main(): Promise<void> {
       pairs: P.libraryPairs,
       streamPairs: P.libraryStreamPairs,
       cpuCalls: P.libraryCpuCalls,
-      profileCalls: P.libraryProfileCalls,
       limitMs: 120_000,
       log,
     });
@@ -142,10 +112,6 @@ async function main(): Promise<void> {
       peerInstall,
       log,
     });
-  });
-  await section('profile', async () => {
-    results.profiles = [await profileGateway({ durationMs: P.profileDurationMs, connections: P.profileConnections, log })];
-    results.profiles.push(await profileGateway({ durationMs: Math.round(P.profileDurationMs / 2), connections: P.profileConnections, stream: true, log }));
   });
   await section('memory', async () => {
     results.memory = await memoryRun({ requests: P.memoryRequests, connections: 32, limitMs: P.memoryLimitMs, log });
@@ -174,8 +140,7 @@ async function main(): Promise<void> {
   results.finishedAt = new Date();
   results.loadAverage.end = loadAverage();
   mkdirSync(`${here}.tmp`, { recursive: true });
-  writeFileSync(resultsFile, JSON.stringify(results, null, 1));
-  writeFileSync(outFile, renderReport(results, discussion(results)));
+  writeFileSync(outFile, renderReport(results));
   log(`\nwrote ${outFile} (${((results.finishedAt.getTime() - startedAt.getTime()) / 60000).toFixed(1)} min)`);
 }
 

@@ -48,7 +48,9 @@ export type {
   EndpointConfig,
   RouteConfig,
   ServerConfig,
+  StateConfig,
 } from './config/schema.js';
+export type { StateStoreStatus } from './state/store.js';
 export { SwitchyardError, isSwitchyardError } from './errors/base.js';
 export { ConfigError, isConfigError } from './errors/config-error.js';
 export type { ConfigProblem } from './errors/config-error.js';
@@ -79,5 +81,5 @@ export {
 export type { AttemptRecord } from './errors/router-errors.js';
 
 // Telemetry: one call gives a router Prometheus metrics and OpenTelemetry spans.
-export { instrument, startTracingSdk, withIncomingContext, extractContext, LLM_DURATION_BUCKETS, METRIC_NAMES } from './telemetry/index.js';
+export { instrument, startTracingSdk, withIncomingContext, extractContext, LLM_DURATION_BUCKETS, METRIC_NAMES, STATE_METRIC_NAMES } from './telemetry/index.js';
 export type { Instrumentation, InstrumentOptions, MetricsRegistry, RouterTracing, TracingSdk } from './telemetry/index.js';

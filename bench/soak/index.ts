@@ -33,7 +33,7 @@ export type { SoakOptions, SoakReport } from './types.js';
  */
 
 const ENDPOINT_IDS = ['a', 'b', 'c'] as const;
-const SOLO_DEADLINE_MS = 450;
+const SOLO_DEADLINE_MS = 600;
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const log = o.log ?? (() => undefined);
@@ -73,8 +73,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       },
       // `b` has a concurrency cap low enough to be reached: its slots must all come back when traffic stops.
       endpoints: { a: endpoint('a'), b: { ...endpoint('b'), maxConcurrent: 4 }, c: endpoint('c'), dead: endpoint('dead') },
-      // `solo` has a deadline shorter than one attempt timeout: the deadline path (504, streams cut) gets exercised.
-      routes: { chat: { endpoints: ['a', 'b', 'c'] }, edge: { endpoints: ['dead', 'c', 'b'] }, solo: { endpoints: ['b'], deadlineMs: SOLO_DEADLINE_MS } },
+      // `solo` has a deadline shorter than two attempt timeouts: the deadline path (504, streams cut) gets exercised.
+      routes: { chat: { endpoints: ['a', 'b', 'c'] }, edge: { endpoints: ['dead', 'c', 'b'] }, solo: { endpoints: ['b', 'c'], deadlineMs: SOLO_DEADLINE_MS } },
       breaker: {
         errorThresholdPercentage: 50,
         volumeThreshold: 4,

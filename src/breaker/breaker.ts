@@ -22,6 +22,8 @@ export interface BreakerOptions {
   readonly now: () => number;
   readonly random: () => number;
   readonly onTransition: (from: CircuitStateName, to: CircuitStateName) => void;
+  /** Told of every attempt the breaker charges (true: success, false: failure): what a shared store may count. */
+  readonly onCharge?: (ok: boolean) => void;
 }
 
 type Settled = { ok: true } | { ok: false; error: Error };
@@ -52,6 +54,10 @@ export class EndpointBreaker {
   private nextProbeAt: number | undefined;
   private retryAfterUntil: number | undefined;
   private reported: CircuitStateName = 'closed';
+  /** `shutdown()` was called: nothing is rebuilt after it. */
+  private shut = false;
+  /** The circuit closed: its window is to be replaced by a fresh one before it is used again. */
+  private staleWindow = false;
 
   constructor(private readonly opts: BreakerOptions) {
     this.cb = this.build();
@@ -69,6 +75,9 @@ export class EndpointBreaker {
       rollingCountBuckets: c.rollingBuckets,
       resetTimeout: this.openPeriod(0),
       enableSnapshots: false,
+      // Percentiles sort every latency in the window on each read of `stats`: a failure, every circuits()
+      // (each /metrics scrape, /v1/models). Nothing here reads them.
+      rollingPercentilesEnabled: false,
     } as CircuitBreaker.Options);
     cb.on('open', () => this.onOpen());
     cb.on('halfOpen', () => this.onHalfOpen());
@@ -104,11 +113,31 @@ export class EndpointBreaker {
     this.report('half_open');
   }
 
+  /**
+   * Closed again (a probe succeeded, or an operator closed it): a fresh window and no Retry-After block.
+   * opossum keeps its window across a close, so the failures that tripped it would re-trip it at the first
+   * new one, and the backoff would never grow; the window is rebuilt once opossum is done closing.
+   */
   private onClose(): void {
     this.trips = 0;
     this.openedAt = this.nextProbeAt = undefined;
+    this.retryAfterUntil = undefined;
     this.resetTimeout = this.openPeriod(0);
     this.report('closed');
+    // Not here: this runs inside opossum's own close. At the next use of the circuit (see `fresh`).
+    this.staleWindow = true;
+  }
+
+  /** The circuit, with a fresh window if it closed since it was last used. */
+  private get fresh(): CircuitBreaker<[Settled], void> {
+    if (this.staleWindow) {
+      this.staleWindow = false;
+      if (this.cb.closed && !this.shut) {
+        this.cb.shutdown();
+        this.cb = this.build();
+      }
+    }
+    return this.cb;
   }
 
   private report(to: CircuitStateName): void {
@@ -137,7 +166,7 @@ export class EndpointBreaker {
     if (this.retryAfterUntil !== undefined && now < this.retryAfterUntil) {
       return { admitted: false, reason: 'retry_after', retryAt: this.retryAfterUntil };
     }
-    if (this.cb.opened) return { admitted: false, reason: 'open', retryAt: this.nextProbeAt ?? now };
+    if (this.fresh.opened) return { admitted: false, reason: 'open', retryAt: this.nextProbeAt ?? now };
     if (this.cb.halfOpen) {
       if (this.probeInFlight) return { admitted: false, reason: 'half_open_busy', retryAt: now + this.opts.probeHintMs };
       this.probeInFlight = true;
@@ -152,7 +181,8 @@ export class EndpointBreaker {
    * that long (capped by maxRetryAfterMs).
    */
   record(admission: Admission & { admitted: true }, verdict: Verdict, retryAfterMs?: number): void {
-    if (admission.probe) this.probeInFlight = false;
+    // A probe of an earlier generation (admitted before a trip, close or reset) must not free a later one's slot.
+    if (admission.probe && admission.generation === this.generation) this.probeInFlight = false;
     if (retryAfterMs !== undefined) {
       this.retryAfterUntil = Math.max(this.retryAfterUntil ?? 0, this.opts.now() + Math.min(retryAfterMs, this.opts.config.maxRetryAfterMs));
     }
@@ -170,8 +200,8 @@ export class EndpointBreaker {
    */
   commit(admission: Admission & { admitted: true }): Admission & { admitted: true } {
     if (!admission.probe) return admission;
-    this.probeInFlight = false;
     if (admission.generation !== this.generation) return { ...admission, probe: false };
+    this.probeInFlight = false;
     this.settle(SUCCEEDED);
     return { admitted: true, probe: false, generation: this.generation, committed: true };
   }
@@ -190,8 +220,9 @@ export class EndpointBreaker {
   }
 
   private settle(s: Settled): void {
+    this.opts.onCharge?.(s.ok);
     // fire() rejects for failures by design; the rejection is the record, not an error to surface.
-    this.cb.fire(s).catch(() => undefined);
+    this.fresh.fire(s).catch(() => undefined);
   }
 
   forceOpen(): void {
@@ -201,8 +232,14 @@ export class EndpointBreaker {
     this.report('open');
   }
 
+  /** Closes the circuit: as a successful probe does, with a fresh window and no Retry-After block. */
   forceClose(): void {
     this.forced = undefined;
+    this.generation++;
+    this.probeInFlight = false;
+    this.retryAfterUntil = undefined;
+    // opossum emits no close for a circuit that is closed already: the window is renewed either way.
+    this.staleWindow = true;
     this.cb.close();
     this.report('closed');
   }
@@ -221,7 +258,7 @@ export class EndpointBreaker {
   }
 
   snapshot() {
-    const s = this.cb.stats;
+    const s = this.fresh.stats;
     const now = this.opts.now();
     return {
       state: this.reported,
@@ -236,6 +273,7 @@ export class EndpointBreaker {
   }
 
   shutdown(): void {
+    this.shut = true;
     this.cb.shutdown();
   }
 }

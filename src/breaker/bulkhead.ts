@@ -29,7 +29,9 @@ export class Bulkhead {
     this.running++;
   }
 
+  /** An attempt ended. A leave without its enter is a bug that would let the cap drift: it throws. */
   leave(): void {
-    if (this.running > 0) this.running--;
+    if (this.running === 0) throw new RangeError('Bulkhead.leave() without a matching enter(): 0 attempts in flight');
+    this.running--;
   }
 }

@@ -1,7 +1,7 @@
 import { SpanKind } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { parseArgs } from 'node:util';
-import { isConfigError, loadConfigFile, parseConfig, type SwitchyardConfig } from '../config/index.js';
+import { isConfigError, loadConfigFile, parseConfig, withParsedFields, type SwitchyardConfig } from '../config/index.js';
 import { serverSchema } from '../config/schema.js';
 import { createGateway, type Gateway } from '../gateway/app.js';
 import { createLogger } from '../gateway/logging.js';
@@ -23,7 +23,8 @@ Runs the OpenAI-compatible gateway.
   --host H        interface to bind (overrides server.host; default 127.0.0.1)
   --port P        port to bind (overrides server.port; default 8080; 0 = any free port)
 
-SIGTERM/SIGINT drain in-flight requests (server.shutdownGraceMs) and exit 0. A bad config lists every
+SIGTERM/SIGINT/SIGHUP drain in-flight requests (server.shutdownGraceMs), end what is left as 503s or
+stream error events, and exit 0 (SIGHUP does not reload the config). A bad config lists every
 problem and exits 2. Logs are JSON lines on stdout (LOG_LEVEL=debug for every request).`;
 
 export type ServeMode = 'config' | 'openai' | 'demo';
@@ -98,7 +99,8 @@ export async function startServe(opts: ServeOptions = {}): Promise<Served> {
   const demo = 'demo' in resolved ? resolved.demo : undefined;
   const config: SwitchyardConfig = resolved.config;
   const server = { ...(config.server ?? serverSchema.parse({})), ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.port !== undefined ? { port: opts.port } : {}) };
-  const cfg: SwitchyardConfig = { ...config, server };
+  // Substituted once, by resolveConfig: createRouter takes it as `check` validated it.
+  const cfg: SwitchyardConfig = withParsedFields(config, { server });
 
   const cleanup: (() => Promise<void> | void)[] = [];
   if (demo) cleanup.push(() => demo.close());

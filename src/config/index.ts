@@ -1,5 +1,5 @@
 /// <reference types="node" preserve="true" />
-export { parseConfig, loadConfigFile, checkConfigFile, type LoadOptions, type CheckResult } from './load.js';
+export { parseConfig, loadConfigFile, checkConfigFile, withParsedFields, type LoadOptions, type CheckResult } from './load.js';
 export { substituteEnv, formatPath, type EnvSubstitution } from './env.js';
 export {
   configSchema,

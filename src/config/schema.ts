@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { OPERATIONS } from '../endpoint/operation.js';
 import { ATTEMPT_OUTCOMES, isFailureOutcome } from '../endpoint/outcome.js';
+import { MIN_SECRET_CHARS } from './secrets.js';
 
 /*
  * The whole configuration file as one zod schema; every default lives here. Messages never quote the
@@ -23,7 +24,16 @@ const fraction = z
   .number({ error: 'expected a number from 0 to 1' })
   .min(0, { error: 'expected a number from 0 to 1' })
   .max(1, { error: 'expected a number from 0 to 1' });
-const secret = z.string({ error: 'expected a string' }).min(1, { error: 'must not be empty' });
+const secret = z
+  .string({ error: 'expected a string' })
+  .min(1, { error: 'must not be empty' })
+  .refine((s) => s.length === 0 || s.length >= MIN_SECRET_CHARS, {
+    error: `a key shorter than ${MIN_SECRET_CHARS} characters cannot be kept out of logs and answers (too short to scrub): use a real key`,
+  });
+
+/** Defaults the cross-checks need before the schema applied them. */
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_DEADLINE_MS = 120_000;
 
 /** Ids become Prometheus label values and URL path segments: keep them plain. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
@@ -100,13 +110,18 @@ export const providerSchema = z.strictObject({
    * router's `transport` option, else `native` (`sdk` when the router was given a `fetch`).
    */
   transport: z.enum(['sdk', 'native'], { error: "expected 'sdk' or 'native'" }).optional(),
+  /**
+   * Connections the native transport keeps open to this provider at most (default 1024); calls beyond them
+   * wait for one. The sdk transport uses its fetch's own pool.
+   */
+  maxConnections: positiveInt().max(65_536, { error: 'expected at most 65536' }).optional(),
 });
 
 export const endpointSchema = z.strictObject({
   provider: z.string({ error: 'expected a provider id' }),
   model: z.string({ error: 'expected a model name' }).min(1, { error: 'must not be empty' }),
   /** Whole-attempt timeout for plain requests; for streams, the limit before the first content chunk. */
-  timeoutMs: millis('a positive number').default(30_000),
+  timeoutMs: millis('a positive number').default(DEFAULT_TIMEOUT_MS),
   /** Streaming: no first content chunk within this long = `timeout`. Defaults to timeoutMs. */
   firstTokenTimeoutMs: millis('a positive number').optional(),
   /** Streaming: a gap longer than this between chunks after the first ends the stream as `timeout`. */
@@ -134,7 +149,7 @@ export const routeSchema = z.strictObject({
 
 export const requestSchema = z.strictObject({
   /** Cap on a whole request: every attempt, retry, backoff and fallback together. */
-  deadlineMs: millis('a positive number').default(120_000),
+  deadlineMs: millis('a positive number').default(DEFAULT_DEADLINE_MS),
 });
 
 export const validationSchema = z.strictObject({
@@ -142,6 +157,25 @@ export const validationSchema = z.strictObject({
   rejectEmpty: z.boolean({ error: 'expected true or false' }).default(true),
   /** When the request asks for JSON (`response_format`), an answer that does not parse is `invalid_response`. */
   requireJsonWhenAsked: z.boolean({ error: 'expected true or false' }).default(true),
+});
+
+/** `*`, or an origin as a browser sends it: scheme, host and port only (`https://app.example.com`). */
+const origin = z.string({ error: 'expected an origin' }).refine(
+  (o) => {
+    if (o === '*') return true;
+    try {
+      const u = new URL(o);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === o;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an origin such as https://app.example.com (scheme, host and port only: no path, no trailing slash) or *' },
+);
+
+export const corsSchema = z.strictObject({
+  /** Origins whose pages may call the gateway (`*`: any). */
+  origins: z.array(origin, { error: 'expected a list of origins' }).min(1, { error: 'expected at least one origin' }),
 });
 
 export const serverSchema = z.strictObject({
@@ -154,12 +188,48 @@ export const serverSchema = z.strictObject({
   /**
    * Send `x-should-retry: false` on the 502, 503 and 504 answers the gateway has already retried or failed
    * fast on, so that the openai SDKs (which honour it) do not retry them again and multiply upstream load.
+   * Default true (left undefined here so that a server section built in code need not name it).
    */
-  shouldRetryHeader: z.boolean({ error: 'expected true or false' }).default(true),
+  shouldRetryHeader: z.boolean({ error: 'expected true or false' }).optional(),
   /** Largest accepted request body. */
   bodyLimitBytes: positiveInt().default(4 * 1024 * 1024),
+  /** Cross-origin access for web pages: off (no CORS header at all) unless origins are listed. */
+  cors: corsSchema.optional(),
   /** On SIGTERM, how long in-flight requests (streams included) may take to finish. */
   shutdownGraceMs: millis('a positive number').default(15_000),
+});
+
+/** What the process holds of providers' streams: per event, and for all streams of the router together. */
+export const limitsSchema = z.strictObject({
+  /** The longest event of a provider's stream; a longer one cuts the connection (`invalid_response`). */
+  maxEventBytes: positiveInt('a positive integer (bytes)').default(4 * 1024 * 1024),
+  /**
+   * What all streams together may hold (unfinished events, chunks waiting for slow readers); a stream that
+   * would pass it fails on this side (`local_error`, counted against no endpoint).
+   */
+  maxStreamBytes: positiveInt('a positive integer (bytes)').default(32 * 1024 * 1024),
+});
+
+/** Where circuit state lives (docs/shared-state.md). */
+export const stateSchema = z.strictObject({
+  /** `memory`: this process only. `redis`: shared by every replica with the same url and keyPrefix. */
+  store: z.enum(['memory', 'redis'], { error: "expected 'memory' or 'redis'" }).default('memory'),
+  /** Redis or Valkey (a single primary; not Cluster). May carry a password: it is never logged nor stored. */
+  url: z
+    .string({ error: 'expected a redis:// or rediss:// URL' })
+    .regex(/^rediss?:\/\/[^\s]+$/, { error: 'expected a redis:// or rediss:// URL' })
+    .default('redis://127.0.0.1:6379'),
+  /** Every key and the pub/sub channel start with this, so several fleets can share one Redis. */
+  keyPrefix: z
+    .string({ error: 'expected a key prefix' })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, { error: 'expected 1-64 letters, digits, ".", "_", ":" or "-"' })
+    .default('switchyard'),
+  /** A command not answered within this long fails; the replica falls back to its own breakers. */
+  commandTimeoutMs: millis('a positive integer (milliseconds)').max(10_000, { error: 'expected at most 10000' }).default(50),
+  /** The periodic full read that backs up pub/sub (a missed message, a reconnect). */
+  syncIntervalMs: millis('a positive integer (milliseconds)').default(1_000),
+  /** How long a closed circuit's key outlives its last write (an open one: its deadline plus this). */
+  keepMs: millis('a positive integer (milliseconds)').default(86_400_000),
 });
 
 const record = <T extends z.ZodType>(value: T) => z.record(idKey, value);
@@ -170,18 +240,29 @@ const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Numb
 /**
  * Runs on a possibly half-invalid value (see `when` below), hence the type guards: a field that already
  * failed is skipped rather than reported twice. Ids are looked up with `Object.hasOwn` because `in` would
- * accept `constructor` or `toString` as a provider. Messages point at the path and never quote the
- * referenced id: someone may have pasted a key into the wrong field.
+ * accept `constructor` or `toString` as a provider. A referenced id is named only when it has the shape of an
+ * id and is none of the config's secrets: someone may have pasted a key into the wrong field.
  */
+/** Every string under a provider's `apiKey` and the server's keys: never echoed in a message. */
+function secretValues(cfg: Record<string, unknown>): Set<string> {
+  const out = new Set<string>();
+  const add = (v: unknown) => (typeof v === 'string' ? out.add(v) : Array.isArray(v) ? v.forEach(add) : undefined);
+  if (isObject(cfg.providers)) for (const p of Object.values(cfg.providers)) if (isObject(p)) add(p.apiKey);
+  if (isObject(cfg.server)) [cfg.server.apiKeys, cfg.server.adminKey].forEach(add);
+  return out;
+}
+
 function crossCheck(cfg: unknown, ctx: z.RefinementCtx<unknown>): void {
   if (!isObject(cfg)) return;
   const { providers, endpoints, routes, breaker } = cfg;
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const secrets = secretValues(cfg);
+  const named = (ref: string) => (ID_PATTERN.test(ref) && !secrets.has(ref) ? ` '${ref}'` : '');
 
   if (isObject(providers) && isObject(endpoints)) {
     for (const [id, ep] of Object.entries(endpoints)) {
       if (isObject(ep) && typeof ep.provider === 'string' && !Object.hasOwn(providers, ep.provider)) {
-        issue(['endpoints', id, 'provider'], 'unknown provider: not an id under providers');
+        issue(['endpoints', id, 'provider'], `unknown provider${named(ep.provider)}: not an id under providers`);
       }
     }
   }
@@ -192,13 +273,15 @@ function crossCheck(cfg: unknown, ctx: z.RefinementCtx<unknown>): void {
       route.endpoints.forEach((ep: unknown, i) => {
         const path = ['routes', id, 'endpoints', i];
         if (typeof ep !== 'string') return;
-        if (isObject(endpoints) && !Object.hasOwn(endpoints, ep)) issue(path, 'unknown endpoint: not an id under endpoints');
+        if (isObject(endpoints) && !Object.hasOwn(endpoints, ep)) issue(path, `unknown endpoint${named(ep)}: not an id under endpoints`);
         const first = seen.get(ep);
         if (first !== undefined) issue(path, `duplicate endpoint: already listed at index ${first}`);
         else seen.set(ep, i);
       });
     }
   }
+
+  checkDeadlines(cfg, issue);
 
   const defaults = isObject(breaker) ? breaker : {};
   const checkBuckets = (b: Record<string, unknown>, path: (string | number)[]) => {
@@ -220,6 +303,47 @@ function crossCheck(cfg: unknown, ctx: z.RefinementCtx<unknown>): void {
   }
 }
 
+/** An attempt's own limit: for a stream, until its first chunk; plain, the whole attempt. */
+const limitsOf = (ep: Record<string, unknown>): number[] =>
+  [ep.timeoutMs ?? DEFAULT_TIMEOUT_MS, ep.firstTokenTimeoutMs].filter((v): v is number => isPositiveInt(v) && v <= MAX_TIMER_MS);
+
+/**
+ * A deadline shorter than an endpoint's timeout cuts every slow attempt as `cancelled` before the
+ * endpoint's own timeout could call it, so a hanging endpoint would only be caught through watched attempts
+ * (docs/attribution.md) and a fallback would never get its turn: refused, for each route and endpoint.
+ */
+function checkDeadlines(cfg: Record<string, unknown>, issue: (path: (string | number)[], message: string) => void): void {
+  const { endpoints, routes, request } = cfg;
+  if (!isObject(endpoints)) return;
+  const global = isObject(request) && isPositiveInt(request.deadlineMs) ? request.deadlineMs : DEFAULT_DEADLINE_MS;
+  const said = new Set<string>();
+  const check = (deadline: number, ids: readonly unknown[], path: (string | number)[], what: string) => {
+    for (const id of ids) {
+      const ep = typeof id === 'string' && Object.hasOwn(endpoints, id) ? endpoints[id] : undefined;
+      if (!isObject(ep)) continue;
+      const limits = limitsOf(ep);
+      const longest = limits.length ? Math.max(...limits) : 0;
+      const message = `${what} (${deadline} ms) is shorter than endpoint ${id}'s timeout (${longest} ms): every slow attempt would be cut before its own timeout; raise the deadline or lower the timeout`;
+      // One endpoint in several routes under the same request deadline is one problem.
+      if (longest > deadline && !said.has(`${path.join('.')} ${message}`)) {
+        said.add(`${path.join('.')} ${message}`);
+        issue(path, message);
+      }
+    }
+  };
+  const routeIds = new Set<string>();
+  if (isObject(routes)) {
+    for (const [id, route] of Object.entries(routes)) {
+      if (!isObject(route) || !Array.isArray(route.endpoints)) continue;
+      routeIds.add(id);
+      const own = isPositiveInt(route.deadlineMs);
+      check(own ? (route.deadlineMs as number) : global, route.endpoints, own ? ['routes', id, 'deadlineMs'] : ['request', 'deadlineMs'], own ? 'the route\'s deadline' : 'request.deadlineMs');
+    }
+  }
+  // Endpoints named directly are routes of one under the request deadline.
+  check(global, Object.keys(endpoints).filter((id) => !routeIds.has(id)), ['request', 'deadlineMs'], 'request.deadlineMs');
+}
+
 export const configSchema = z
   .strictObject({
     server: serverSchema.optional(),
@@ -230,6 +354,8 @@ export const configSchema = z
     retry: retrySchema.default(retrySchema.parse({})),
     request: requestSchema.default(requestSchema.parse({})),
     validation: validationSchema.default(validationSchema.parse({})),
+    limits: limitsSchema.default(limitsSchema.parse({})),
+    state: stateSchema.default(stateSchema.parse({})),
   })
   // Cross-references are checked even when other fields failed, so one run reports every problem.
   .superRefine(crossCheck, { when: () => true });
@@ -244,3 +370,5 @@ export type ProviderConfig = z.output<typeof providerSchema>;
 export type EndpointConfig = z.output<typeof endpointSchema>;
 export type RouteConfig = z.output<typeof routeSchema>;
 export type ServerConfig = z.output<typeof serverSchema>;
+export type LimitsConfig = z.output<typeof limitsSchema>;
+export type StateConfig = z.output<typeof stateSchema>;

@@ -16,6 +16,12 @@ export function configuredSecrets(config: Pick<SwitchyardConfig, 'providers' | '
 }
 
 /**
+ * The shortest secret scrubbed: a shorter one would mangle ordinary text. The config refuses keys shorter
+ * than this (schema.ts), so that none is left unscrubbed.
+ */
+export const MIN_SECRET_CHARS = 4;
+
+/**
  * Replaces every occurrence of the given secrets with `[redacted]`, longest first (so a key that contains
  * another is not half-replaced). Switchyard's own messages never carry keys; this is for what providers send
  * back, which is passed on as is and could echo a key. Secrets under 4 characters are left alone: scrubbing
@@ -23,7 +29,7 @@ export function configuredSecrets(config: Pick<SwitchyardConfig, 'providers' | '
  * where a key holding `"`, `\` or a control character appears escaped: that form is scrubbed too.
  */
 export function createScrubber(secrets: readonly string[]): (text: string) => string {
-  const forms = secrets.filter((s) => s.length >= 4).flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]);
+  const forms = secrets.filter((s) => s.length >= MIN_SECRET_CHARS).flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]);
   const list = [...new Set(forms)].sort((a, b) => b.length - a.length);
   if (list.length === 0) return (text) => text;
   return (text) => {

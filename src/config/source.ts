@@ -32,8 +32,11 @@ export function parseSource(text: string, file: string): SourceResult {
   if (extname(file).toLowerCase() === '.json') {
     try {
       return { ok: true, tree: JSON.parse(text) };
-    } catch {
-      // JSON.parse's message quotes the text; the YAML parser in JSON mode finds the same mistakes with a position.
+    } catch (e) {
+      const positioned = jsonPositioned(e, text, file);
+      if (positioned) return { ok: false, problems: [positioned] };
+      // "Unexpected token" messages quote the text and give no position: the YAML parser in JSON mode finds
+      // most of those mistakes with one.
       const located = syntaxProblems(parseDocument(text, { schema: 'json' }).errors, file, 'json');
       return { ok: false, problems: located.length ? located : [{ path: file, message: 'json syntax error' }] };
     }
@@ -46,6 +49,23 @@ export function parseSource(text: string, file: string): SourceResult {
     // toJS throws on an alias whose anchor is missing, or on an alias bomb.
     return { ok: false, problems: [{ path: file, message: 'yaml syntax error: unresolved or excessive alias' }] };
   }
+}
+
+/**
+ * JSON.parse's own verdict where it gives a position (a trailing comma, a comment, a missing bracket: mistakes
+ * the YAML parser accepts), as line and column. Only its fixed wording is kept, never text from the file.
+ */
+function jsonPositioned(e: unknown, text: string, file: string): ConfigProblem | undefined {
+  const message = e instanceof Error ? e.message : '';
+  const m = /^([^"]*) in JSON at position (\d+)/.exec(message);
+  const end = message === 'Unexpected end of JSON input';
+  if (!m && !end) return undefined;
+  const pos = m ? Number(m[2]) : text.length;
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  const column = pos - before.lastIndexOf('\n');
+  const what = m ? m[1]!.charAt(0).toLowerCase() + m[1]!.slice(1) : 'unexpected end of input';
+  return { path: file, message: `json syntax error at line ${line}, column ${column}: ${what}` };
 }
 
 // `{` and `}` are YAML flow indicators, so an unquoted `${VAR}` inside `[ ]` or `{ }` is a syntax error.

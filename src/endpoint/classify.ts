@@ -111,6 +111,22 @@ const TOO_LARGE = /too large|too long|tokens per request|request_too_large|conte
 /** A 400 that blames one parameter the endpoint does not take: other endpoints may take it. */
 const PARAM_CODES = /unsupported_(parameter|value)|invalid_parameter/i;
 
+/**
+ * The host a redirect pointed at, for the log: the host only (a Location may carry a key in its query), and
+ * only as the URL parser spells it, so a hostile header cannot put anything else into a log line.
+ */
+export function redirectTarget(headers: Headers | undefined): string {
+  const location = headers?.get('location');
+  if (!location) return 'nowhere (no Location)';
+  const absolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(location) || location.startsWith('//');
+  if (!absolute) return 'a path on the same host';
+  try {
+    return new URL(location, 'http://relative.invalid').host || 'an unreadable Location';
+  } catch {
+    return 'an unreadable Location';
+  }
+}
+
 /** Blame of a failure whose outcome says it all. */
 function blameOf(outcome: AttemptOutcome): Blame {
   if (outcome === 'cancelled') return 'caller';
@@ -125,6 +141,10 @@ function httpFailure(error: APIError & { status: number }, now: number): Classif
   const type = text(p.type);
   const said = `${type} ${code} ${text(p.message)}`;
   const base = { status, errorType: String(status), message: `HTTP ${status}`, body: error.error };
+  if (status >= 300 && status < 400) {
+    // Never followed (a credential would go with it): a provider that redirects is misconfigured for everyone.
+    return { ...base, outcome: 'invalid_response', blame: 'endpoint', errorType: 'redirect', message: `HTTP ${status}: the provider redirected to ${redirectTarget(error.headers)}, not followed (check the provider's baseURL)` };
+  }
   if (status === 404 && code === 'model_not_found') {
     // The endpoint's model is retired or misspelt: the config is wrong for everyone, not this request.
     return { ...base, outcome: 'auth_error', blame: 'endpoint', errorType: 'model_not_found', message: 'HTTP 404 (model not found: check the endpoint\'s model)' };

@@ -1,7 +1,12 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { BreakerConfig, ProviderConfig, RetryConfig, SwitchyardConfig } from '../config/schema.js';
+import { limitsSchema } from '../config/schema.js';
 import { boundedFetch } from './bounded-fetch.js';
+import { MemoryBudget } from './memory-budget.js';
+import { fetchSkippingContinue } from './skip-continue.js';
+import { configuredSecrets } from '../config/secrets.js';
+import { createAnswerScrubber } from './answer-scrub.js';
 import { nativeTransport } from './native-transport.js';
 import type { SerializedBody } from './serialized-body.js';
 import { sdkTransport, type Cancellation, type ChunkStream, type Transport, type TransportKind } from './transport.js';
@@ -63,7 +68,7 @@ function address(baseURL: string): { host: string; port?: number } {
  * passed explicitly, so the SDK never picks up OPENAI_API_KEY / OPENAI_ORG_ID from the environment for a
  * provider that was configured without one.
  */
-function sdkClient(p: ProviderConfig, fetchImpl: typeof fetch | undefined): OpenAI {
+function sdkClient(p: ProviderConfig, fetchImpl: typeof fetch): OpenAI {
   return new OpenAI({
     baseURL: p.baseURL,
     apiKey: p.apiKey ?? 'no-key',
@@ -76,7 +81,7 @@ function sdkClient(p: ProviderConfig, fetchImpl: typeof fetch | undefined): Open
     timeout: 10 * 60_000,
     ...(p.headers ? { defaultHeaders: p.headers } : {}),
     // The SDK would read whatever it is sent: each answer is held to the native transport's limit.
-    fetch: boundedFetch(fetchImpl ?? fetch),
+    fetch: boundedFetch(fetchImpl),
   });
 }
 
@@ -89,9 +94,20 @@ export function buildEndpoints(
   opts: { fetch?: typeof fetch | undefined; transport?: TransportKind | undefined } = {},
 ): Map<string, Endpoint> {
   const transports = new Map<string, Transport>();
+  // One budget for every stream of the router, whichever provider and transport (memory-budget.ts).
+  const limits = config.limits ?? limitsSchema.parse({});
+  // Every configured key, out of every successful answer (answer-scrub.ts); undefined, and free, when none.
+  const scrubber = createAnswerScrubber(configuredSecrets(config));
+  const stream = { maxEventBytes: limits.maxEventBytes, budget: new MemoryBudget(limits.maxStreamBytes), ...(scrubber ? { scrubber } : {}) };
   for (const [id, p] of Object.entries(config.providers)) {
     const kind = p.transport ?? opts.transport ?? (opts.fetch ? 'sdk' : 'native');
-    transports.set(id, kind === 'native' ? nativeTransport(p) : sdkTransport(sdkClient(p, opts.fetch)));
+    if (kind === 'native') {
+      transports.set(id, nativeTransport({ ...p, ...stream, ...(p.maxConnections ? { connections: p.maxConnections } : {}) }));
+      continue;
+    }
+    // Yours, or the global fetch over connections that skip an unasked `100 Continue` (skip-continue.ts).
+    const own = opts.fetch ? undefined : fetchSkippingContinue();
+    transports.set(id, sdkTransport(sdkClient(p, opts.fetch ?? own!.fetch), stream, own?.close));
   }
   const endpoints = new Map<string, Endpoint>();
   for (const [id, e] of Object.entries(config.endpoints)) {

@@ -1,57 +1,79 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import type { Dispatcher } from 'undici';
 import { AFTER_DONE_MS } from './answer-limit.js';
+import type { AnswerScrubber } from './answer-scrub.js';
+import type { MemoryBudget } from './memory-budget.js';
 import { PushedStream } from './pushed-stream.js';
 import { SseParser, type SseEvent } from './sse.js';
 import type { Cancellation, ChunkStream } from './transport.js';
 
 /*
- * The native transport's streamed answers: a 2xx event stream's body, fed in by the transport's dispatch
- * handler as it arrives, read out by the router as chat completion chunks.
+ * A 2xx event stream's body, fed in as it arrives (by the native transport's dispatch handler, or by the
+ * reader of a fetch body: web-stream.ts), read out by the router as chat completion chunks. The same parser,
+ * limits and flow control for both transports.
  */
 
 /** Chunks a slow reader may leave queued before the connection is paused. */
 const STREAM_HIGH_WATER = 64;
+/**
+ * Characters of queued chunks before the connection is paused: a reader that stops reading holds about this
+ * much, plus the read that crossed it (at most one event over the limit), however large the events.
+ */
+const STREAM_HIGH_WATER_BYTES = 512 * 1024;
+
+/** What one stream may hold, and what all of them together may. */
+export interface StreamLimits {
+  /** The longest event, in characters of its data (bytes for ASCII JSON). */
+  readonly maxEventBytes: number;
+  /** Shared by every stream of the router. */
+  readonly budget?: MemoryBudget;
+  /** The configured keys, taken out of every chunk. */
+  readonly scrubber?: AnswerScrubber;
+}
 
 /** Where a streamed answer's body goes as it arrives. */
 export interface BodySink {
-  data(chunk: Buffer): void;
+  data(chunk: Uint8Array): void;
   end(): void;
   /** The connection failed or was cut, as the SDK's class. */
   error(e: Error): void;
 }
 
+/** The connection under the stream: paused while the reader is behind. */
+export interface Flow {
+  pause(): void;
+  resume(): void;
+}
+
 /**
  * A 2xx event stream: the body's bytes parsed as they arrive and queued for the reader. The reader stopping
- * early, or a bad event, cuts the connection unless the body is already complete.
+ * early, or a bad event, cuts the connection (`cut`) unless the body is already complete.
  */
-export function eventStream(
-  abort: Cancellation,
-  controller: Dispatcher.DispatchController,
-  cut: () => void,
-  maxEventBytes: number,
-): { stream: ChunkStream; sink: BodySink } {
-  const parser = new SseParser<ChatCompletionChunk>(maxEventBytes);
+export function eventStream(abort: Cancellation, flow: Flow, cut: () => void, limits: StreamLimits): { stream: ChunkStream; sink: BodySink } {
+  const parser = new SseParser<ChatCompletionChunk>(limits.maxEventBytes, limits.budget, limits.scrubber);
   let stopped = false;
   let ended = false;
   let lingering: NodeJS.Timeout | undefined;
   const stop = () => {
     stopped = true;
+    parser.release();
     cut();
   };
   const over = () => {
     ended = true;
+    parser.release();
     if (lingering) clearTimeout(lingering);
   };
   const chunks = new PushedStream<ChatCompletionChunk>({
     highWater: STREAM_HIGH_WATER,
-    pause: () => controller.pause(),
-    resume: () => controller.resume(),
+    highWaterBytes: STREAM_HIGH_WATER_BYTES,
+    ...(limits.budget ? { budget: limits.budget } : {}),
+    pause: () => flow.pause(),
+    resume: () => flow.resume(),
     stopped: stop,
   });
   // The parser emits [DONE] once and reads nothing after it.
   const emit = (e: SseEvent<ChatCompletionChunk>) => {
-    if (e.kind === 'chunk') return chunks.push(e.value);
+    if (e.kind === 'chunk') return chunks.push(e.value, e.size);
     chunks.end();
     // Looked at once this read is handled: a body's end that came in the same read has been seen by then.
     queueMicrotask(() => {
@@ -79,5 +101,7 @@ export function eventStream(
       else chunks.fail(e);
     },
   };
-  return { stream: { [Symbol.asyncIterator]: () => chunks, controller: { abort: stop } }, sink };
+  // An abort (the router's, at a timeout or a cancel) also drops what is queued, so that its sizes go back
+  // to the budget even when no reader ever comes back for them.
+  return { stream: { [Symbol.asyncIterator]: () => chunks, controller: { abort: () => void chunks.return() } }, sink };
 }

@@ -1,8 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import { Pool, type Dispatcher } from 'undici';
-import { answerTooLarge, maxAnswerBytes } from './answer-limit.js';
-import { eventStream, type BodySink } from './native-stream.js';
+import { answerTooLarge, maxAnswerBytes, maxEventBytes } from './answer-limit.js';
+import type { AnswerScrubber } from './answer-scrub.js';
+import type { MemoryBudget } from './memory-budget.js';
+import { continueSkippingConnector } from './skip-continue.js';
+import { eventStream, type BodySink, type StreamLimits } from './native-stream.js';
 import { tagHeaders } from './answer-headers.js';
 import { JsonAnswer, type Cancellation, type Transport } from './transport.js';
 
@@ -13,12 +16,17 @@ export interface NativeTransportOptions {
   /** Connections kept open to the provider at most; calls beyond them wait for one. Default 1024. */
   readonly connections?: number;
   /**
-   * The most of one answer held in memory, in bytes: a plain answer's or an error's body, or one event of a
-   * stream. A provider sending more has its connection cut and the attempt counts as `invalid_response` (an
-   * error status stays that status's outcome), instead of the process buffering until memory runs out.
-   * Default 32 MB.
+   * The most of one answer held in memory, in bytes: a plain answer's or an error's body. A provider sending
+   * more has its connection cut and the attempt counts as `invalid_response` (an error status stays that
+   * status's outcome), instead of the process buffering until memory runs out. Default 32 MB.
    */
   readonly maxAnswerBytes?: number;
+  /** The longest event of a stream (`limits.maxEventBytes`); default DEFAULT_MAX_EVENT_BYTES. */
+  readonly maxEventBytes?: number;
+  /** Shared by every stream of the router (`limits.maxStreamBytes`); default: unbounded. */
+  readonly budget?: MemoryBudget;
+  /** The configured keys, taken out of every successful answer, plain or streamed; default: none. */
+  readonly scrubber?: AnswerScrubber;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -77,11 +85,24 @@ interface Answer {
  */
 export function nativeTransport(opts: NativeTransportOptions): Transport {
   const maxBytes = maxAnswerBytes(opts.maxAnswerBytes);
+  const scrubber = opts.scrubber;
+  const limits: StreamLimits = {
+    maxEventBytes: maxEventBytes(opts.maxEventBytes),
+    ...(opts.budget ? { budget: opts.budget } : {}),
+    ...(scrubber ? { scrubber } : {}),
+  };
   const base = new URL(opts.baseURL.endsWith('/') ? opts.baseURL : `${opts.baseURL}/`);
   const url = new URL('chat/completions', base);
   // No header or body time limit of undici's own (300 s by default): the router times every attempt and
   // request, possibly for longer, and a limit here would end a slow answer early as a connection error.
-  const pool = new Pool(url.origin, { connections: opts.connections ?? 1024, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
+  const pool = new Pool(url.origin, {
+    connections: opts.connections ?? 1024,
+    pipelining: 1,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    // A `100 Continue` the provider sends unasked is skipped: the answer after it is what counts.
+    connect: continueSkippingConnector(),
+  });
   const path = `${url.pathname}${url.search}`;
   // The provider's own headers (its key, its extra headers), set on every call; undefined when none.
   const own: Record<string, string> = { ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}), ...opts.headers };
@@ -171,8 +192,15 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
         post(body, text, abort, headers, 'application/json', {
           start: () => undefined,
           end(status, h, bytes) {
-            const text = bytes.toString('utf8');
+            let text = bytes.toString('utf8');
             if (!ok(status)) return reject(failure(status, h, text));
+            if (scrubber) {
+              const clean = scrubber.text(text);
+              if (clean !== text) {
+                text = clean;
+                bytes = Buffer.from(clean);
+              }
+            }
             // As the SDK: JSON when the content type says so (a parse error is the provider's), else the raw text.
             if (!isJson(h)) return resolve(text);
             try {
@@ -190,7 +218,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
         post(body, text, abort, headers, 'text/event-stream', {
           start(status, controller, cut) {
             if (!ok(status)) return undefined;
-            const events = eventStream(abort, controller, cut, maxBytes);
+            const events = eventStream(abort, controller, cut, limits);
             resolve(events.stream);
             return events.sink;
           },

@@ -1,7 +1,8 @@
 /**
  * An async iterator fed by callbacks: the transport pushes what arrives, the reader pulls. Items queue up
- * while the reader is busy; past `highWater` of them the producer is told to pause, and resumed once the
- * reader has caught up. An error is delivered after the items queued before it, like a stream's.
+ * while the reader is busy; past `highWater` of them, or `highWaterBytes` of their sizes, the producer is
+ * told to pause, and resumed once the reader has caught up. An error is delivered after the items queued
+ * before it, like a stream's. The sizes of queued items are held in `budget` until the reader takes them.
  */
 export class PushedStream<T> implements AsyncIterator<T, undefined> {
   private items: T[] = [];
@@ -10,11 +11,18 @@ export class PushedStream<T> implements AsyncIterator<T, undefined> {
   private failure: { error: unknown } | undefined;
   private waiting: { resolve: (r: IteratorResult<T, undefined>) => void; reject: (e: unknown) => void } | undefined;
   private paused = false;
+  /** Sizes of the queued items, by index, and their sum. */
+  private sizes: number[] = [];
+  private bytes = 0;
 
   constructor(
     private readonly flow: {
       /** Items queued before the producer is paused. */
       readonly highWater: number;
+      /** Sum of the queued items' sizes before the producer is paused (default: no such bound). */
+      readonly highWaterBytes?: number;
+      /** Where queued sizes are held (`add`) and given back; the parser's budget. */
+      readonly budget?: { add(n: number): void; give(n: number): void };
       readonly pause: () => void;
       readonly resume: () => void;
       /** The reader stopped before the end (`return()`, e.g. `break` in a `for await`). */
@@ -22,8 +30,8 @@ export class PushedStream<T> implements AsyncIterator<T, undefined> {
     },
   ) {}
 
-  /** Queues an item, or hands it to a waiting reader. Ignored after the end. */
-  push(item: T): void {
+  /** Queues an item of `size` (bytes, say), or hands it to a waiting reader. Ignored after the end. */
+  push(item: T, size = 0): void {
     if (this.finished) return;
     const w = this.waiting;
     if (w) {
@@ -32,7 +40,10 @@ export class PushedStream<T> implements AsyncIterator<T, undefined> {
       return;
     }
     this.items.push(item);
-    if (!this.paused && this.items.length - this.head >= this.flow.highWater) {
+    this.sizes.push(size);
+    this.bytes += size;
+    this.flow.budget?.add(size);
+    if (!this.paused && (this.items.length - this.head >= this.flow.highWater || this.bytes >= (this.flow.highWaterBytes ?? Number.POSITIVE_INFINITY))) {
       this.paused = true;
       this.flow.pause();
     }
@@ -62,9 +73,13 @@ export class PushedStream<T> implements AsyncIterator<T, undefined> {
   next(): Promise<IteratorResult<T, undefined>> {
     if (this.head < this.items.length) {
       const value = this.items[this.head]!;
+      const size = this.sizes[this.head]!;
+      this.bytes -= size;
+      this.flow.budget?.give(size);
       this.items[this.head++] = undefined as T;
       if (this.head === this.items.length) {
         this.items = [];
+        this.sizes = [];
         this.head = 0;
         if (this.paused) {
           this.paused = false;
@@ -86,9 +101,17 @@ export class PushedStream<T> implements AsyncIterator<T, undefined> {
       this.finished = true;
       this.flow.stopped();
     }
-    this.items = [];
-    this.head = 0;
+    this.drop();
     this.failure = undefined;
     return Promise.resolve({ done: true, value: undefined });
+  }
+
+  /** Drops what is queued (the reader left), giving its sizes back. */
+  private drop(): void {
+    this.flow.budget?.give(this.bytes);
+    this.bytes = 0;
+    this.items = [];
+    this.sizes = [];
+    this.head = 0;
   }
 }

@@ -1,6 +1,8 @@
-import { StringDecoder } from 'node:string_decoder';
 import { APIError } from 'openai';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { InvalidResponseError } from './classify.js';
+import type { AnswerScrubber, ChunkScrubber } from './answer-scrub.js';
+import { UNBOUNDED, type MemoryBudget } from './memory-budget.js';
 
 /**
  * The provider's own JSON text of each chunk this parser made, so that a proxy can send it on rather than
@@ -17,16 +19,18 @@ export function providerJson(chunk: object): string | undefined {
 }
 
 /** What one server-sent event of a chat stream meant. */
-export type SseEvent<T> = { readonly kind: 'chunk'; readonly value: T } | { readonly kind: 'done' };
+export type SseEvent<T> = { readonly kind: 'chunk'; readonly value: T; /** Characters of its JSON text. */ readonly size: number } | { readonly kind: 'done' };
 
 /**
  * Server-sent events from a provider's response, pushed in as the bytes arrive, read as the openai SDK reads
  * them: `data:` lines, one JSON value per event, `[DONE]` ends it, an `error` object inside is the provider
  * failing mid-answer. Push-based so the transport hands each network read straight to the parser: no
- * readable stream or async generator per chunk on the way.
+ * readable stream or async generator per chunk on the way. The one parser of both transports: the native
+ * one pushes undici's reads, the `sdk` one the reads of the fetch body (web-stream.ts). Why it is hand-made
+ * rather than eventsource-parser: docs/design.md.
  */
 export class SseParser<T> {
-  private readonly decoder = new StringDecoder('utf8');
+  private readonly decoder = new TextDecoder();
   /**
    * The start of a line whose end has not arrived yet, in the pieces it came in: joined once, when its end
    * comes. Joining (or searching) the whole of it on every read made a long line cost the square of its length.
@@ -41,11 +45,36 @@ export class SseParser<T> {
   /** A [DONE] event has been emitted: as the SDK, nothing after it is read. */
   private finished = false;
 
+  /** What this parser holds in `budget` now: its unfinished event. */
+  private accounted = 0;
+  /** The configured keys, out of each event's text and out of text split across events. */
+  private readonly scrubText: ((text: string) => string) | undefined;
+  private readonly scrubChunk: ChunkScrubber | undefined;
+
   /**
    * `maxEventChars`: the most an unfinished event may hold between reads (its data lines so far and the line
-   * being read); one read's worth more is the most ever held.
+   * being read); one read's worth more is the most ever held. `budget`: shared with every stream of the
+   * router; what the unfinished event holds is taken from it, and given back as events complete.
+   * `scrubber`: the configured keys to take out of every chunk (answer-scrub.ts).
    */
-  constructor(private readonly maxEventChars = Number.POSITIVE_INFINITY) {}
+  constructor(
+    private readonly maxEventChars = Number.POSITIVE_INFINITY,
+    private readonly budget: MemoryBudget = UNBOUNDED,
+    scrubber?: AnswerScrubber,
+  ) {
+    this.scrubText = scrubber?.text;
+    this.scrubChunk = scrubber?.stream();
+  }
+
+  /** Reads nothing more and gives back what it held: the stream is over, however it ended. */
+  release(): void {
+    this.finished = true;
+    this.held.length = 0;
+    this.heldChars = 0;
+    this.data = undefined;
+    this.budget.give(this.accounted);
+    this.accounted = 0;
+  }
 
   /**
    * Parses `bytes` and calls `emit` for each complete event. Throws SyntaxError for an event that is not
@@ -53,9 +82,9 @@ export class SseParser<T> {
    * for an event longer than the limit, after emitting the events before it. After a [DONE] event it reads
    * nothing more.
    */
-  push(bytes: Buffer, emit: (event: SseEvent<T>) => void): void {
+  push(bytes: Uint8Array, emit: (event: SseEvent<T>) => void): void {
     if (this.finished) return;
-    let decoded = this.decoder.write(bytes);
+    let decoded = this.decoder.decode(bytes, STREAMING);
     // A line may end in CR LF, LF or a lone CR (as the SDK reads it too): made LF here, a CR LF split between
     // two reads included, so the rest looks for LF only.
     if (this.afterCR) {
@@ -87,7 +116,7 @@ export class SseParser<T> {
           }
           continue;
         }
-        const payload = this.data;
+        let payload = this.data;
         if (payload === undefined) continue;
         const single = this.dataLines === 1;
         this.data = undefined;
@@ -96,12 +125,15 @@ export class SseParser<T> {
           this.finished = true;
           return emit(DONE);
         }
+        if (this.scrubText) payload = this.scrubText(payload);
         const value = JSON.parse(payload) as T & { error?: unknown };
         if (value && typeof value === 'object') {
           if (value.error) throw new APIError(undefined, value.error as object, undefined, undefined);
-          if (single) Object.defineProperty(value, PROVIDER_TEXT, { value: payload });
+          // A chunk the scrubber changed is no longer its text: the gateway serialises it again.
+          const changed = this.scrubChunk ? this.scrubChunk.apply(value as unknown as ChatCompletionChunk) : false;
+          if (single && !changed) Object.defineProperty(value, PROVIDER_TEXT, { value: payload });
         }
-        emit({ kind: 'chunk', value });
+        emit({ kind: 'chunk', value, size: payload.length });
       } while ((nl = text.indexOf('\n', start)) !== -1);
     } finally {
       if (!this.finished && start < text.length) {
@@ -120,13 +152,21 @@ export class SseParser<T> {
     this.checkSize();
   }
 
+  /**
+   * Holds the unfinished event to the limit, then to the budget (MemoryBudgetError: holding the rest of the
+   * event would take the router's streams together past theirs).
+   */
   private checkSize(): void {
-    if (this.heldChars + (this.data?.length ?? 0) > this.maxEventChars) {
-      throw new InvalidResponseError(`stream event larger than ${this.maxEventChars} characters`);
-    }
+    const pending = this.heldChars + (this.data?.length ?? 0);
+    if (pending > this.maxEventChars) throw new InvalidResponseError(`stream event larger than ${this.maxEventChars} characters`);
+    if (pending === this.accounted) return;
+    if (pending > this.accounted) this.budget.take(pending - this.accounted);
+    else this.budget.give(this.accounted - pending);
+    this.accounted = pending;
   }
 }
 
+const STREAMING = { stream: true } as const;
 const CR = 13;
 const LF = 10;
 const CRLF_OR_CR = /\r\n?/g;

@@ -7,7 +7,10 @@ import type {
 } from 'openai/resources/chat/completions';
 import { ANSWER_HEARD, STREAMED_ANSWER } from './bounded-fetch.js';
 import { tagHeaders } from './answer-headers.js';
+import { maxEventBytes } from './answer-limit.js';
 import { signalOf, type Cancellation } from './cancellation.js';
+import type { StreamLimits } from './native-stream.js';
+import { webEventStream } from './web-stream.js';
 
 export type { Cancellation } from './cancellation.js';
 
@@ -62,9 +65,17 @@ type FetchOptions = NonNullable<NonNullable<Parameters<OpenAI['chat']['completio
 /**
  * The SDK client must be built with `maxRetries: 0` (the router retries), and its fetch wrapped by
  * `boundedFetch` for its answers to be bounded. Per-call options carry only the
- * attempt's signal and any headers: each option given is work in the SDK's request building.
+ * attempt's signal and any headers: each option given is work in the SDK's request building. The request is
+ * the SDK's own; a 2xx stream's body is read by the parser the native transport uses (web-stream.ts), with
+ * the same per-event limit, memory budget and flow control, rather than by the SDK's.
  */
-export function sdkTransport(client: OpenAI): Transport {
+export function sdkTransport(client: OpenAI, limits: Partial<StreamLimits> = {}, close: () => void = () => undefined): Transport {
+  const scrubber = limits.scrubber;
+  const streamLimits: StreamLimits = {
+    maxEventBytes: maxEventBytes(limits.maxEventBytes),
+    ...(limits.budget ? { budget: limits.budget } : {}),
+    ...(scrubber ? { scrubber } : {}),
+  };
   // The boundedFetch under the client reads these from fetchOptions (the SDK passes them on): when the answer's
   // headers arrive, and whether to bound it per event.
   const options = (abort: Cancellation, headers: Record<string, string> | undefined, streamed: boolean) => {
@@ -73,12 +84,18 @@ export function sdkTransport(client: OpenAI): Transport {
   };
   return {
     // The body already carries its `stream` flag (see Transport): the casts only pick the SDK's overload.
-    complete: (body, abort, headers) =>
-      client.chat.completions
-        .create(body as ChatCompletionCreateParamsNonStreaming, options(abort, headers, false))
-        .withResponse()
-        .then(({ data, response }) => tagHeaders(data, response.headers)),
-    stream: (body, abort, headers) => client.chat.completions.create(body as ChatCompletionCreateParamsStreaming, options(abort, headers, true)),
-    close: () => undefined,
+    complete: async (body, abort, headers) => {
+      const { data, response } = await client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming, options(abort, headers, false)).withResponse();
+      const answer: unknown = data;
+      if (!scrubber) return tagHeaders(answer, response.headers);
+      return typeof answer === 'string' ? scrubber.text(answer) : tagHeaders(scrubber.value(answer), response.headers);
+    },
+    stream: async (body, abort, headers) => {
+      const response = await client.chat.completions.create(body as ChatCompletionCreateParamsStreaming, options(abort, headers, true)).asResponse();
+      // The SDK's own stream reads an empty body as an empty stream.
+      if (!response.body) return webEventStream(new ReadableStream({ start: (c) => c.close() }), abort, streamLimits);
+      return webEventStream(response.body, abort, streamLimits);
+    },
+    close,
   };
 }

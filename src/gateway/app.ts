@@ -6,6 +6,7 @@ import { Registry, type OpenMetricsContentType, type PrometheusContentType } fro
 import { serverSchema, type ServerConfig, type SwitchyardConfig } from '../config/schema.js';
 import type { Router } from '../router/types.js';
 import { requireClientKey } from './auth.js';
+import { corsHandler } from './browser.js';
 import { answerClientError, answerExpectationFailed } from './client-error.js';
 import { trackCalls } from './context.js';
 import { serveExpectingContinue } from './expect-continue.js';
@@ -14,7 +15,7 @@ import { clientFault, errorResponder, HttpError } from './errors.js';
 import { createLogger, logRouterEvents } from './logging.js';
 import { requestLines, requestLogger } from './request-line.js';
 import { adminRoutes } from './routes/admin.js';
-import { CHAT_PATH, chatPath, chatRoute } from './routes/chat.js';
+import { CHAT_PATH, chatPath, chatRoute, type LiveRequest } from './routes/chat.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes, type MetricsSource } from './routes/metrics.js';
 import { renderMetrics } from '../telemetry/exposition.js';
@@ -47,9 +48,18 @@ export interface ListeningAddress {
 export interface CloseResult {
   /** Every in-flight request finished within the grace period. */
   drained: boolean;
-  /** Requests still running when the grace period ran out (their connections were closed). */
+  /**
+   * Requests still running when the grace period ran out: each was ended as an answer (a 503 with
+   * Retry-After, or an error event in a stream already begun) and its router call cancelled.
+   */
   abandoned: number;
 }
+
+/**
+ * After the grace period, how long the requests ended as answers get for those answers to go out and their
+ * request lines to be written, before the remaining connections are cut.
+ */
+const STOP_FLUSH_MS = 2_000;
 
 export interface Gateway {
   /**
@@ -64,8 +74,10 @@ export interface Gateway {
   draining(): boolean;
   /**
    * Graceful stop: readiness goes false, the listener closes, in-flight requests get up to `graceMs`
-   * (default `server.shutdownGraceMs`) to finish, then remaining connections are cut. The router is the
-   * caller's to close afterwards.
+   * (default `server.shutdownGraceMs`) to finish; chat requests still running then are ended as answers (a
+   * 503 with Retry-After, or an OpenAI-shaped error event and no [DONE] in a stream already begun), their
+   * request lines written, and the remaining connections cut. A second call while closing with
+   * `graceMs: 0` ends the grace period now. The router is the caller's to close afterwards.
    */
   close(opts?: { graceMs?: number }): Promise<CloseResult>;
 }
@@ -97,12 +109,37 @@ export function createGateway(opts: GatewayOptions): Gateway {
   let inFlight = 0;
   let draining = false;
   const idleWaiters = new Set<() => void>();
+  const live = new Set<LiveRequest>();
+  let closing: Promise<CloseResult> | undefined;
+  let endGrace: (() => void) | undefined;
   let httpServer: Server | undefined;
   const settle = () => {
     inFlight--;
     if (inFlight === 0) for (const w of idleWaiters) w();
   };
   const respondError = errorResponder(logger, scrub);
+
+  /**
+   * Resolves true once no request is in flight (and `also()` holds), false after `ms`; `onEnd` receives a
+   * function that ends the wait early (as false).
+   */
+  function idle(ms: number, onEnd: (end: () => void) => void, also: () => boolean = () => true): Promise<boolean> {
+    const quiet = () => inFlight === 0 && also();
+    if (quiet()) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => done(false), ms);
+      const poll = setInterval(() => quiet() && done(true), 10);
+      const waiter = () => quiet() && done(true);
+      function done(ok: boolean) {
+        clearTimeout(timer);
+        clearInterval(poll);
+        idleWaiters.delete(waiter);
+        resolve(ok);
+      }
+      idleWaiters.add(waiter);
+      onEnd(() => done(false));
+    });
+  }
 
   // Everything but the chat route: probes, metrics, models, admin, and the OpenAI-shaped 404.
   const app = express();
@@ -127,21 +164,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const onError: ErrorRequestHandler = (err, _req, res, _next) => void respondError(res, clientFault(err) ?? err);
   app.use(onError);
 
-  const chat = chatRoute({
-    router,
-    tracker,
-    apiKeys: server.apiKeys,
-    bodyLimitBytes: server.bodyLimitBytes,
-    scrub,
-    lines,
-    respondError,
-    shouldRetryHeader: server.shouldRetryHeader,
-  });
+  const chat = chatRoute({ router, tracker, apiKeys: server.apiKeys, bodyLimitBytes: server.bodyLimitBytes, scrub, lines, respondError, live, shouldRetryHeader: server.shouldRetryHeader });
+  const cors = corsHandler(server.cors?.origins);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
     // While draining, ask clients not to reuse the connection so it can close once this answer is out.
     if (draining) res.setHeader('connection', 'close');
     res.on('close', settle);
+    if (cors?.(req, res)) return;
     const path = chatPath(req);
     if (path !== undefined) chat(req, res, path);
     else void app(req, res);
@@ -168,31 +198,32 @@ export function createGateway(opts: GatewayOptions): Gateway {
         });
       });
     },
-    async close({ graceMs = server.shutdownGraceMs } = {}) {
-      draining = true;
-      const s = httpServer;
-      const closed = s ? new Promise<void>((resolve) => s.close(() => resolve())) : Promise.resolve();
-      s?.closeIdleConnections();
-      let drained = true;
-      if (inFlight > 0) {
-        drained = await new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => done(false), graceMs);
-          const waiter = () => done(true);
-          function done(ok: boolean) {
-            clearTimeout(timer);
-            idleWaiters.delete(waiter);
-            resolve(ok);
-          }
-          idleWaiters.add(waiter);
-        });
+    close({ graceMs = server.shutdownGraceMs } = {}) {
+      if (closing) {
+        if (graceMs === 0) endGrace?.();
+        return closing;
       }
-      const abandoned = inFlight;
-      // Whatever is left is either idle keep-alive or past its grace: cutting it aborts its router call.
-      s?.closeAllConnections();
-      await closed;
-      tracker.dispose();
-      unsubscribeCircuits();
-      return { drained, abandoned };
+      return (closing = (async () => {
+        draining = true;
+        const s = httpServer;
+        const closed = s ? new Promise<void>((resolve) => s.close(() => resolve())) : Promise.resolve();
+        s?.closeIdleConnections();
+        const drained = await idle(graceMs, (end) => (endGrace = end));
+        endGrace = undefined;
+        const abandoned = inFlight;
+        if (!drained) {
+          // Past the grace: each chat request ends as an answer the client can act on, and is waited for
+          // (briefly) until its answer is out and its request line written.
+          for (const r of [...live]) r.stop();
+          await idle(STOP_FLUSH_MS, () => undefined, () => live.size === 0);
+        }
+        // Whatever is left is idle keep-alive, or did not get its answer out in time: cut.
+        s?.closeAllConnections();
+        await closed;
+        tracker.dispose();
+        unsubscribeCircuits();
+        return { drained, abandoned };
+      })());
     },
   };
 }

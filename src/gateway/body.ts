@@ -102,14 +102,50 @@ export async function readJsonBody(req: IncomingMessage, limit: number, sendCont
   return parseStrict(text);
 }
 
-/** JSON.parse, accepting only an object or an array (body-parser's `strict`); an empty body is `{}`. */
+/**
+ * JSON.parse, accepting only an object or an array (body-parser's `strict`); an empty body is `{}`. A number
+ * JSON.parse makes infinite (`1e400`) is refused: serialised again it would go to the provider as `null`,
+ * silently dropping what the caller asked (a `max_tokens` cap).
+ */
 function parseStrict(text: string): unknown {
   if (text.length === 0) return {};
   const first = text[0] === '{' || text[0] === '[' ? text[0] : /^[\x20\x09\x0a\x0d]*(.?)/.exec(text)![1];
   if (first !== '{' && first !== '[') throw notJson();
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw notJson();
   }
+  // Only a body with a long digit run or a three-digit exponent can hold one: the walk is skipped otherwise.
+  if (MAYBE_HUGE.test(text)) {
+    const where = nonFinite(value);
+    if (where !== undefined) {
+      const param = where === '' ? undefined : where;
+      throw new HttpError(400, 'invalid_request_error', 'invalid_value', `${param ? `'${param}'` : 'a value'} is a number out of range`, param);
+    }
+  }
+  return value;
+}
+
+/**
+ * A number literal that may parse to Infinity: over 1e308 takes either a three-digit exponent or, with an
+ * exponent under 100, over 200 digits.
+ */
+const MAYBE_HUGE = /[eE]\+?\d{3}|\d{200}/;
+
+/** The top-level key under which a non-finite number sits ('' for one elsewhere), or undefined. Iterative: no depth limit. */
+function nonFinite(root: unknown): string | undefined {
+  const stack: [unknown, string][] = [[root, '']];
+  while (stack.length > 0) {
+    const [v, top] = stack.pop()!;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return top;
+    } else if (Array.isArray(v)) {
+      for (const item of v) stack.push([item, top]);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, item] of Object.entries(v)) stack.push([item, v === root ? k : top]);
+    }
+  }
+  return undefined;
 }

@@ -79,15 +79,24 @@ export function logRouterEvents(router: Router, logger: Logger): () => void {
     if (to === 'open') logger.warn(line, `circuit ${endpoint} opened`);
     else logger.info(line, `circuit ${endpoint} ${from} -> ${to}`);
   };
+  // Once per change of the shared state store's health, not once per failed command.
+  const onStore = (up: boolean, reason: string | undefined) => {
+    const line = { event: 'state_store', up, ...(reason ? { reason } : {}) };
+    if (up) logger.info(line, 'shared state store reachable: circuits follow the fleet');
+    else logger.warn(line, 'shared state store unreachable: circuits fall back to this replica');
+  };
   const onAttempt = (attempt: AttemptInfo, result: AttemptResult) => {
     const line = { event: 'attempt', endpoint: attempt.endpoint, route: attempt.request.route, outcome: result.outcome, errorType: result.errorType, status: result.status };
-    if (result.errorType && MISCONFIGURED.has(result.errorType)) logger.warn(line, `endpoint ${attempt.endpoint} is misconfigured for this request (${result.errorType}): fell back`);
+    if (result.errorType === 'redirect') logger.warn(line, `endpoint ${attempt.endpoint}: ${result.message ?? 'redirected'}`);
+    else if (result.errorType && MISCONFIGURED.has(result.errorType)) logger.warn(line, `endpoint ${attempt.endpoint} is misconfigured for this request (${result.errorType}): fell back`);
     else if (result.outcome === 'local_error') logger.error(line, `attempt on ${attempt.endpoint} failed on this side: ${result.message ?? 'local error'}`);
   };
   router.events.on('circuit', onCircuit);
   router.events.on('attempt:end', onAttempt);
+  router.events.on('state:store', onStore);
   return () => {
     router.events.off('circuit', onCircuit);
     router.events.off('attempt:end', onAttempt);
+    router.events.off('state:store', onStore);
   };
 }

@@ -71,6 +71,8 @@ export interface RequestLogState {
   errorCode?: string;
   /** Log the line at info, as the chat path's (the other API paths, and unknown paths). */
   important?: boolean;
+  /** Ended by the gateway's shutdown, past its grace period: a 503 or a stream's error event. */
+  stopped?: boolean;
 }
 
 function outcomeOf(status: number, closedEarly: boolean, call: CallInfo | undefined): RequestOutcome {
@@ -103,7 +105,7 @@ export function requestLine(lines: RequestLines, method: string, path: string, r
         route: call?.route,
         endpoint: call?.endpoint,
         attempts: call?.attempts,
-        outcome: outcomeOf(res.statusCode, closedEarly, call),
+        outcome: state.stopped ? 'unavailable' : outcomeOf(res.statusCode, closedEarly, call),
         stream: state.streamEnd,
         code: state.errorCode,
         durationMs: Math.round(performance.now() - started),

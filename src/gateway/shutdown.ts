@@ -21,7 +21,8 @@ export interface ShutdownOptions {
  */
 export function installShutdown(opts: ShutdownOptions): { shutdown: (reason: string) => Promise<void>; uninstall: () => void } {
   const exit = opts.exit ?? ((code: number) => process.exit(code));
-  const signals = opts.signals ?? ['SIGTERM', 'SIGINT'];
+  // SIGHUP too: a terminal closing, or a supervisor asking for a restart, gets the same graceful stop (no reload).
+  const signals = opts.signals ?? ['SIGTERM', 'SIGINT', 'SIGHUP'];
   let stopping: Promise<void> | undefined;
 
   const shutdown = (reason: string): Promise<void> => {

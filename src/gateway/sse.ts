@@ -3,6 +3,7 @@ import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { Cancellation } from '../endpoint/cancellation.js';
 import { providerJson } from '../endpoint/sse.js';
 import { mapError } from './errors.js';
+import { shuttingDown } from './shutdown-answer.js';
 
 /*
  * The streaming proxy. Chunks go out as the router yields them, and the response waits on 'drain' when the
@@ -17,12 +18,19 @@ import { mapError } from './errors.js';
 
 export type StreamEnd = 'completed' | 'interrupted' | 'cancelled';
 
+/** Filled in by `pipeStream` once the stream has begun: ends it at once with the shutdown's error event. */
+export interface StreamStop {
+  now?: () => void;
+}
+
 export interface PipeOptions {
   /** Headers to send with the first byte (read then, so they name the endpoint that is actually streaming): a new object per call, which the response headers are added to. */
   headers: () => Record<string, string>;
   /** Aborted when the client went away. */
   cancelled: Cancellation;
   scrub: (text: string) => string;
+  /** Where `pipeStream` puts the way to end the stream early as an answer (the gateway's shutdown). */
+  stop?: StreamStop;
 }
 
 const frame = (data: string) => `data: ${data}\n\n`;
@@ -120,6 +128,14 @@ export async function pipeStream(
   // No flushHeaders(): the headers go out in the same write as the first chunk, just below.
 
   const burst = new Burst(res);
+  let stopped = false;
+  if (opts.stop) {
+    opts.stop.now = () => {
+      stopped = true;
+      // What waits goes out first, then the error event; no [DONE]: the SDKs raise the error.
+      burst.end(frame(JSON.stringify(shuttingDown().body)));
+    };
+  }
   try {
     let next = first;
     while (!next.done) {
@@ -135,7 +151,7 @@ export async function pipeStream(
     if (cancelled.aborted) {
       burst.discard();
       await it.return?.();
-      return 'cancelled';
+      return stopped ? 'interrupted' : 'cancelled';
     }
     // The last burst and [DONE] leave together.
     burst.end(frame('[DONE]'));
@@ -143,7 +159,7 @@ export async function pipeStream(
   } catch (e) {
     if (cancelled.aborted || res.destroyed) {
       burst.discard();
-      return 'cancelled';
+      return stopped ? 'interrupted' : 'cancelled';
     }
     // The OpenAI SDKs turn a `data: {"error": ...}` event into a thrown APIError on the client side.
     const mapped = mapError(e);

@@ -100,4 +100,9 @@ export interface RouterEvents {
   charge: [endpoint: string, verdict: ChargeVerdict, reason: ChargeReason];
   /** A circuit changed state (also on operator overrides). */
   circuit: [endpoint: string, from: CircuitStateName, to: CircuitStateName];
+  /**
+   * The shared state store (`state.store: redis`) became reachable or stopped answering; emitted once per
+   * change. `reason` is an error code or class (never the URL, which may hold a password).
+   */
+  'state:store': [up: boolean, reason: string | undefined];
 }

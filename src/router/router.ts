@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { Stream } from 'openai/streaming';
 import { EndpointBreaker } from '../breaker/breaker.js';
@@ -9,12 +8,15 @@ import { configuredSecrets, createScrubber } from '../config/secrets.js';
 import { buildEndpoints } from '../endpoint/endpoint.js';
 import { SerializedBody } from '../endpoint/serialized-body.js';
 import { InvalidRequestError, RouterClosedError, UnknownRouteError, UnsupportedOperationError } from '../errors/router-errors.js';
+import { createStateStore, FleetBreaker, isShared } from '../state/index.js';
 import { CallerWindow } from './attribution.js';
+import { FencedEmitter } from './fenced-events.js';
 import { Liveness } from './liveness.js';
 import { completeRunner, type CompleteContext } from './complete-attempt.js';
-import type { RouterEvents, SkipReason } from './events.js';
+import type { SkipReason } from './events.js';
 import { createClient } from './client.js';
 import { operationDispatch } from './operation-dispatch.js';
+import type { CircuitStateName } from './events.js';
 import { RequestRun, type RunDeps } from './request-run.js';
 import { RequestScope, type AttemptScope } from './scope.js';
 import { streamRunner } from './stream-attempt.js';
@@ -29,23 +31,24 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
   const cfg = parseConfig(config, options.env ? { env: options.env } : {});
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  const events = new EventEmitter<RouterEvents>();
+  const events = new FencedEmitter();
   // Telemetry, gateways and users all subscribe: more than ten listeners per event is normal here.
   events.setMaxListeners(0);
   const endpoints = buildEndpoints(cfg, { fetch: options.fetch, transport: options.transport });
+  // `state.store: redis`: every breaker is overlaid with the fleet's shared state (src/state).
+  const store = createStateStore(cfg.state, { endpoints: [...endpoints.keys()], now, random });
+  store.onStatus((up, reason) => events.emit('state:store', up, reason));
   const breakers = new Map<string, EndpointBreaker>();
   for (const [id, ep] of endpoints) {
-    breakers.set(
-      id,
-      new EndpointBreaker({
-        endpoint: id,
-        config: ep.spec.breaker,
-        probeHintMs: ep.spec.timeoutMs,
-        now,
-        random,
-        onTransition: (from, to) => events.emit('circuit', id, from, to),
-      }),
-    );
+    const opts = {
+      endpoint: id,
+      config: ep.spec.breaker,
+      probeHintMs: ep.spec.timeoutMs,
+      now,
+      random,
+      onTransition: (from: CircuitStateName, to: CircuitStateName) => events.emit('circuit', id, from, to),
+    };
+    breakers.set(id, isShared(store) ? new FleetBreaker(opts, store) : new EndpointBreaker(opts));
   }
   const chains = new Map<string, { kind: 'route' | 'endpoint'; endpoints: readonly string[] }>();
   for (const id of endpoints.keys()) chains.set(id, { kind: 'endpoint', endpoints: [id] });
@@ -147,12 +150,14 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     forceOpen: (id) => breakerOf(id).forceOpen(),
     forceClose: (id) => breakerOf(id).forceClose(),
     reset: (id) => breakerOf(id).reset(),
+    stateStatus: () => store.status(),
     async close() {
       closed = true;
       for (const run of active) run.scope.abort('closed');
       for (const attempt of watched) attempt.close();
       for (const b of breakers.values()) b.shutdown();
       for (const e of endpoints.values()) e.close();
+      await store.close();
     },
   };
   return router;

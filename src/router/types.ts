@@ -81,6 +81,12 @@ export interface CircuitSnapshot {
   readonly retryAfterUntil?: number;
   /** Consecutive trips without a successful probe (drives the open-period backoff). */
   readonly consecutiveTrips: number;
+  /**
+   * With a shared state store (`state.store: redis`): `fleet` when the state shown is the fleet's, `replica`
+   * when it is this process's own breaker (the fleet holds nothing back, or the store is unreachable).
+   * Absent with `state.store: memory`.
+   */
+  readonly source?: 'replica' | 'fleet';
   /** Attempts in flight on the endpoint now. */
   readonly inFlight: number;
   /** The endpoint's `maxConcurrent`, when it has one: at it, requests skip the endpoint (`saturated`). */
@@ -141,6 +147,11 @@ export interface Router {
   forceOpen(endpoint: string): void;
   forceClose(endpoint: string): void;
   reset(endpoint: string): void;
+  /**
+   * Health of the shared state store (`state.store: redis`): whether it answers, and the age of this
+   * replica's view of the fleet. Undefined with `state.store: memory`.
+   */
+  stateStatus?(): { readonly up: boolean; readonly lagSeconds: number } | undefined;
   /** Stops every breaker timer and aborts in-flight attempts; the process can exit afterwards. */
   close(): Promise<void>;
 }

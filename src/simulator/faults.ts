@@ -40,7 +40,7 @@ export interface Outage {
 export interface FaultSpec {
   /** HTTP status (400-599, as a string key) -> probability, e.g. `{ "500": 0.5, "429": 0.1 }`. */
   statusRates?: Record<string, number>;
-  /** `Retry-After` header value sent with every 429; none when unset. */
+  /** `Retry-After` header value sent with every 429 and 503; none when unset. */
   retryAfterSeconds?: number;
   /** A fault applied to every request (outside outages). */
   always?: Fault;

@@ -77,7 +77,7 @@ export async function admit<B>(
   }
   if (!(await wait(turn, turn.spec.latencyMs ?? 0))) return undefined;
   if (fault?.kind === 'status') {
-    const retryAfter = fault.status === 429 ? fault.retryAfterSeconds ?? turn.spec.retryAfterSeconds : undefined;
+    const retryAfter = fault.status === 429 || fault.status === 503 ? fault.retryAfterSeconds ?? turn.spec.retryAfterSeconds : undefined;
     sendError(res, fault.status, fault.message, null, retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) });
     return undefined;
   }

@@ -82,7 +82,7 @@ export function instrument(router: InstrumentableRouter, options: InstrumentOpti
 }
 
 export { LLM_DURATION_BUCKETS } from './buckets.js';
-export { METRIC_NAMES, createOpenMetricsRegistry } from './metric-defs.js';
+export { METRIC_NAMES, STATE_METRIC_NAMES, createOpenMetricsRegistry } from './metric-defs.js';
 export { registerMetrics } from './metrics.js';
 export { traceRouter, TRACER_NAME, REQUEST_SPAN_NAME, SKIP_EVENT_NAME, FALLBACK_EVENT_NAME } from './tracing.js';
 export { prefersOpenMetrics, renderMetrics } from './exposition.js';

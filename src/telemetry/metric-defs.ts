@@ -28,6 +28,39 @@ export const METRIC_NAMES = {
   skips: 'switchyard_skips_total',
 } as const;
 
+/** Shared state store health: registered only when the router has a shared store (absent with `memory`). */
+export const STATE_METRIC_NAMES = {
+  storeUp: 'switchyard_state_store_up',
+  storeLag: 'switchyard_state_store_lag_seconds',
+} as const;
+
+/** What the state gauges read at scrape time. */
+export type StateStatusSource = () => { readonly up: boolean; readonly lagSeconds: number } | undefined;
+
+export function createStateMetrics(registry: MetricsRegistry, read: StateStatusSource) {
+  const registers = [registry];
+  return {
+    storeUp: new Gauge({
+      name: STATE_METRIC_NAMES.storeUp,
+      help: 'Shared circuit state store (Redis): 1 while it answers, 0 while replicas fall back to their own breakers.',
+      registers,
+      collect(this: Gauge) {
+        const s = read();
+        if (s) this.set(s.up ? 1 : 0);
+      },
+    }),
+    storeLag: new Gauge({
+      name: STATE_METRIC_NAMES.storeLag,
+      help: "Age in seconds of this replica's view of the fleet's circuit state (since its last full read of the store).",
+      registers,
+      collect(this: Gauge) {
+        const s = read();
+        if (s) this.set(s.lagSeconds);
+      },
+    }),
+  };
+}
+
 export function isOpenMetrics(registry: MetricsRegistry): boolean {
   return registry.contentType === Registry.OPENMETRICS_CONTENT_TYPE;
 }

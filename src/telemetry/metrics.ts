@@ -8,7 +8,7 @@ import type { Router } from '../router/types.js';
 import { ConfigLabels } from './config-labels.js';
 import { PendingCounts } from './pending-counts.js';
 import { subscribe, warnOnce, type ErrorHandler } from './listeners.js';
-import { METRIC_NAMES, createMetricSet, isOpenMetrics, type CircuitGauge, type MetricSet, type MetricsRegistry } from './metric-defs.js';
+import { METRIC_NAMES, STATE_METRIC_NAMES, createMetricSet, createStateMetrics, isOpenMetrics, type CircuitGauge, type MetricSet, type MetricsRegistry } from './metric-defs.js';
 
 /** Where exemplars get their trace: the tracing part knows the span of each request and attempt. */
 export interface ExemplarSource {
@@ -32,7 +32,7 @@ export interface RouterMetrics {
   stop(): void;
 }
 
-export type InstrumentableRouter = Pick<Router, 'events' | 'circuits' | 'routes'>;
+export type InstrumentableRouter = Pick<Router, 'events' | 'circuits' | 'routes' | 'stateStatus'>;
 
 type Exemplar = Record<string, string>;
 
@@ -56,8 +56,10 @@ export function registerMetrics(
     (gauge) => refreshCircuitGauge(gauge, router, onError),
     (counter) => pending.get(counter)?.flush(),
   );
+  // Only with a shared state store: SPEC says `switchyard_state_store_up` is absent with `store: memory`.
+  const state = router.stateStatus?.() !== undefined ? createStateMetrics(registry, () => router.stateStatus?.()) : undefined;
   const om = options.openMetrics && options.openMetrics !== registry && !isOpenMetrics(registry) ? options.openMetrics : undefined;
-  const views = om ? viewsOf(m, om) : undefined;
+  const views = om ? viewsOf({ ...m, ...state }, om) : undefined;
   const exemplars = m.exemplars || views ? options.exemplars : undefined;
   const requestExemplar = (r: RequestInfo) => exemplarOf(exemplars?.requestSpanContext(r));
   const attemptExemplar = (a: AttemptInfo) => exemplarOf(exemplars?.attemptSpanContext(a));
@@ -155,9 +157,9 @@ export function registerMetrics(
     stop() {
       unsubscribe();
       // By the registry's key, not the metric's `name`: OpenMetrics rendering renames counters in place.
-      const ours = new Set<unknown>(Object.values(m));
+      const ours = new Set<unknown>([...Object.values(m), ...Object.values(state ?? {})]);
       const ourViews = new Set<unknown>(views?.values());
-      for (const name of Object.values(METRIC_NAMES)) {
+      for (const name of [...Object.values(METRIC_NAMES), ...Object.values(STATE_METRIC_NAMES)]) {
         if (ours.has(registry.getSingleMetric(name))) registry.removeSingleMetric(name);
         if (om && ourViews.has(om.getSingleMetric(name))) om.removeSingleMetric(name);
       }
@@ -166,7 +168,7 @@ export function registerMetrics(
 }
 
 /** An OpenMetrics view of each metric of the set, by the metric it shows. */
-function viewsOf(m: MetricSet, om: Registry<OpenMetricsContentType>): Map<unknown, OpenMetricsView> {
+function viewsOf(m: MetricSet | Record<string, unknown>, om: Registry<OpenMetricsContentType>): Map<unknown, OpenMetricsView> {
   const views = new Map<unknown, OpenMetricsView>();
   for (const metric of Object.values(m)) {
     if (typeof metric !== 'object') continue;

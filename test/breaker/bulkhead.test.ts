@@ -12,12 +12,14 @@ describe('Bulkhead', () => {
     expect([b.full, b.inFlight]).toEqual([false, 1]);
   });
 
-  it('with no limit is never full; never counts below zero', () => {
+  it('with no limit is never full; a leave without its enter throws rather than let the count drift', () => {
     const b = new Bulkhead(undefined);
     for (let i = 0; i < 1000; i++) b.enter();
     expect(b.full).toBe(false);
     const c = new Bulkhead(1);
+    c.enter();
     c.leave();
+    expect(() => c.leave()).toThrow(RangeError);
     expect(c.inFlight).toBe(0);
   });
 

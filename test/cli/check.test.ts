@@ -64,6 +64,24 @@ describe('switchyard check', () => {
     }
   });
 
+  it('exit 2 for keys too short to be scrubbed, each with its path and never its value', async () => {
+    const SHORT = `
+server: { apiKeys: [ok-client-key-0123, "c1"], adminKey: "a1b" }
+providers:
+  openai: { baseURL: https://api.openai.com/v1, apiKey: "k9" }
+endpoints:
+  gpt-4o: { provider: openai, model: gpt-4o }
+`;
+    const io = captureIo();
+    expect(await main(['check', file('short.yaml', SHORT)], io)).toBe(2);
+    const text = io.stderr();
+    for (const path of ['server.apiKeys.1', 'server.adminKey', 'providers.openai.apiKey']) {
+      expect(text).toMatch(new RegExp(`${path.replace(/\./g, '\\.')}: a key shorter than 4 characters cannot be kept out of logs and answers`));
+    }
+    expect(text).not.toContain('server.apiKeys.0');
+    for (const value of ['"c1"', 'a1b', 'k9']) expect(text).not.toContain(value);
+  });
+
   it('exit 2 with usage when FILE is missing', async () => {
     const io = captureIo();
     expect(await main(['check'], io)).toBe(2);

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { bannerLines } from '../../src/cli/banner.js';
 import { main } from '../../src/cli/main.js';
 import { startServe, type Served, type ServeOptions } from '../../src/cli/serve.js';
+import { checkConfigFile } from '../../src/config/index.js';
 import { createLogger } from '../../src/gateway/logging.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { captureIo } from './io.js';
@@ -110,5 +111,30 @@ describe('switchyard serve', () => {
     expect(admin).not.toContain(key);
     expect(JSON.stringify(models)).not.toContain(key);
     expect(bannerLines(s).join('\n')).not.toContain(key);
+  });
+});
+
+describe('check validates exactly what serve runs', () => {
+  // Set in neither the test's env nor process.env: a second substitution would fail on it.
+  const UNSET = 'SWITCHYARD_TEST_NEVER_SET_22';
+
+  it('a `$${` escape: check and serve both see the literal `${NAME}`, substituted once', async () => {
+    expect(process.env[UNSET]).toBeUndefined();
+    sim = await startSimulator({ name: 'escape' });
+    const file = join(dir, 'escape.yaml');
+    writeFileSync(
+      file,
+      `providers:\n  sim: { baseURL: "${sim.url}" }\nendpoints:\n  one: { provider: sim, model: "m-$\${${UNSET}}" }\nroutes:\n  chat: { endpoints: [one] }\n`,
+    );
+    const checked = await checkConfigFile(file, { env: {} });
+    expect(checked.ok && checked.config.endpoints.one?.model).toBe(`m-\${${UNSET}}`);
+
+    const s = await serve({ configPath: file, env: {} });
+    expect(s.config.endpoints.one?.model).toBe(`m-\${${UNSET}}`);
+    const client = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'x', maxRetries: 0 });
+    await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+    // What reached the provider is what check showed.
+    const seen = (await (await fetch(`${sim.url}/models`)).json()) as { data: { id: string }[] };
+    expect(seen.data.map((m) => m.id)).toEqual([`m-\${${UNSET}}`]);
   });
 });

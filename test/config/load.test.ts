@@ -48,7 +48,7 @@ describe('loadConfigFile', () => {
   });
 
   it('reads .yml the same way', async () => {
-    const c = await loadConfigFile(await file('ok.yml', YAML_OK), { env: { OPENAI_API_KEY: 'k' } });
+    const c = await loadConfigFile(await file('ok.yml', YAML_OK), { env: { OPENAI_API_KEY: 'sk-k' } });
     expect(c.routes.chat!.endpoints).toEqual(['gpt-4o']);
   });
 
@@ -67,8 +67,8 @@ describe('loadConfigFile', () => {
   });
 
   it('reads an unknown extension as YAML (JSON included)', async () => {
-    const c = await loadConfigFile(await file('switchyard.conf', YAML_OK), { env: { OPENAI_API_KEY: 'k' } });
-    expect(c.providers.openai!.apiKey).toBe('k');
+    const c = await loadConfigFile(await file('switchyard.conf', YAML_OK), { env: { OPENAI_API_KEY: 'sk-k' } });
+    expect(c.providers.openai!.apiKey).toBe('sk-k');
   });
 
   it('a YAML syntax error gives line and column, never the line content', async () => {
@@ -104,6 +104,16 @@ describe('loadConfigFile', () => {
     expect(e.message).not.toContain('SECRET123');
   });
 
+  it('JSON mistakes YAML would accept (a trailing comma, a comment) get a line and column too', async () => {
+    const comma = await loadError(await file('comma.json', '{\n  "providers": {},\n  "endpoints": {},\n}\n'));
+    expect(lines(comma.problems)).toEqual([`${join(dir, 'comma.json')}: json syntax error at line 4, column 1: expected double-quoted property name`]);
+    const comment = await loadError(await file('comment.json', '{\n  // sk-live-SECRET456\n  "providers": {}\n}\n'));
+    expect(comment.problems[0]!.message).toBe("json syntax error at line 2, column 3: expected property name or '}'");
+    expect(comment.message).not.toContain('SECRET456');
+    const cut = await loadError(await file('cut.json', '{\n  "providers": {'));
+    expect(cut.problems[0]!.message).toMatch(/^json syntax error at line 2, column \d+: /);
+  });
+
   it('a missing file is a ConfigError naming the file', async () => {
     const path = join(dir, 'nope.yaml');
     const e = await loadError(path);
@@ -127,14 +137,14 @@ describe('loadConfigFile', () => {
   });
 
   it('schema problems from a file carry config paths', async () => {
-    const e = await loadError(await file('schema.yaml', YAML_OK.replace('timeoutMs: 30000', 'timeoutMs: -1')), { OPENAI_API_KEY: 'k' });
+    const e = await loadError(await file('schema.yaml', YAML_OK.replace('timeoutMs: 30000', 'timeoutMs: -1')), { OPENAI_API_KEY: 'sk-k' });
     expect(lines(e.problems)).toEqual(['endpoints.gpt-4o.timeoutMs: expected a positive number']);
   });
 });
 
 describe('checkConfigFile', () => {
   it('returns the config when valid', async () => {
-    const r = await checkConfigFile(await file('c.yaml', YAML_OK), { env: { OPENAI_API_KEY: 'k' } });
+    const r = await checkConfigFile(await file('c.yaml', YAML_OK), { env: { OPENAI_API_KEY: 'sk-k' } });
     expect(r.ok).toBe(true);
   });
 

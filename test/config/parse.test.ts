@@ -25,7 +25,7 @@ describe('parseConfig: valid input', () => {
 
   it('applies server defaults when a server section is present', () => {
     const c = parseConfig({ ...minimal(), server: {} }, { env: {} });
-    expect(c.server).toEqual({ host: '127.0.0.1', port: 8080, apiKeys: [], bodyLimitBytes: 4 * 1024 * 1024, shutdownGraceMs: 15_000, shouldRetryHeader: true });
+    expect(c.server).toEqual({ host: '127.0.0.1', port: 8080, apiKeys: [], bodyLimitBytes: 4 * 1024 * 1024, shutdownGraceMs: 15_000 });
   });
 
   it('routes default to none', () => {
@@ -49,7 +49,7 @@ describe('parseConfig: valid input', () => {
     const raw = minimal();
     raw.providers.openai.apiKey = '${KEY}';
     const before = structuredClone(raw);
-    parseConfig(raw, { env: { KEY: 'k' } });
+    parseConfig(raw, { env: { KEY: 'sk-k' } });
     expect(raw).toEqual(before);
   });
 });
@@ -67,8 +67,8 @@ describe('parseConfig: reporting', () => {
       'providers.openai.apiKey: environment variable OPENAI_API_KEY is not set',
       'endpoints.gpt-4o.timeoutMs: expected a positive number',
       "breaker: unrecognized key 'volumeThreshhold' (did you mean 'volumeThreshold'?)",
-      'endpoints.gpt-4o-mini.provider: unknown provider: not an id under providers',
-      'routes.chat.endpoints.2: unknown endpoint: not an id under endpoints',
+      "endpoints.gpt-4o-mini.provider: unknown provider 'azure': not an id under providers",
+      "routes.chat.endpoints.2: unknown endpoint 'claude': not an id under endpoints",
     ]);
   });
 

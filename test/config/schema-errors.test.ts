@@ -40,6 +40,7 @@ describe('schema errors', () => {
     expectOnly((c) => (c.retry = { maxDelayMs: 2 ** 31 }), 'retry.maxDelayMs', msg);
     const config = minimal();
     config.endpoints['gpt-4o'].timeoutMs = 2 ** 31 - 1;
+    config.request = { deadlineMs: 2 ** 31 - 1 };
     expect(parseConfig(config).endpoints['gpt-4o']!.timeoutMs).toBe(2 ** 31 - 1);
   });
 
@@ -58,6 +59,16 @@ describe('schema errors', () => {
   it('an id inherited from Object.prototype is still unknown', () => {
     expectOnly((c) => (c.endpoints['gpt-4o'].provider = 'constructor'), 'endpoints.gpt-4o.provider', /^unknown provider/);
     expectOnly((c) => c.routes.chat.endpoints.push('toString'), 'routes.chat.endpoints.2', /^unknown endpoint/);
+  });
+
+  it('an unknown id is named, unless it is not id-shaped or is one of the config secrets', () => {
+    expectOnly((c) => (c.endpoints['gpt-4o'].provider = 'opnai'), 'endpoints.gpt-4o.provider', "unknown provider 'opnai': not an id under providers");
+    expectOnly((c) => (c.endpoints['gpt-4o'].provider = 'a key/with slashes'), 'endpoints.gpt-4o.provider', 'unknown provider: not an id under providers');
+    expectOnly(
+      (c) => (c.endpoints['gpt-4o'].provider = c.providers.openai.apiKey = 'sk-canary-ref-0123456789'),
+      'endpoints.gpt-4o.provider',
+      'unknown provider: not an id under providers',
+    );
   });
 
   it('unknown endpoint in a route, located by index', () => {

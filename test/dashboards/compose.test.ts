@@ -92,7 +92,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs the whole stack', () => {
-    for (const name of ['gateway', 'upstream-primary', 'upstream-fallback', 'prometheus', 'alertmanager', 'grafana', 'jaeger']) {
+    for (const name of ['gateway', 'gateway-2', 'redis', 'upstream-primary', 'upstream-fallback', 'prometheus', 'alertmanager', 'grafana', 'jaeger']) {
       expect(compose.services, name).toHaveProperty(name);
     }
   });
@@ -208,6 +208,24 @@ describe('docker-compose.yml', () => {
     }
     const home = g.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH;
     if (home) expect(existsSync(hostPathOf(g, home) ?? '')).toBe(true);
+  });
+
+  it('runs two gateway replicas on the same config, sharing circuit state through the redis service', async () => {
+    const [a, b] = [svc('gateway'), svc('gateway-2')];
+    expect(argv(b.command)).toEqual(argv(a.command));
+    expect(bindMounts(b)).toEqual(bindMounts(a));
+    expect(b.ports).toEqual([expect.stringMatching(/^127\.0\.0\.1:8081:8080(\/tcp)?$/)]);
+    const result = await checkConfigFile(hostPathOf(a, '/config/switchyard.compose.yaml')!, { env: { ...a.environment } });
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    expect(result.config.state.store).toBe('redis');
+    const url = new URL(result.config.state.url);
+    expect([url.hostname, Number(url.port || 6379)]).toEqual(['redis', 6379]);
+    const redis = svc('redis');
+    expect(redis.image).toMatch(/^(redis|valkey\/valkey):/);
+    for (const g of [a, b]) expect(g.depends_on).toHaveProperty('redis');
+    const targets = readYaml<{ scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] }>('dashboards/prometheus/prometheus.yml')
+      .scrape_configs.find((s) => s.job_name === 'switchyard')!.static_configs.flatMap((c) => c.targets);
+    expect(targets).toEqual(['gateway:8080', 'gateway-2:8080']);
   });
 
   it('runs Jaeger with OTLP', () => {

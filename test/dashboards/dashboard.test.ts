@@ -340,6 +340,8 @@ describe('dashboard queries evaluated by promtool', () => {
       counter('switchyard_charges_total', { ...base, endpoint, verdict: 'spared', reason: 'request_fault' }, 1);
     }
     counter('switchyard_fallbacks_total', { ...base, route, from: 'primary', to: 'fallback' }, 1);
+    out.push({ series: 'switchyard_state_store_up{job="switchyard",instance="gateway:8080"}', values: '1x40' });
+    out.push({ series: 'switchyard_state_store_lag_seconds{job="switchyard",instance="gateway:8080"}', values: '0.2x40' });
     return out;
   }
 

@@ -39,6 +39,8 @@ const EXPECTED_ALERTS = [
   'SwitchyardErrorBudgetBurn',
   'SwitchyardNoTraffic',
   'SwitchyardGatewayDown',
+  'SwitchyardStateStoreDown',
+  'SwitchyardStateStoreLagging',
 ];
 
 describe('Prometheus config and alert rules (dashboards/prometheus)', () => {
@@ -66,7 +68,7 @@ describe('Prometheus config and alert rules (dashboards/prometheus)', () => {
       scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
     }>('dashboards/prometheus/prometheus.yml');
     const job = cfg.scrape_configs.find((s) => s.job_name === 'switchyard');
-    expect(job?.static_configs.flatMap((s) => s.targets)).toEqual(['gateway:8080']);
+    expect(job?.static_configs.flatMap((s) => s.targets)).toEqual(['gateway:8080', 'gateway-2:8080']);
     expect(job?.metrics_path ?? '/metrics').toBe('/metrics');
     expect(cfg.rule_files).toEqual(['alerts.yml']);
     expect(cfg.alerting.alertmanagers.flatMap((a) => a.static_configs.flatMap((s) => s.targets))).toEqual(['alertmanager:9093']);

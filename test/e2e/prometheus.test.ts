@@ -126,7 +126,9 @@ describe('a real Prometheus scraping the real gateway', () => {
   it('returns data for every PromQL expression of every dashboard panel', async () => {
     const json = JSON.parse(await readFile('dashboards/grafana/switchyard.json', 'utf8')) as unknown;
     for (const vars of [{ route: 'chat', endpoint: 'primary' }, { route: 'chat', endpoint: 'fallback' }, {}]) {
-      const queries = dashboardQueries(json, vars);
+      // The shared-state panels have no data with `state.store: memory` (SPEC: the metric is absent), which
+      // this gateway runs; test/state/telemetry.test.ts scrapes them from a gateway on a real Redis.
+      const queries = dashboardQueries(json, vars).filter((q) => !q.expr.includes('switchyard_state_store_'));
       expect(queries.length).toBeGreaterThan(10);
       const empty: string[] = [];
       await eventually(`dashboard data for ${JSON.stringify(vars)}`, async () => {

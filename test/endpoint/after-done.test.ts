@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AFTER_DONE_MS } from '../../src/endpoint/answer-limit.js';
-import { boundedFetch, EventMeter } from '../../src/endpoint/bounded-fetch.js';
+import { boundedFetch } from '../../src/endpoint/bounded-fetch.js';
 import { CancelSource } from '../../src/endpoint/cancellation.js';
 import { nativeTransport } from '../../src/endpoint/native-transport.js';
 import { sdkTransport, type Transport } from '../../src/endpoint/transport.js';
@@ -104,27 +104,3 @@ for (const [name, make] of Object.entries(transports)) {
     });
   });
 }
-
-describe('EventMeter: the end of a [DONE] event', () => {
-  const feed = (...pieces: string[]) => {
-    const m = new EventMeter();
-    return pieces.map((p) => (m.add(Buffer.from(p, 'latin1')), m.done));
-  };
-
-  it('is seen at the blank line after it, with or without the space, whatever the line ends, split anywhere', () => {
-    // With the offset just past the character that ends the event (the blank line's first line end).
-    for (const [text, endsAt] of [['data: [DONE]\n\n', 14], ['data:[DONE]\r\n\r\n', 14], ['event: end\rdata: [DONE]\r\r', 25]] as const) {
-      for (let cut = 0; cut < text.length; cut++) {
-        expect(feed(text.slice(0, cut), text.slice(cut)), `${JSON.stringify(text)} cut at ${cut}`).toEqual([cut >= endsAt, true]);
-      }
-    }
-    expect(feed('data: [DONE]\n', '\n')).toEqual([false, true]);
-  });
-
-  it('is not a [DONE] that is not the first data line, nor another field, nor an event not yet ended', () => {
-    expect(feed('data: {"a":1}\ndata: [DONE]\n\n')).toEqual([false]);
-    expect(feed('event: [DONE]\n\n', 'id: [DONE]\n\n')).toEqual([false, false]);
-    expect(feed('data: [DONE]\n')).toEqual([false]);
-    expect(feed('data: {"a":1}\n\n', 'data: [DONE]\n\n')).toEqual([false, true]);
-  });
-});

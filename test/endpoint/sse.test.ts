@@ -1,13 +1,15 @@
 import { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { InvalidResponseError } from '../../src/endpoint/classify.js';
+import { MemoryBudget, MemoryBudgetError } from '../../src/endpoint/memory-budget.js';
 import { providerJson, SseParser, type SseEvent } from '../../src/endpoint/sse.js';
 
 function parse(pieces: (string | Buffer)[], maxEventChars?: number): { events: SseEvent<unknown>[]; error?: unknown } {
   const parser = new SseParser<unknown>(maxEventChars);
   const events: SseEvent<unknown>[] = [];
   try {
-    for (const p of pieces) parser.push(typeof p === 'string' ? Buffer.from(p) : p, (e) => events.push(e));
+    // Sizes are checked on their own below.
+    for (const p of pieces) parser.push(typeof p === 'string' ? Buffer.from(p) : p, (e) => events.push(e.kind === 'chunk' ? ({ kind: 'chunk', value: e.value } as SseEvent<unknown>) : e));
   } catch (error) {
     return { events, error };
   }
@@ -97,5 +99,30 @@ describe('SseParser', () => {
     // Many short data lines of one event that never ends.
     const lines = parse([Array.from({ length: 10 }, () => 'data: 12345\n').join('')], limit);
     expect(lines.error).toBeInstanceOf(InvalidResponseError);
+  });
+
+  it('gives each chunk the size of its JSON text', () => {
+    const sizes: number[] = [];
+    new SseParser<unknown>().push(Buffer.from('data: {"a":1}\n\ndata: {"bb":22}\n\n'), (e) => e.kind === 'chunk' && sizes.push(e.size));
+    expect(sizes).toEqual([7, 9]);
+  });
+
+  it('holds its unfinished event in the shared budget, gives it back as events complete, and fails past it', () => {
+    const budget = new MemoryBudget(100);
+    const a = new SseParser<unknown>(Number.POSITIVE_INFINITY, budget);
+    const b = new SseParser<unknown>(Number.POSITIVE_INFINITY, budget);
+    const none = () => undefined;
+    a.push(Buffer.from(`data: {"x":"${'a'.repeat(40)}`), none);
+    expect(budget.held()).toBe(52);
+    b.push(Buffer.from(`data: {"y":"${'b'.repeat(20)}`), none);
+    expect(budget.held()).toBe(84);
+    // The next read would take the two past 100: this stream fails, the other goes on.
+    expect(() => b.push(Buffer.from('c'.repeat(20)), none)).toThrow(MemoryBudgetError);
+    a.push(Buffer.from('"}\n\n'), none);
+    expect(budget.held()).toBe(32);
+    b.release();
+    expect(budget.held()).toBe(0);
+    a.release();
+    expect(budget.held()).toBe(0);
   });
 });

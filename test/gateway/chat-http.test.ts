@@ -25,10 +25,14 @@ interface Raw {
   socket: unknown;
 }
 
-/** One request on `agent`, the body written as given (a Buffer, or chunks sent without Content-Length). */
+/**
+ * One request on `agent`, the body written as given (a Buffer, or chunks sent without Content-Length), as JSON
+ * unless `headers` say otherwise (a gateway without client keys refuses other types: browser.ts).
+ */
 function raw(path: string, body: Buffer | string[] | undefined, headers: Record<string, string> = {}, agent?: Agent): Promise<Raw> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${s.url}${path}`, { method: 'POST', headers, agent: agent ?? false }, (res) => {
+    const all = { 'content-type': 'application/json', ...headers };
+    const req = httpRequest(`${s.url}${path}`, { method: 'POST', headers: all, agent: agent ?? false }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d));
@@ -67,7 +71,7 @@ describe('the chat route without express', () => {
     // A request target in absolute form, as some proxies forward it.
     const absolute = await new Promise<number | undefined>((resolve, reject) => {
       const { hostname, port } = new URL(s.url);
-      const req = httpRequest({ host: hostname, port, method: 'POST', path: `${s.url}/v1/chat/completions?x=1` }, (res) => {
+      const req = httpRequest({ host: hostname, port, method: 'POST', path: `${s.url}/v1/chat/completions?x=1`, headers: { 'content-type': 'application/json' } }, (res) => {
         res.resume().on('end', () => resolve(res.statusCode));
       });
       req.on('error', reject).end(ask);
@@ -89,7 +93,7 @@ describe('the chat route without express', () => {
     const notObject = await raw('/v1/chat/completions', Buffer.from('"just a string"'));
     expect([notObject.status, code(notObject)]).toEqual([400, 'invalid_json']);
     // Neither Content-Length nor Transfer-Encoding: no body at all, which is not an object.
-    const noBody = await onTheWire(s.url, 'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+    const noBody = await onTheWire(s.url, 'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n');
     expect(noBody).toMatch(/^HTTP\/1.1 400 [^]*"code":"invalid_request"/);
     const latin1 = await raw('/v1/chat/completions', Buffer.from(ask), { 'content-type': 'application/json; charset=latin1' });
     expect([latin1.status, code(latin1)]).toEqual([415, 'invalid_body']);

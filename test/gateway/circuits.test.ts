@@ -86,8 +86,10 @@ describe('circuit breaking through the gateway', () => {
 
   it('answers 504 when the route deadline passes', async () => {
     const s = await start({
-      upstreams: { primary: { always: { kind: 'hang' } } },
-      routes: { chat: { endpoints: ['primary'], deadlineMs: 300 } },
+      // Each attempt times out at 200 ms; the deadline cuts the second one.
+      upstreams: { primary: { always: { kind: 'hang' } }, fallback: { always: { kind: 'hang' } } },
+      endpoints: { primary: { timeoutMs: 200 }, fallback: { timeoutMs: 200 } },
+      routes: { chat: { endpoints: ['primary', 'fallback'], deadlineMs: 300 } },
       breaker: { volumeThreshold: 100 },
     });
     const err = await s.client().chat.completions.create({ model: 'chat', messages: HELLO }).catch((e: unknown) => e);

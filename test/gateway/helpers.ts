@@ -37,6 +37,7 @@ export interface StackOptions {
   /** Provider apiKey for every simulator provider (and what the simulators require). */
   providerKey?: string;
   request?: Record<string, unknown>;
+  limits?: Record<string, unknown>;
 }
 
 export interface Stack {
@@ -81,6 +82,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     breaker: { ...TEST_BREAKER, ...opts.breaker },
     retry: { retries: 0 },
     ...(opts.request ? { request: opts.request } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
   } as SwitchyardConfigInput;
   const config = parseConfig(raw, { env: {} });
 

@@ -44,7 +44,7 @@ function expectOpenAIError(a: Answer, status: number, code: string): void {
   expect(JSON.parse(a.body)).toEqual({ error: expect.objectContaining({ code, type: 'invalid_request_error', message: expect.any(String) }) });
 }
 
-const chatHead = 'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n';
+const chatHead = 'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n';
 
 describe('requests the HTTP parser rejects', () => {
   it('431 for a request line or headers over node’s limit', async () => {

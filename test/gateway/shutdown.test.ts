@@ -86,23 +86,54 @@ describe('graceful shutdown (the CLI in a child process)', () => {
     expect(lines.find((l) => l.msg === 'stopped')).toMatchObject({ drained: true, abandoned: 0 });
   }, 60_000);
 
-  it('cuts what is still running when the grace period ends, and still exits 0', async () => {
-    upstream = await startHeldUpstream();
-    const held = upstream;
-    proc = spawnCli(['serve', '--config', writeConfig(held.url, 200), '--port', '0']);
-    const url = await gatewayUrl(proc);
-    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'none', maxRetries: 0 });
-    const pending = client.chat.completions.create({ model: 'chat', messages: HELLO }).catch((e: unknown) => e);
-    await waitFor(() => held.held() === 1, 'the request to reach the upstream', 20_000);
-    proc.child.kill('SIGINT');
-    expect(await proc.exited).toBe(0);
-    expect(await pending).toBeInstanceOf(Error);
-    const stopped = proc
-      .stdout()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => l.msg === 'stopped');
-    expect(stopped).toMatchObject({ drained: false, abandoned: 1 });
-  }, 60_000);
+  it.each(['SIGINT', 'SIGHUP'] as const)(
+    'on %s past the grace period ends every request as an answer (503, or an error event), logs each, exits 0',
+    async (signal) => {
+      upstream = await startHeldUpstream();
+      const held = upstream;
+      proc = spawnCli(['serve', '--config', writeConfig(held.url, 300), '--port', '0']);
+      const url = await gatewayUrl(proc);
+      const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'none', maxRetries: 0 });
+      const PLAIN = 10;
+      const STREAMS = 10;
+      const plain = Array.from({ length: PLAIN }, () => client.chat.completions.create({ model: 'chat', messages: HELLO }).catch((e: unknown) => e));
+      const streams = Array.from({ length: STREAMS }, async () => {
+        const stream = await client.chat.completions.create({ model: 'chat', messages: HELLO, stream: true });
+        let text = '';
+        try {
+          for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
+        } catch (e) {
+          return { text, error: e };
+        }
+        return { text, error: undefined };
+      });
+      await waitFor(() => held.held() === PLAIN + STREAMS, 'every request to reach the upstream', 20_000);
+      proc.child.kill(signal);
+      expect(await proc.exited).toBe(0);
+
+      for (const e of await Promise.all(plain)) {
+        // An answer, not a reset connection: the SDK's error for a 503, with Retry-After.
+        expect(e).toBeInstanceOf(OpenAI.APIError);
+        const err = e as InstanceType<typeof OpenAI.APIError>;
+        expect(err.status).toBe(503);
+        expect(err.code).toBe('shutting_down');
+        expect(err.headers?.get('retry-after')).toBe('1');
+      }
+      for (const r of await Promise.all(streams)) {
+        // The stream had begun ('Hel'), then an OpenAI-shaped error event and no [DONE]: the SDK raises it.
+        expect(r.text).toBe('Hel');
+        expect(r.error).toBeInstanceOf(OpenAI.APIError);
+        expect((r.error as InstanceType<typeof OpenAI.APIError>).code).toBe('shutting_down');
+      }
+      const lines = proc.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const requests = lines.filter((l) => l.msg === 'request');
+      expect(requests).toHaveLength(PLAIN + STREAMS);
+      expect(requests.every((l) => l.code === 'shutting_down' && l.outcome === 'unavailable')).toBe(true);
+      expect(requests.filter((l) => l.stream === 'interrupted')).toHaveLength(STREAMS);
+      expect(requests.filter((l) => l.status === 503)).toHaveLength(PLAIN);
+      expect(lines.find((l) => l.msg === 'shutting down')).toMatchObject({ reason: signal });
+      expect(lines.find((l) => l.msg === 'stopped')).toMatchObject({ drained: false, abandoned: PLAIN + STREAMS });
+    },
+    60_000,
+  );
 });

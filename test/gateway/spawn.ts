@@ -11,9 +11,9 @@ export interface Spawned {
   exited: Promise<number | string>;
 }
 
-/** Runs the CLI from source (tsx), as `switchyard <args>` would run from dist. */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+/** Runs the CLI from source (tsx), as `switchyard <args>` would run from dist; `nodeArgs` go to node (`--max-old-space-size=256`). */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Spawned {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

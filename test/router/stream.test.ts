@@ -31,7 +31,9 @@ describe.each(TRANSPORTS)('%s transport', (transport) => {
 
 describe('streaming through the real SDK over real HTTP', () => {
   it('streams chunk by chunk from the primary and records the attempt when the stream ends', async () => {
-    r = await rig({ primary: { chunks: 4 } });
+    // The first content chunk 60 ms after the role chunk, then three more 30 ms apart: lower bounds only
+    // (a timer never fires early), so a loaded host cannot fail it.
+    r = await rig({ primary: { chunks: 4, firstTokenDelayMs: 60, chunkDelayMs: 30 } });
     const res = await r.router.dispatch({ ...streamAsk, stream_options: { include_usage: true } });
     expect(res).toMatchObject({ endpoint: 'primary', attempts: 1 });
     expect(r.attempts).toEqual([]); // still streaming
@@ -40,8 +42,10 @@ describe('streaming through the real SDK over real HTTP', () => {
     expect(out.text.length).toBeGreaterThan(0);
     expect([...out.models]).toEqual(['model-a']);
     expect(r.attempts).toEqual([{ endpoint: 'primary', outcome: 'success', number: 1 }]);
-    const end = r.events.find((e) => e.name === 'attempt:end')!.args[1] as { timeToFirstTokenMs: number; inputTokens: number };
-    expect(end.timeToFirstTokenMs).toBeGreaterThanOrEqual(0);
+    const end = r.events.find((e) => e.name === 'attempt:end')!.args[1] as { timeToFirstTokenMs: number; durationMs: number; inputTokens: number };
+    expect(end.timeToFirstTokenMs).toBeGreaterThanOrEqual(55);
+    // Measured at the first content chunk, not at the end: the three later chunks come after it.
+    expect(end.durationMs - end.timeToFirstTokenMs).toBeGreaterThanOrEqual(85);
     expect(end.inputTokens).toBeGreaterThan(0);
     expect(r.events.find((e) => e.name === 'request:end')!.args[1]).toMatchObject({ outcome: 'success', endpoint: 'primary' });
   });

@@ -165,10 +165,10 @@ describe('close()', () => {
     const slow = await client.chat.completions.create({ model: 'm', messages, stream: true });
     await vi.waitFor(() => expect(sim.stats().inFlight).toBe(3));
 
-    const t0 = performance.now();
+    // close() ends what is in flight instead of waiting for it: the hang never ends and the first token is
+    // 60 s away, so a close() that waited would not resolve within the test's timeout. No wall-clock bound.
     await sim.close();
     await sim.close(); // idempotent
-    expect(performance.now() - t0).toBeLessThan(500);
     expect(await hung).toBeInstanceOf(OpenAI.APIConnectionError);
     expect(await hungStream).toBeInstanceOf(OpenAI.APIConnectionError);
     await expect((async () => { for await (const _ of slow); })()).rejects.toThrow();

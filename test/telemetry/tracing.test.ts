@@ -18,6 +18,13 @@ function inMemory(): { exporter: InMemorySpanExporter; tracer: Tracer } {
 
 const ms = (t: ReadableSpan['startTime']) => t[0] * 1000 + t[1] / 1e6;
 
+/** The headers each attempt sends upstream, as they are once the tracing listener (subscribed first) ran. */
+function upstreamHeaders(router: ReturnType<typeof fakeRouter>): Record<string, string>[] {
+  const sent: Record<string, string>[] = [];
+  router.events.on('attempt:start', (attempt) => sent.push(attempt.headers as Record<string, string>));
+  return sent;
+}
+
 describe('tracing: span tree of a request', () => {
   it('a request that falls back twice: one request span, three CLIENT attempt spans, skip and fallback events', () => {
     const router = fakeRouter();
@@ -138,6 +145,7 @@ describe('tracing: context', () => {
     const exporter = registerInMemory();
     const router = fakeRouter();
     const tracing = traceRouter(router); // the global tracer, as the gateway uses it
+    const sent = upstreamHeaders(router);
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const parentId = '00f067aa0ba902b7';
     withIncomingContext({ traceparent: `00-${traceId}-${parentId}-01`, 'x-other': ['a', 'b'] }, () => {
@@ -148,6 +156,10 @@ describe('tracing: context', () => {
     for (const s of spans) expect(s.spanContext().traceId).toBe(traceId);
     const req = spans.find((s) => s.name === REQUEST_SPAN_NAME)!;
     expect(req.parentSpanContext).toMatchObject({ traceId, spanId: parentId, isRemote: true });
+    // Each provider call carries the trace on, from its own attempt span.
+    const attemptIds = spans.filter((s) => s.kind === SpanKind.CLIENT).map((s) => s.spanContext().spanId);
+    expect(sent.map((h) => h.traceparent?.split('-')[2]).sort()).toEqual(attemptIds.sort());
+    for (const h of sent) expect(h.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     tracing.stop();
   });
 
@@ -185,9 +197,10 @@ describe('tracing: context', () => {
     expect(req.parentSpanContext?.spanId).toBe(outer.spanContext().spanId);
   });
 
-  it('with no SDK registered nothing breaks and nothing is recorded; the remote parent still flows', () => {
+  it('with no SDK registered nothing breaks, nothing is recorded, and no trace header is sent upstream', () => {
     const router = fakeRouter();
     const tracing = traceRouter(router);
+    const sent = upstreamHeaders(router);
     let request: ReturnType<typeof requestInfo> | undefined;
     expect(() => {
       request = withIncomingContext({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }, () =>
@@ -196,6 +209,9 @@ describe('tracing: context', () => {
     }).not.toThrow();
     const ctx = tracing.requestSpanContext(request!);
     expect(ctx === undefined || !trace.isSpanContextValid(ctx)).toBe(true);
+    // Without an SDK there is no propagator: the incoming traceparent is not passed on to the providers.
+    expect(sent).toHaveLength(3);
+    for (const h of sent) expect(h).toEqual({});
     tracing.stop();
   });
 

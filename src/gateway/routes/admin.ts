@@ -18,6 +18,7 @@ export function describeCircuit(c: CircuitSnapshot): Record<string, unknown> {
     provider: c.provider,
     model: c.model,
     state: c.state,
+    ...(c.source ? { source: c.source } : {}),
     ...(c.forced ? { forced: c.forced } : {}),
     window: c.window,
     failureRate: c.failureRate,

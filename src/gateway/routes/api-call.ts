@@ -20,8 +20,8 @@ export interface ApiRouteOptions {
   tracker: CallTracker;
   bodyLimitBytes: number;
   scrub: (text: string) => string;
-  /** `server.shouldRetryHeader`. */
-  shouldRetryHeader: boolean;
+  /** `server.shouldRetryHeader` (default true). */
+  shouldRetryHeader?: boolean | undefined;
 }
 
 export const invalid = (message: string, param?: string, code = param ? 'missing_required_parameter' : 'invalid_request') =>
@@ -76,7 +76,7 @@ export function apiRoute<P>(
     });
     const fail = (e: unknown) => {
       if (cancelled.aborted || isRequestCancelledError(e)) return;
-      const mapped = mapError(e, undefined, opts.shouldRetryHeader);
+      const mapped = mapError(e, undefined, opts.shouldRetryHeader ?? true);
       if (log.call) Object.assign(mapped.headers, errorHeaders(log.call, e));
       log.errorCode = errorCode(mapped);
       sendError(res, mapped, opts.scrub);

@@ -6,12 +6,14 @@ import { isRequestCancelledError, isUpstreamClientError } from '../../errors/rou
 import type { Routed, Router } from '../../router/types.js';
 import { withIncomingContext } from '../../telemetry/propagation.js';
 import { bearerToken, clientKeyCheck } from '../auth.js';
+import { simpleRequestCheck } from '../browser.js';
 import { readJsonBody } from '../body.js';
 import { continuer } from '../expect-continue.js';
 import { newCallInfo, switchyardHeaders, type CallTracker, type CallInfo } from '../context.js';
 import { HttpError, JSON_CONTENT_TYPE, mapError, sendError, type MappedError } from '../errors.js';
 import { requestLine, type RequestLines, type RequestLogState } from '../request-line.js';
-import { pipeStream } from '../sse.js';
+import { pipeStream, type StreamStop } from '../sse.js';
+import { shuttingDown } from '../shutdown-answer.js';
 
 /*
  * POST /v1/chat/completions, served straight from node's request handler: the one hot path of the gateway
@@ -29,9 +31,19 @@ export interface ChatRouteOptions {
   /** Where the request line goes. */
   lines: RequestLines;
   /** `server.shouldRetryHeader`: `x-should-retry: false` on the 502/503/504 the router produced. Default true. */
-  shouldRetryHeader?: boolean;
+  shouldRetryHeader?: boolean | undefined;
   /** Answers with an error from outside the router call (and logs it when it is a bug). */
   respondError: (res: ServerResponse, err: unknown) => MappedError;
+  /**
+   * Requests being served, until their request line is written: what a shutdown past its grace period ends
+   * as answers (shutdown-answer.ts). Optional for a route mounted on its own.
+   */
+  live?: Set<LiveRequest>;
+}
+
+/** A request the gateway can end as an answer when it stops. */
+export interface LiveRequest {
+  stop(): void;
 }
 
 export const CHAT_PATH = '/v1/chat/completions';
@@ -118,14 +130,23 @@ const errorCode = (mapped: MappedError) => (mapped.body as { error?: { code?: un
 
 export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: ServerResponse, path: string) => void {
   const checkKey = clientKeyCheck(opts.apiKeys);
+  const checkSimple = simpleRequestCheck(opts.apiKeys);
 
   /** The router call and the answer, inside the request's trace context and call tracking. */
-  async function call(params: ChatCompletionCreateParams, info: CallInfo, cancelled: CancelSource, res: ServerResponse, log: RequestLogState, caller: CallerFacts) {
+  async function call(
+    params: ChatCompletionCreateParams,
+    info: CallInfo,
+    cancelled: CancelSource,
+    res: ServerResponse,
+    log: RequestLogState,
+    caller: CallerFacts,
+    stop: StreamStop,
+  ) {
     try {
       const routed = await opts.router.dispatch(params, { cancellation: cancelled, caller: caller.id, ...(caller.timeout !== undefined ? { timeout: caller.timeout } : {}) });
       answered(info, routed);
       if (routed.response instanceof Stream) {
-        log.streamEnd = await pipeStream(routed.response, res, { headers: () => switchyardHeaders(info), cancelled, scrub: opts.scrub });
+        log.streamEnd = await pipeStream(routed.response, res, { headers: () => switchyardHeaders(info), cancelled, scrub: opts.scrub, stop });
         return;
       }
       if (cancelled.aborted) return;
@@ -145,30 +166,48 @@ export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: S
     }
   }
 
-  async function serve(req: IncomingMessage, res: ServerResponse, log: RequestLogState, cancelled: CancelSource): Promise<void> {
+  async function serve(req: IncomingMessage, res: ServerResponse, log: RequestLogState, cancelled: CancelSource, stop: StreamStop): Promise<void> {
     const params = validate(await readJsonBody(req, opts.bodyLimitBytes, continuer(req, res)));
     if (cancelled.aborted) return;
     const info = newCallInfo();
     log.call = info;
     const caller = callerFacts(req, opts.apiKeys.length > 0);
-    await withIncomingContext(req.headers, () => opts.tracker.run(info, () => call(params, info, cancelled, res, log, caller)));
+    await withIncomingContext(req.headers, () => opts.tracker.run(info, () => call(params, info, cancelled, res, log, caller, stop)));
   }
 
   return (req, res, path) => {
     const log: RequestLogState = {};
     const cancelled = new CancelSource();
     const logLine = requestLine(opts.lines, 'POST', path, res, log, true);
+    const stop: StreamStop = {};
+    const live: LiveRequest = {
+      // The gateway is stopping and this request outlived the grace period: it ends as an answer (a 503, or
+      // an error event in a stream already begun), then its router call is cancelled.
+      stop() {
+        if (res.writableEnded || res.destroyed) return;
+        log.stopped = true;
+        log.errorCode = 'shutting_down';
+        if (!res.headersSent) sendError(res, shuttingDown());
+        else stop.now?.();
+        cancelled.cancel();
+      },
+    };
+    opts.live?.add(live);
+    const gone = () => void opts.live?.delete(live);
     // One listener for both: 'close' before the response finished means the client went away, so the
-    // upstream attempt is cancelled; either way the request line is written.
+    // upstream attempt is cancelled; either way the request line is written (and only then is the request
+    // no longer live: a shutdown waits for its line).
     res.on('close', () => {
       if (!res.writableFinished) cancelled.cancel();
       logLine();
+      if (log.settled) log.settled.then(gone, gone);
+      else gone();
     });
     const fail = (e: unknown) => {
       log.errorCode = errorCode(opts.respondError(res, e));
     };
-    const denied = checkKey(req);
+    const denied = checkKey(req) ?? checkSimple(req);
     if (denied) return fail(denied);
-    log.settled = serve(req, res, log, cancelled).catch(fail);
+    log.settled = serve(req, res, log, cancelled, stop).catch(fail);
   };
 }

@@ -12,13 +12,13 @@ export interface Readiness {
 
 /** Ready while some route can still be served without waiting on an open circuit. */
 export function readiness(router: Router, draining: boolean): Readiness {
-  const state = new Map(router.circuits().map((c) => [c.endpoint, c.state]));
+  // routes() reads circuit states only: no window statistics on an unauthenticated probe path.
   const all = router.routes();
   const routes = all.some((r) => r.kind === 'route') ? all.filter((r) => r.kind === 'route') : all;
   const available: string[] = [];
   const unavailable: string[] = [];
   for (const r of routes) {
-    (r.endpoints.some((e) => state.get(e) !== 'open') ? available : unavailable).push(r.id);
+    (r.available ? available : unavailable).push(r.id);
   }
   return { ready: !draining && available.length > 0, available, unavailable, draining };
 }
