@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /*
  * The public surface of the `switchyard` package: everything a user may import is listed here.
  */
@@ -11,7 +12,17 @@ export type {
   Routed,
   CircuitSnapshot,
   RouteSnapshot,
+  CallOptions,
+  RouterEmbeddings,
+  RouterResponses,
+  RouterModels,
+  RouterModel,
+  RouterModelPage,
 } from './router/types.js';
+export type { RoutedPromise, WithResponse } from './router/routed-promise.js';
+export type { SwitchyardFacts } from './errors/sdk-errors.js';
+export type { Operation } from './endpoint/operation.js';
+export { OPERATIONS } from './endpoint/operation.js';
 export type {
   RouterEvents,
   RequestInfo,
@@ -60,6 +71,8 @@ export {
   isUpstreamClientError,
   StreamInterruptedError,
   isStreamInterruptedError,
+  UnsupportedOperationError,
+  isUnsupportedOperationError,
   InvalidRequestError,
   isInvalidRequestError,
   LocalAttemptError,

@@ -161,7 +161,8 @@ export class EndpointBreaker {
 
   admit(): Admission {
     const now = this.opts.now();
-    if (this.forced === 'open') return { admitted: false, reason: 'open', retryAt: this.nextProbeAt ?? now + this.opts.config.resetTimeoutMs };
+    // Held open by an operator: no probe will come, so no time to promise (a client told one would wait for nothing).
+    if (this.forced === 'open') return { admitted: false, reason: 'open', retryAt: Number.POSITIVE_INFINITY };
     if (this.retryAfterUntil !== undefined && now < this.retryAfterUntil) {
       return { admitted: false, reason: 'retry_after', retryAt: this.retryAfterUntil };
     }

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 export { parseConfig, loadConfigFile, checkConfigFile, withParsedFields, type LoadOptions, type CheckResult } from './load.js';
 export { substituteEnv, formatPath, type EnvSubstitution } from './env.js';
 export {

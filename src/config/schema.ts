@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OPERATIONS } from '../endpoint/operation.js';
 import { ATTEMPT_OUTCOMES, isFailureOutcome } from '../endpoint/outcome.js';
 import { MIN_SECRET_CHARS } from './secrets.js';
 
@@ -129,6 +130,15 @@ export const endpointSchema = z.strictObject({
   maxConcurrent: positiveInt().optional(),
   breaker: partialBreaker.optional(),
   retry: partialRetry.optional(),
+  /**
+   * The OpenAI API operations this endpoint serves (chat, embeddings, responses); a request of another kind
+   * skips it. Default by the provider's type: all three for `openai` (and `azure`), `[chat]` for the others.
+   */
+  operations: z
+    .array(z.enum(['chat', 'embeddings', 'responses'] satisfies typeof OPERATIONS, { error: "expected 'chat', 'embeddings' or 'responses'" }))
+    .min(1, { error: 'an endpoint must serve at least one operation' })
+    .refine((ops) => new Set(ops).size === ops.length, { error: 'each operation may be listed once' })
+    .optional(),
 });
 
 export const routeSchema = z.strictObject({
@@ -175,6 +185,12 @@ export const serverSchema = z.strictObject({
   apiKeys: z.array(secret).default([]),
   /** Required by /admin/*; admin writes are refused when unset. */
   adminKey: secret.optional(),
+  /**
+   * Send `x-should-retry: false` on the 502, 503 and 504 answers the gateway has already retried or failed
+   * fast on, so that the openai SDKs (which honour it) do not retry them again and multiply upstream load.
+   * Default true (left undefined here so that a server section built in code need not name it).
+   */
+  shouldRetryHeader: z.boolean({ error: 'expected true or false' }).optional(),
   /** Largest accepted request body. */
   bodyLimitBytes: positiveInt().default(4 * 1024 * 1024),
   /** Cross-origin access for web pages: off (no CORS header at all) unless origins are listed. */

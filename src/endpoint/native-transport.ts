@@ -6,6 +6,7 @@ import type { AnswerScrubber } from './answer-scrub.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { continueSkippingConnector } from './skip-continue.js';
 import { eventStream, type BodySink, type StreamLimits } from './native-stream.js';
+import { tagHeaders } from './answer-headers.js';
 import { JsonAnswer, type Cancellation, type Transport } from './transport.js';
 
 export interface NativeTransportOptions {
@@ -203,7 +204,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
             // As the SDK: JSON when the content type says so (a parse error is the provider's), else the raw text.
             if (!isJson(h)) return resolve(text);
             try {
-              resolve(new JsonAnswer(JSON.parse(text), bytes));
+              resolve(new JsonAnswer(tagHeaders(JSON.parse(text) as unknown, h), bytes));
             } catch (parseError) {
               reject(parseError);
             }

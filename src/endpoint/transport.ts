@@ -6,6 +6,7 @@ import type {
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
 import { ANSWER_HEARD, STREAMED_ANSWER } from './bounded-fetch.js';
+import { tagHeaders } from './answer-headers.js';
 import { maxEventBytes } from './answer-limit.js';
 import { signalOf, type Cancellation } from './cancellation.js';
 import type { StreamLimits } from './native-stream.js';
@@ -84,9 +85,10 @@ export function sdkTransport(client: OpenAI, limits: Partial<StreamLimits> = {},
   return {
     // The body already carries its `stream` flag (see Transport): the casts only pick the SDK's overload.
     complete: async (body, abort, headers) => {
-      const answer: unknown = await client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming, options(abort, headers, false));
-      if (!scrubber) return answer;
-      return typeof answer === 'string' ? scrubber.text(answer) : scrubber.value(answer);
+      const { data, response } = await client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming, options(abort, headers, false)).withResponse();
+      const answer: unknown = data;
+      if (!scrubber) return tagHeaders(answer, response.headers);
+      return typeof answer === 'string' ? scrubber.text(answer) : tagHeaders(scrubber.value(answer), response.headers);
     },
     stream: async (body, abort, headers) => {
       const response = await client.chat.completions.create(body as ChatCompletionCreateParamsStreaming, options(abort, headers, true)).asResponse();

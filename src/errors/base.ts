@@ -2,6 +2,17 @@
 export abstract class SwitchyardError extends Error {
   abstract readonly code: string;
   readonly isSwitchyardError = true;
+
+  /**
+   * `instanceof` by brand, not by prototype: an error made by another copy of the package (two versions in
+   * one node_modules), or the openai SDK error the library hands back with the same facts, is still an
+   * instance. Each class's brand is the `is<ClassName>` marker its instances carry.
+   */
+  static override [Symbol.hasInstance](this: { name: string; prototype: object }, value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    if (Object.prototype.isPrototypeOf.call(this.prototype, value)) return true;
+    return (value as Record<string, unknown>)[`is${this.name}`] === true;
+  }
 }
 
 /** The `isX()` guard for a class that carries `readonly isX = true`: works across copies of the package. */

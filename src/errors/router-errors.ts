@@ -12,6 +12,25 @@ export interface AttemptRecord {
   readonly message?: string;
 }
 
+/**
+ * The route has no endpoint that can take this request: none serves its operation (`operations`), or the
+ * conversation it continues (`previous_response_id`) is held by a provider none of its endpoints uses.
+ * Nothing was sent; the request is the caller's to change.
+ */
+export class UnsupportedOperationError extends SwitchyardError {
+  readonly code = 'operation_not_supported';
+  readonly isUnsupportedOperationError = true;
+  constructor(
+    readonly route: string,
+    readonly operation: string,
+    message?: string,
+  ) {
+    super(message ?? `route '${route}' has no endpoint that serves ${operation}`);
+    this.name = 'UnsupportedOperationError';
+  }
+}
+export const isUnsupportedOperationError = markerGuard<UnsupportedOperationError>('isUnsupportedOperationError');
+
 /** The `model` named neither a route nor an endpoint. */
 export class UnknownRouteError extends SwitchyardError {
   readonly code = 'unknown_route';
@@ -30,6 +49,8 @@ const SKIP_TEXT: Record<string, string> = {
   retry_after: 'inside its Retry-After',
   saturated: 'at its maxConcurrent attempts in flight',
   unresponsive: 'sent nothing to the callers who gave up on it, and this request cannot wait out its timeout',
+  unsupported: 'does not serve this operation',
+  other_provider: "another provider holds the conversation's previous_response_id",
 };
 
 /**
@@ -48,10 +69,12 @@ export class RouteUnavailableError extends SwitchyardError {
     readonly skipped: readonly { readonly endpoint: string; readonly reason: string }[] = [],
   ) {
     const why = skipped.length ? skipped.map((s) => `${s.endpoint}: ${SKIP_TEXT[s.reason] ?? s.reason}`).join('; ') : 'circuit open';
-    super(`every endpoint of route '${route}' is unavailable (${why}); earliest retry at ${new Date(retryAt).toISOString()}`);
+    // Infinite: held open by an operator, there is no time at which it will take traffic by itself.
+    const when = Number.isFinite(retryAt) ? `earliest retry at ${new Date(retryAt).toISOString()}` : 'no retry time (held open by an operator)';
+    super(`every endpoint of route '${route}' is unavailable (${why}); ${when}`);
     this.name = 'RouteUnavailableError';
   }
-  /** Milliseconds from `now` until the next probe, never negative. */
+  /** Milliseconds from `now` until the next probe, never negative; Infinity when none is scheduled. */
   retryAfterMs(now = Date.now()): number {
     return Math.max(0, this.retryAt - now);
   }
@@ -128,6 +151,8 @@ export class UpstreamClientError extends SwitchyardError {
     readonly status: number,
     message: string,
     readonly body: unknown,
+    /** The provider's response headers, when the transport kept them. */
+    readonly headers?: Headers,
   ) {
     super(message);
     this.name = 'UpstreamClientError';

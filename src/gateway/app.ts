@@ -22,6 +22,9 @@ import { renderMetrics } from '../telemetry/exposition.js';
 import { isOpenMetrics, type MetricsRegistry } from '../telemetry/metric-defs.js';
 import { methodNotAllowed } from './methods.js';
 import { modelRoutes } from './routes/models.js';
+import { embeddingsRoutes } from './routes/embeddings.js';
+import { responsesRoutes } from './routes/responses.js';
+import type { RequestLogState } from './request-line.js';
 
 export interface GatewayOptions {
   router: Router;
@@ -147,16 +150,21 @@ export function createGateway(opts: GatewayOptions): Gateway {
   app.use(metricsRoutes(metrics));
   app.use('/v1', requireClientKey(server.apiKeys));
   app.use('/v1', modelRoutes(router));
+  const apiOptions = { tracker, bodyLimitBytes: server.bodyLimitBytes, scrub, shouldRetryHeader: server.shouldRetryHeader };
+  app.use('/v1', responsesRoutes(router, apiOptions));
+  app.use('/v1', embeddingsRoutes(router, apiOptions));
   // POST is served before express (chat.ts): any other method that gets here is not allowed.
   app.all(CHAT_PATH, methodNotAllowed('POST'));
   app.use('/admin', adminRoutes(router, server.adminKey, logger));
-  app.use((req, _res, next) => {
+  app.use((req, res, next) => {
+    // A client calling a path the gateway does not serve is worth seeing at the default level.
+    (res.locals as RequestLogState).important = true;
     next(new HttpError(404, 'invalid_request_error', 'not_found', `no such path: ${req.method} ${req.path}`));
   });
   const onError: ErrorRequestHandler = (err, _req, res, _next) => void respondError(res, clientFault(err) ?? err);
   app.use(onError);
 
-  const chat = chatRoute({ router, tracker, apiKeys: server.apiKeys, bodyLimitBytes: server.bodyLimitBytes, scrub, lines, respondError, live });
+  const chat = chatRoute({ router, tracker, apiKeys: server.apiKeys, bodyLimitBytes: server.bodyLimitBytes, scrub, lines, respondError, live, shouldRetryHeader: server.shouldRetryHeader });
   const cors = corsHandler(server.cors?.origins);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     inFlight++;

@@ -10,6 +10,7 @@ import {
   isRouterClosedError,
   isStreamInterruptedError,
   isUnknownRouteError,
+  isUnsupportedOperationError,
   isUpstreamClientError,
   type AttemptRecord,
 } from '../errors/router-errors.js';
@@ -75,28 +76,45 @@ function publicAttempts(attempts: readonly AttemptRecord[]): AttemptRecord[] {
   }));
 }
 
-export function mapError(e: unknown, now = Date.now()): MappedError {
+/**
+ * The header that tells the openai SDKs (Python and Node honour it) not to retry an answer: the gateway has
+ * already run its retry policy and fallbacks (502, 504) or failed fast because nothing can answer (503), so
+ * a client retrying on top would only multiply the load on upstreams that are already failing.
+ */
+const NO_RETRY = { 'x-should-retry': 'false' } as const;
+
+/**
+ * `noRetry` (server.shouldRetryHeader, default true) adds `x-should-retry: false` to the 502, 503 and 504
+ * answers the router produced after its own retries or its fail-fast.
+ */
+export function mapError(e: unknown, now = Date.now(), noRetry = true): MappedError {
+  const final = (headers: Record<string, string>) => (noRetry ? { ...headers, ...NO_RETRY } : headers);
   if (e instanceof HttpError) {
     return { status: e.status, body: errorBody(e.message, e.type, e.code, e.param), headers: e.headers };
   }
   if (isUnknownRouteError(e)) {
     return { status: 404, body: errorBody(e.message, 'invalid_request_error', e.code, 'model'), headers: {} };
   }
+  if (isUnsupportedOperationError(e)) {
+    return { status: 400, body: errorBody(e.message, 'invalid_request_error', e.code, 'model'), headers: {} };
+  }
   if (isRouteUnavailableError(e)) {
-    const seconds = Math.max(1, Math.ceil(e.retryAfterMs(now) / 1000));
+    const wait = e.retryAfterMs(now);
     const body = errorBody(e.message, 'server_error', e.code);
     if (e.attempts.length) body.error.attempts = publicAttempts(e.attempts);
-    return { status: 503, body, headers: { 'retry-after': String(seconds) } };
+    // A circuit held open by an operator has no probe time: no Retry-After rather than one it will never keep.
+    const headers: Record<string, string> = Number.isFinite(wait) ? { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) } : {};
+    return { status: 503, body, headers: final(headers) };
   }
   if (isAllAttemptsFailedError(e)) {
     const body = errorBody(e.message, 'server_error', e.code);
     body.error.attempts = publicAttempts(e.attempts);
-    return { status: 502, body, headers: {} };
+    return { status: 502, body, headers: final({}) };
   }
   if (isDeadlineExceededError(e)) {
     const body = errorBody(e.message, 'server_error', e.code);
     body.error.attempts = publicAttempts(e.attempts);
-    return { status: 504, body, headers: {} };
+    return { status: 504, body, headers: final({}) };
   }
   if (isUpstreamClientError(e)) {
     // The caller's request is wrong: hand back the provider's own verdict, status and body as is.
@@ -119,7 +137,7 @@ export function mapError(e: unknown, now = Date.now()): MappedError {
     return { status: 500, body: errorBody(e.message, 'server_error', e.code), headers: {} };
   }
   if (isStreamInterruptedError(e)) {
-    return { status: 502, body: errorBody(e.message, 'server_error', e.code), headers: {} };
+    return { status: 502, body: errorBody(e.message, 'server_error', e.code), headers: final({}) };
   }
   // The gateway is shutting down: a request it could not finish in the grace period is the server's, not the caller's.
   if (isRouterClosedError(e)) {

@@ -69,6 +69,8 @@ export interface RequestLogState {
   settled?: Promise<unknown>;
   streamEnd?: StreamEnd;
   errorCode?: string;
+  /** Log the line at info, as the chat path's (the other API paths, and unknown paths). */
+  important?: boolean;
   /** Ended by the gateway's shutdown, past its grace period: a 503 or a stream's error event. */
   stopped?: boolean;
 }
@@ -95,7 +97,7 @@ export function requestLine(lines: RequestLines, method: string, path: string, r
     const closedEarly = !res.writableFinished;
     const write = () => {
       const call = state.call;
-      const important = chat || (path.startsWith('/admin/') && method !== 'GET');
+      const important = chat || state.important === true || (path.startsWith('/admin/') && method !== 'GET');
       lines.write(important ? 'info' : 'debug', {
         method,
         path,

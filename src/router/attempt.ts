@@ -17,7 +17,15 @@ export type AttemptFinisher = (result: AttemptResult, classified?: Classified) =
 /** How one attempt went, as the runner reports it to the walk. */
 export type AttemptRun<T> =
   | { readonly kind: 'done'; readonly value: T; readonly result: AttemptResult; readonly bytes?: Buffer | undefined }
-  | { readonly kind: 'failed'; readonly classified: Classified; readonly durationMs: number; readonly body?: unknown; readonly cause?: unknown }
+  | {
+      readonly kind: 'failed';
+      readonly classified: Classified;
+      readonly durationMs: number;
+      readonly body?: unknown;
+      readonly cause?: unknown;
+      /** The provider's response headers, for an error the caller gets back (the library's SDK error carries them). */
+      readonly headers?: Headers | undefined;
+    }
   /** A stream whose first content chunk arrived: the stream now owns the attempt and calls the finisher. */
   | { readonly kind: 'handoff'; readonly value: T };
 

@@ -1,3 +1,4 @@
+import { APIError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { classify, InvalidResponseError, type Classified } from '../endpoint/classify.js';
 import type { SerializedBody } from '../endpoint/serialized-body.js';
@@ -73,7 +74,9 @@ export function completeRunner(ctx: CompleteContext): AttemptRunner<ChatCompleti
 export function failedRun(error: unknown, classified: Classified, durationMs: number, scrub: (text: string) => string): AttemptRun<never> {
   const body = classified.blame !== 'endpoint' && classified.body !== undefined ? scrubBody(classified.body, scrub) : undefined;
   const cause = classified.outcome === 'local_error' ? { cause: error } : {};
-  return { kind: 'failed', classified, durationMs, ...(body !== undefined ? { body } : {}), ...cause };
+  // With the provider's headers, which the library hands back on the SDK error (rate-limit and request ids).
+  const headers = body !== undefined && error instanceof APIError && error.headers ? { headers: error.headers } : {};
+  return { kind: 'failed', classified, durationMs, ...(body !== undefined ? { body } : {}), ...cause, ...headers };
 }
 
 function scrubBody(body: unknown, scrub: (text: string) => string): unknown {

@@ -1,3 +1,4 @@
+import type { Operation } from '../endpoint/operation.js';
 import type { AttemptOutcome, RequestOutcome } from '../endpoint/outcome.js';
 import type { ChargeReason, ChargeVerdict } from './attribution.js';
 
@@ -15,10 +16,15 @@ export const CIRCUIT_STATES: readonly CircuitStateName[] = ['closed', 'open', 'h
  * Why an endpoint was skipped without an attempt: its circuit is open, or half-open with its probe in flight,
  * a Retry-After holds traffic away, it has `maxConcurrent` attempts in flight already (`saturated`), or it
  * has sent nothing to the callers who gave up on it and this request cannot wait out its timeout
- * (`unresponsive`, see router/liveness.ts).
+ * (`unresponsive`, see router/liveness.ts). Two say nothing of its health: it does not serve the request's
+ * operation (`unsupported`, see `endpoints.<id>.operations`), or a Responses request continues a
+ * conversation another provider holds (`other_provider`, by its `previous_response_id`).
  */
-export type SkipReason = 'open' | 'half_open_busy' | 'retry_after' | 'saturated' | 'unresponsive';
-export const SKIP_REASONS: readonly SkipReason[] = ['open', 'half_open_busy', 'retry_after', 'saturated', 'unresponsive'];
+export type SkipReason = 'open' | 'half_open_busy' | 'retry_after' | 'saturated' | 'unresponsive' | 'unsupported' | 'other_provider';
+export const SKIP_REASONS: readonly SkipReason[] = ['open', 'half_open_busy', 'retry_after', 'saturated', 'unresponsive', 'unsupported', 'other_provider'];
+
+/** Skip reasons that are no circuit's doing: not short-circuits. */
+export const INELIGIBLE_SKIPS: readonly SkipReason[] = ['unsupported', 'other_provider'];
 
 export interface RequestInfo {
   /** Unique per request, for correlating events; not a label. */
@@ -28,6 +34,8 @@ export interface RequestInfo {
   readonly stream: boolean;
   /** Epoch ms. */
   readonly startedAt: number;
+  /** The OpenAI API operation, when it is not `chat`. */
+  readonly operation?: Operation;
 }
 
 export interface AttemptInfo {

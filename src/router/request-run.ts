@@ -4,6 +4,7 @@ import type { Bulkhead } from '../breaker/bulkhead.js';
 import { fullJitterDelay } from '../breaker/backoff.js';
 import type { Classified } from '../endpoint/classify.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
+import type { Operation } from '../endpoint/operation.js';
 import type { RequestOutcome } from '../endpoint/outcome.js';
 import {
   AllAttemptsFailedError,
@@ -55,12 +56,14 @@ export class RequestRun {
   /** Unclear failures waiting for evidence (router/attribution.ts). */
   private readonly ledger = new Ledger();
   /** The first unclear failure with the provider's own error, and whether any failure was the endpoint's. */
-  private unclear: { endpoint: string; classified: Classified; body: unknown } | undefined;
+  private unclear: { endpoint: string; classified: Classified; body: unknown; headers?: Headers | undefined } | undefined;
   private endpointFault = false;
   /** Who answered, once someone did. */
   endpoint: string | undefined;
   /** The answer's bytes as the provider sent them, when its transport kept them (see JsonAnswer). */
   bytes: Buffer | undefined;
+  /** The caller's cap on retries on one endpoint (RequestOptions.maxRetries). */
+  maxRetries: number | undefined;
 
   constructor(
     private readonly deps: RunDeps,
@@ -70,18 +73,28 @@ export class RequestRun {
     stream: boolean,
     /** Who sent the request, for "one caller weighs once per window"; each request alone when unknown. */
     private readonly caller?: string,
+    operation?: Operation,
   ) {
-    this.info = { id: `${process.pid}-${++nextId}`, route, stream, startedAt: deps.now() };
+    this.info = { id: `${process.pid}-${++nextId}`, route, stream, startedAt: deps.now(), ...(operation ? { operation } : {}) };
     deps.active.add(this);
     // Synchronous, in the caller's context: a tracer subscribed here parents the request span correctly.
     deps.events.emit('request:start', this.info);
   }
 
-  async walk<T>(runner: AttemptRunner<T>): Promise<T> {
+  /**
+   * `eligible`, when given, says why an endpoint cannot take this request at all (it does not serve the
+   * operation, or another provider holds the conversation): it is skipped without touching its circuit.
+   */
+  async walk<T>(runner: AttemptRunner<T>, eligible?: (endpoint: string) => SkipReason | undefined): Promise<T> {
     const { endpoints, breakers, bulkheads, liveness, events, now } = this.deps;
     // The request's own state across attempts: the last endpoint that failed, for the `fallback` event.
     let lastFailed: string | undefined;
     for (const id of this.chain) {
+      const ineligible = eligible?.(id);
+      if (ineligible) {
+        this.skip(id, ineligible, Number.POSITIVE_INFINITY);
+        continue;
+      }
       const endpoint = endpoints.get(id)!;
       const breaker = breakers.get(id)!;
       const bulkhead = bulkheads.get(id)!;
@@ -120,16 +133,16 @@ export class RequestRun {
         if (c.blame === 'request') {
           this.end('client_error');
           if (c.outcome === 'local_error') throw new LocalAttemptError(this.route, id, c.message, { cause: run.cause });
-          throw new UpstreamClientError(this.route, id, c.status ?? 400, c.message, run.body);
+          throw new UpstreamClientError(this.route, id, c.status ?? 400, c.message, run.body, run.headers);
         }
         if (c.blame === 'caller' || this.scope.aborted) throw this.failAborted();
         if (c.blame === 'unclear') {
           this.ledger.hold(id, attempt.generation);
-          if (!this.unclear && run.body !== undefined) this.unclear = { endpoint: id, classified: c, body: run.body };
+          if (!this.unclear && run.body !== undefined) this.unclear = { endpoint: id, classified: c, body: run.body, headers: run.headers };
         } else this.endpointFault = true;
         lastFailed = id;
         const policy = endpoint.spec.retry;
-        if (retry >= policy.retries || !policy.on.includes(c.outcome)) break;
+        if (retry >= Math.min(policy.retries, this.maxRetries ?? policy.retries) || !policy.on.includes(c.outcome)) break;
         const delay = fullJitterDelay(retry, policy.baseDelayMs, policy.maxDelayMs, this.deps.random);
         if (!(await this.scope.sleep(delay))) throw this.failAborted();
       }
@@ -146,7 +159,7 @@ export class RequestRun {
       const u = this.unclear;
       this.end('client_error');
       // An error event inside a 200 stream has no status of its own: a client type reads as OpenAI's 400.
-      throw new UpstreamClientError(this.route, u.endpoint, u.classified.status ?? 400, u.classified.message, u.body);
+      throw new UpstreamClientError(this.route, u.endpoint, u.classified.status ?? 400, u.classified.message, u.body, u.headers);
     }
     this.end('failed');
     throw new AllAttemptsFailedError(this.route, this.attempts);

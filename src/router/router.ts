@@ -7,17 +7,20 @@ import type { SwitchyardConfig, SwitchyardConfigInput } from '../config/schema.j
 import { configuredSecrets, createScrubber } from '../config/secrets.js';
 import { buildEndpoints } from '../endpoint/endpoint.js';
 import { SerializedBody } from '../endpoint/serialized-body.js';
-import { InvalidRequestError, RouterClosedError, UnknownRouteError } from '../errors/router-errors.js';
+import { InvalidRequestError, RouterClosedError, UnknownRouteError, UnsupportedOperationError } from '../errors/router-errors.js';
 import { createStateStore, FleetBreaker, isShared } from '../state/index.js';
 import { CallerWindow } from './attribution.js';
 import { FencedEmitter } from './fenced-events.js';
 import { Liveness } from './liveness.js';
 import { completeRunner, type CompleteContext } from './complete-attempt.js';
+import type { SkipReason } from './events.js';
+import { createClient } from './client.js';
+import { operationDispatch } from './operation-dispatch.js';
 import type { CircuitStateName } from './events.js';
 import { RequestRun, type RunDeps } from './request-run.js';
 import { RequestScope, type AttemptScope } from './scope.js';
 import { streamRunner } from './stream-attempt.js';
-import type { CircuitSnapshot, RequestOptions, RouteSnapshot, Routed, Router, RouterCompletions, RouterOptions } from './types.js';
+import type { CircuitSnapshot, RequestOptions, RouteSnapshot, Routed, Router, RouterOptions } from './types.js';
 
 /**
  * The drop-in for `new OpenAI()`: every endpoint of the config behind its own circuit breaker, and
@@ -60,6 +63,21 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
   const deps: RunDeps = { endpoints, breakers, bulkheads, liveness, callers, events, now, random, active, watched };
   const scrub = createScrubber(configuredSecrets(cfg));
   let closed = false;
+  const operations = operationDispatch({
+    config: cfg,
+    chains,
+    run: deps,
+    scrub,
+    closed: () => closed,
+    fetch: options.fetch,
+    check: (route, body, opts) => {
+      const checked = checkRequest(route, body as ChatCompletionCreateParams, opts);
+      return checked instanceof InvalidRequestError ? checked : undefined;
+    },
+  });
+  // Chains with an endpoint that does not serve chat skip it (`unsupported`); the others pay nothing.
+  const chatOnly = (id: string): SkipReason | undefined => (operations.serves(id, 'chat') ? undefined : 'unsupported');
+  const chatFilter = new Map([...chains].filter(([, c]) => c.endpoints.some((id) => chatOnly(id))).map(([id]) => [id, chatOnly]));
 
   function dispatch(body: ChatCompletionCreateParams, opts: RequestOptions = {}): Promise<Routed<ChatCompletion | Stream<ChatCompletionChunk>>> {
     const route = typeof body?.model === 'string' ? body.model : '';
@@ -68,9 +86,12 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     if (!chain) return Promise.reject(new UnknownRouteError(route));
     const checked = checkRequest(route, body, opts);
     if (checked instanceof InvalidRequestError) return Promise.reject(checked);
+    const filter = chatFilter.get(route);
+    if (filter && chain.endpoints.every((id) => filter(id))) return Promise.reject(new UnsupportedOperationError(route, 'chat'));
     const deadlineMs = Math.min(cfg.routes[route]?.deadlineMs ?? cfg.request.deadlineMs, opts.timeout ?? Number.POSITIVE_INFINITY);
     const scope = new RequestScope(deadlineMs, opts.signal, now, opts.cancellation);
     const run = new RequestRun(deps, route, chain.endpoints, scope, body.stream === true, opts.caller);
+    run.maxRetries = opts.maxRetries;
     const ctx: CompleteContext = {
       params: body,
       serialized: checked,
@@ -81,7 +102,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
       scrub,
       now,
     };
-    const walked = body.stream === true ? run.walk(streamRunner(ctx, run)) : run.walk(completeRunner(ctx));
+    const walked = body.stream === true ? run.walk(streamRunner(ctx, run), filter) : run.walk(completeRunner(ctx), filter);
     return walked.then((response) => ({
       route,
       endpoint: run.endpoint!,
@@ -91,14 +112,20 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     }));
   }
 
-  const completions = {
-    create: (body: ChatCompletionCreateParams, opts?: RequestOptions) => dispatch(body, opts).then((r) => r.response),
-  } as RouterCompletions;
-
-  return {
-    chat: { completions },
+  const dispatchResponses = operations.responses as Router['dispatchResponses'];
+  const router: Router = {
+    // The openai SDK's surface (chat.completions, embeddings, responses, models) over the dispatches below.
+    ...createClient({
+      dispatch: dispatch as Router['dispatch'],
+      dispatchEmbeddings: operations.embeddings,
+      dispatchResponses,
+      routes: () => router.routes(),
+      circuits: () => router.circuits(),
+    }),
     events,
     dispatch: dispatch as Router['dispatch'],
+    dispatchEmbeddings: operations.embeddings,
+    dispatchResponses,
     circuits(): CircuitSnapshot[] {
       return [...endpoints.values()].map((ep) => {
         const bulkhead = bulkheads.get(ep.spec.id)!;
@@ -133,6 +160,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
       await store.close();
     },
   };
+  return router;
 
   function breakerOf(id: string): EndpointBreaker {
     const b = breakers.get(id);
@@ -160,6 +188,9 @@ function checkRequest(route: string, body: ChatCompletionCreateParams, opts: Req
   }
   if (opts.timeout !== undefined && !(typeof opts.timeout === 'number' && opts.timeout > 0 && opts.timeout <= 2_147_483_647)) {
     return new InvalidRequestError(route, 'the timeout option must be a positive number of milliseconds (at most 2147483647)', 'timeout');
+  }
+  if (opts.maxRetries !== undefined && !(Number.isInteger(opts.maxRetries) && opts.maxRetries >= 0)) {
+    return new InvalidRequestError(route, 'the maxRetries option must be a non-negative integer', 'maxRetries');
   }
   if (opts.headers) {
     for (const [name, value] of Object.entries(opts.headers)) {

@@ -8,7 +8,20 @@ import type {
   ChatCompletionCreateParamsStreaming,
   ChatCompletionCreateParams,
 } from 'openai/resources/chat/completions';
+import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
+import type {
+  Response,
+  ResponseCreateParams,
+  ResponseCreateParamsNonStreaming,
+  ResponseCreateParamsStreaming,
+  ResponseStreamEvent,
+} from 'openai/resources/responses/responses';
+import type { ExtractParsedContentFromParams } from 'openai/lib/parser';
+import type { ExtractParsedContentFromParams as ExtractResponseParsed, ResponseCreateParamsWithTools } from 'openai/lib/ResponsesParser';
+import type { ChatCompletionParseParams, ParsedChatCompletion } from 'openai/resources/chat/completions';
+import type { ParsedResponse } from 'openai/resources/responses/responses';
 import type { Cancellation } from '../endpoint/cancellation.js';
+import type { RoutedPromise } from './routed-promise.js';
 import type { CircuitStateName, RouterEvents } from './events.js';
 
 /** Per-call options, as the openai SDK's (the ones a router can honour). */
@@ -24,6 +37,11 @@ export interface RequestOptions {
   cancellation?: Cancellation | undefined;
   /** Overrides the route's deadline for this call (ms). */
   timeout?: number | undefined;
+  /**
+   * Caps the retries on the same endpoint for this call (its `retry.retries` otherwise; never raises it), as
+   * the openai SDK's per-call `maxRetries`. Fallbacks to the route's other endpoints are not retries.
+   */
+  maxRetries?: number | undefined;
   /** Extra headers forwarded to the provider. */
   headers?: Record<string, string> | undefined;
   /**
@@ -42,12 +60,6 @@ export type ResponseValidator = (
   context: { route: string; endpoint: string; params: ChatCompletionCreateParams },
 ) => string | undefined | void | Promise<string | undefined | void>;
 
-/** The same call surface as `new OpenAI().chat.completions`. */
-export interface RouterCompletions {
-  create(body: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<ChatCompletion>;
-  create(body: ChatCompletionCreateParamsStreaming, options?: RequestOptions): Promise<Stream<ChatCompletionChunk>>;
-  create(body: ChatCompletionCreateParams, options?: RequestOptions): Promise<ChatCompletion | Stream<ChatCompletionChunk>>;
-}
 
 /** One circuit, as `router.circuits()` and `GET /admin/circuits` show it. */
 export interface CircuitSnapshot {
@@ -108,10 +120,23 @@ export interface Routed<T> {
 
 export interface Router {
   readonly chat: { readonly completions: RouterCompletions };
+  readonly embeddings: RouterEmbeddings;
+  readonly responses: RouterResponses;
+  /** The routes and endpoints callers may name, as the gateway's GET /v1/models. */
+  readonly models: RouterModels;
   /** As `chat.completions.create`, with the route, answering endpoint and attempt count alongside. */
   dispatch(body: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): Promise<Routed<ChatCompletion>>;
   dispatch(body: ChatCompletionCreateParamsStreaming, options?: RequestOptions): Promise<Routed<Stream<ChatCompletionChunk>>>;
   dispatch(body: ChatCompletionCreateParams, options?: RequestOptions): Promise<Routed<ChatCompletion | Stream<ChatCompletionChunk>>>;
+  /** Embeddings (`POST /v1/embeddings`) through the route, as `dispatch` does chat. */
+  dispatchEmbeddings(body: EmbeddingCreateParams, options?: RequestOptions): Promise<Routed<CreateEmbeddingResponse>>;
+  /**
+   * The Responses API (`POST /v1/responses`), plain or streamed, through the route; a request naming a
+   * `previous_response_id` this router saw answered goes only to endpoints of the provider that holds it.
+   */
+  dispatchResponses(body: ResponseCreateParamsNonStreaming, options?: RequestOptions): Promise<Routed<Response>>;
+  dispatchResponses(body: ResponseCreateParamsStreaming, options?: RequestOptions): Promise<Routed<Stream<ResponseStreamEvent>>>;
+  dispatchResponses(body: ResponseCreateParams, options?: RequestOptions): Promise<Routed<Response | Stream<ResponseStreamEvent>>>;
   /** Events for telemetry and health-aware callers (see RouterEvents). */
   readonly events: EventEmitter<RouterEvents>;
   /** State of every circuit. */
@@ -152,3 +177,70 @@ export interface RouterOptions {
 }
 
 export type { OpenAI };
+
+/*
+ * The openai SDK's call surface, as the router serves it (router/client.ts). The helpers (`stream`,
+ * `runTools`, `responses.stream`) are the SDK's own classes run over the router.
+ */
+
+type SdkRequestOptions = NonNullable<Parameters<OpenAI['chat']['completions']['create']>[1]>;
+
+/**
+ * Per-call options as the openai SDK takes them: `signal`, `timeout`, `headers` (any form the SDK takes)
+ * and `maxRetries` are honoured (see RequestOptions); the SDK's other options are accepted and ignored.
+ */
+export type CallOptions = Omit<SdkRequestOptions, 'headers' | 'signal' | 'timeout' | 'maxRetries'> &
+  Omit<RequestOptions, 'headers'> & { headers?: SdkRequestOptions['headers'] };
+
+/** `router.chat.completions`: `create`, `parse`, `stream` and `runTools`, as `new OpenAI().chat.completions`. */
+export interface RouterCompletions {
+  create(body: ChatCompletionCreateParamsNonStreaming, options?: CallOptions): RoutedPromise<ChatCompletion>;
+  create(body: ChatCompletionCreateParamsStreaming, options?: CallOptions): RoutedPromise<Stream<ChatCompletionChunk>>;
+  create(body: ChatCompletionCreateParams, options?: CallOptions): RoutedPromise<ChatCompletion | Stream<ChatCompletionChunk>>;
+  /** Structured output (`zodResponseFormat`, `zodFunction`): the completion with `message.parsed`. */
+  parse<Params extends ChatCompletionParseParams, ParsedT = ExtractParsedContentFromParams<Params>>(
+    body: Params,
+    options?: CallOptions,
+  ): RoutedPromise<ParsedChatCompletion<ParsedT>>;
+  stream: OpenAI['chat']['completions']['stream'];
+  runTools: OpenAI['chat']['completions']['runTools'];
+}
+
+export interface RouterEmbeddings {
+  create(body: EmbeddingCreateParams, options?: CallOptions): RoutedPromise<CreateEmbeddingResponse>;
+}
+
+export interface RouterResponses {
+  create(body: ResponseCreateParamsNonStreaming, options?: CallOptions): RoutedPromise<Response>;
+  create(body: ResponseCreateParamsStreaming, options?: CallOptions): RoutedPromise<Stream<ResponseStreamEvent>>;
+  create(body: ResponseCreateParams, options?: CallOptions): RoutedPromise<Response | Stream<ResponseStreamEvent>>;
+  parse<Params extends ResponseCreateParamsWithTools, ParsedT = ExtractResponseParsed<Params>>(
+    body: Params,
+    options?: CallOptions,
+  ): RoutedPromise<ParsedResponse<ParsedT>>;
+  stream: OpenAI['responses']['stream'];
+}
+
+/** One route or endpoint in `models.list()`: the OpenAI model shape plus its chain and health (as GET /v1/models). */
+export interface RouterModel {
+  id: string;
+  object: 'model';
+  created: number;
+  owned_by: 'switchyard';
+  kind: RouteSnapshot['kind'];
+  available: boolean;
+  endpoints: { id: string; provider: string; model: string; state: CircuitStateName }[];
+}
+
+/** What `models.list()` resolves to: one page holding every route and endpoint, iterable as the SDK's pages. */
+export interface RouterModelPage extends AsyncIterable<RouterModel> {
+  object: 'list';
+  data: RouterModel[];
+  hasNextPage(): boolean;
+  getPaginatedItems(): RouterModel[];
+}
+
+export interface RouterModels {
+  /** Awaitable (a page) and async-iterable (its models), as the SDK's `models.list()`. */
+  list(options?: CallOptions): Promise<RouterModelPage> & AsyncIterable<RouterModel>;
+}

@@ -26,7 +26,7 @@ export async function handleOther(core: SimulatorCore, req: IncomingMessage, res
       core.resetStats();
       return sendJson(res, 200, JSON.stringify(core.stats()));
   }
-  const known = ['/healthz', '/v1/models', '/v1/chat/completions', '/_control/faults', '/_control/stats', '/_control/reset'];
+  const known = ['/healthz', '/v1/models', '/v1/chat/completions', '/v1/embeddings', '/v1/responses', '/_control/faults', '/_control/stats', '/_control/reset'];
   if (known.includes(path)) return sendError(res, 405, `method ${req.method} not allowed on ${path}`);
   sendError(res, 404, `no route for ${route}`);
 }

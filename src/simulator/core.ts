@@ -27,6 +27,7 @@ export class SimulatorCore {
   #spec: FaultSpec;
   #installedAt: number;
   #ids = 0;
+  #requestIds = 0;
   #stats: Omit<SimulatorStats, 'inFlight'> = { requests: 0, byResult: {}, streams: 0 };
   inFlight = 0;
 
@@ -62,6 +63,11 @@ export class SimulatorCore {
     // Jitter draws come from a per-request generator, so concurrent streams interleaving their delays
     // cannot shift the fault sequence of later requests.
     return { fault, seed: nextSeed(this.#rng) };
+  }
+
+  /** The `x-request-id` of an answer, as OpenAI sends one with each. */
+  nextRequestId(): string {
+    return `req_${this.name}_${++this.#requestIds}`;
   }
 
   nextId(): string {

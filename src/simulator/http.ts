@@ -32,8 +32,15 @@ export function sendJson(res: ServerResponse, status: number, body: string, head
   res.end(body);
 }
 
-export function sendError(res: ServerResponse, status: number, message?: string, param: string | null = null, headers?: Record<string, string>): void {
-  sendJson(res, status, errorBody(status, message, param), headers);
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  message?: string,
+  param: string | null = null,
+  headers?: Record<string, string>,
+  code?: string,
+): void {
+  sendJson(res, status, errorBody(status, message, param, code), headers);
 }
 
 /** Parses JSON, or returns undefined: a bad body is the client's error, never an exception here. */

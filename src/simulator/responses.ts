@@ -1,4 +1,8 @@
 import { jsonAnswer } from './json-answer.js';
+import { estimateTokens, limitText, plannedToolCall, type ToolCallPlan } from './plan.js';
+
+export { estimateTokens } from './plan.js';
+export { invalidChatRequest } from './chat-params.js';
 
 /** The part of a chat completion request the simulator reads. */
 export interface ChatRequest {
@@ -7,6 +11,22 @@ export interface ChatRequest {
   stream?: boolean;
   stream_options?: { include_usage?: boolean } | null;
   response_format?: { type?: string; json_schema?: { schema?: unknown } } | null;
+  n?: number | null;
+  max_tokens?: number | null;
+  max_completion_tokens?: number | null;
+  stop?: string | string[] | null;
+  tools?: unknown;
+  tool_choice?: unknown;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
+
+/** One choice of an answer. */
+export interface ChoiceAnswer {
+  /** Text content; empty for a tool call. */
+  content: string;
+  toolCall?: ToolCallPlan & { id: string };
+  finish: FinishReason;
 }
 
 /** What one answer is made of, shared by the plain and the streamed form. */
@@ -14,7 +34,9 @@ export interface Answer {
   id: string;
   created: number;
   model: string;
+  /** The first choice's text (every choice says the same). */
   content: string;
+  choices: ChoiceAnswer[];
   promptTokens: number;
   completionTokens: number;
 }
@@ -30,28 +52,14 @@ const ERROR_TYPES: Record<number, [type: string, code: string | null]> = {
 };
 
 /** An OpenAI-shaped error body: what the SDK turns into its typed APIError subclasses. */
-export function errorBody(status: number, message?: string, param: string | null = null): string {
-  const [type, code] = ERROR_TYPES[status] ?? (status >= 500 ? ['server_error', null] : ['invalid_request_error', null]);
-  return JSON.stringify({ error: { message: message ?? `simulated ${status} error`, type, param, code } });
-}
-
-/** Why a parsed body is not a chat completion request, or undefined when it is one. */
-export function invalidChatRequest(body: unknown): { message: string; param: string } | undefined {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { message: 'the body must be a JSON object', param: 'body' };
-  const b = body as Record<string, unknown>;
-  if (typeof b.model !== 'string' || b.model === '') return { message: "'model' must be a non-empty string", param: 'model' };
-  if (!Array.isArray(b.messages) || b.messages.length === 0) return { message: "'messages' must be a non-empty array", param: 'messages' };
-  return undefined;
+export function errorBody(status: number, message?: string, param: string | null = null, code?: string): string {
+  const [type, defaultCode] = ERROR_TYPES[status] ?? (status >= 500 ? ['server_error', null] : ['invalid_request_error', null]);
+  return JSON.stringify({ error: { message: message ?? `simulated ${status} error`, type, param, code: code ?? defaultCode } });
 }
 
 export function wantsJson(req: ChatRequest): boolean {
   const type = req.response_format?.type;
   return type === 'json_object' || type === 'json_schema';
-}
-
-/** Roughly four characters a token: close enough for usage numbers and token metrics. */
-export function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
 }
 
 function lastUserText(req: ChatRequest): string {
@@ -79,19 +87,43 @@ export function answerContent(req: ChatRequest, name: string, fixed: string | un
   return wantsJson(req) ? jsonAnswer(text, req.response_format?.json_schema?.schema) : text;
 }
 
+/**
+ * The whole answer: `n` alike choices, each a tool call (see plannedToolCall) or the text cut by `stop`
+ * and `max_completion_tokens` / `max_tokens`.
+ */
 export function makeAnswer(id: string, created: number, req: ChatRequest, content: string): Answer {
+  const last = req.messages[req.messages.length - 1];
+  const call = content === '' ? undefined : plannedToolCall(req.tools, req.tool_choice, last?.role === 'tool', content);
+  const limited = limitText(content, req.stop, req.max_completion_tokens ?? req.max_tokens);
+  const n = typeof req.n === 'number' && req.n > 1 ? req.n : 1;
+  const choices: ChoiceAnswer[] = [];
+  for (let i = 0; i < n; i++) {
+    choices.push(
+      call
+        ? { content: '', toolCall: { ...call, id: `call_${id.slice(-8)}_${i}` }, finish: 'tool_calls' }
+        : { content: limited.text, finish: limited.finish },
+    );
+  }
+  const said = call ? call.arguments : limited.text;
   return {
     id,
     created,
     model: req.model,
-    content,
+    content: call ? '' : limited.text,
+    choices,
     promptTokens: estimateTokens(promptText(req)),
-    completionTokens: content === '' ? 0 : estimateTokens(content),
+    completionTokens: said === '' ? 0 : estimateTokens(said) * n,
   };
 }
 
 function usage(a: Answer) {
   return { prompt_tokens: a.promptTokens, completion_tokens: a.completionTokens, total_tokens: a.promptTokens + a.completionTokens };
+}
+
+function message(c: ChoiceAnswer) {
+  if (!c.toolCall) return { role: 'assistant', content: c.content, refusal: null };
+  const { id, name, arguments: args } = c.toolCall;
+  return { role: 'assistant', content: null, refusal: null, tool_calls: [{ id, type: 'function', function: { name, arguments: args } }] };
 }
 
 export function completionBody(a: Answer): string {
@@ -100,19 +132,19 @@ export function completionBody(a: Answer): string {
     object: 'chat.completion',
     created: a.created,
     model: a.model,
-    choices: [{ index: 0, message: { role: 'assistant', content: a.content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+    choices: a.choices.map((c, index) => ({ index, message: message(c), logprobs: null, finish_reason: c.finish })),
     usage: usage(a),
   });
 }
 
-/** One SSE event carrying a chat.completion.chunk. */
-export function chunkEvent(a: Answer, delta: Record<string, string>, finishReason: 'stop' | null = null): string {
+/** One SSE event carrying a chat.completion.chunk for choice `index`. */
+export function chunkEvent(a: Answer, delta: Record<string, unknown>, finishReason: FinishReason | null = null, index = 0): string {
   const chunk = {
     id: a.id,
     object: 'chat.completion.chunk',
     created: a.created,
     model: a.model,
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    choices: [{ index, delta, logprobs: null, finish_reason: finishReason }],
   };
   return `data: ${JSON.stringify(chunk)}\n\n`;
 }

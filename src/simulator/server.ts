@@ -1,6 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { handleChat } from './chat.js';
+import { handleEmbeddings } from './embeddings.js';
+import { handleResponses } from './responses-api.js';
 import { handleOther } from './control.js';
 import { SimulatorCore, type SimulatorStats } from './core.js';
 import type { FaultSpec } from './faults.js';
@@ -37,6 +40,13 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
+/** The OpenAI API paths the simulator answers (POST), each with the same fault injection. */
+const API_PATHS = new Map<string, (core: SimulatorCore, req: IncomingMessage, res: ServerResponse) => Promise<void>>([
+  ['/v1/chat/completions', handleChat],
+  ['/v1/embeddings', handleEmbeddings],
+  ['/v1/responses', handleResponses],
+]);
+
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
   const core = new SimulatorCore(opts.name ?? 'sim', opts.faults ?? {}, seed, opts.now ?? Date.now, opts.requireApiKey);
@@ -45,7 +55,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const handling = req.method === 'POST' && path === '/v1/chat/completions' ? handleChat(core, req, res) : handleOther(core, req, res, path);
+    const api = req.method === 'POST' ? API_PATHS.get(path) : undefined;
+    const handling = api ? api(core, req, res) : handleOther(core, req, res, path);
     handling.catch((err: unknown) => {
       // A bug must surface as a 500 (or a cut stream) the test can see, not as an unhandled rejection
       // killing the runner, nor as a response left open forever.

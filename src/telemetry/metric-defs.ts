@@ -25,6 +25,7 @@ export const METRIC_NAMES = {
   tokens: 'switchyard_tokens_total',
   /** Not in SPEC.md's table (it adds to it): what was charged to each circuit, and what was spared and why. */
   charges: 'switchyard_charges_total',
+  skips: 'switchyard_skips_total',
 } as const;
 
 /** Shared state store health: registered only when the router has a shared store (absent with `memory`). */
@@ -146,6 +147,11 @@ export function createMetricSet(
       METRIC_NAMES.charges,
       'Failed attempts charged to the endpoint\'s circuit (verdict charged) or spared (verdict spared), by reason.',
       ['endpoint', 'verdict', 'reason'],
+    ),
+    skips: counter(
+      METRIC_NAMES.skips,
+      'Endpoints passed over without an attempt, by reason: the short-circuits, and the endpoints that cannot take the request (unsupported, other_provider).',
+      ['route', 'endpoint', 'reason'],
     ),
   };
 }

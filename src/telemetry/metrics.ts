@@ -3,7 +3,7 @@ import type { Counter, Histogram, LabelValues, Metric, OpenMetricsContentType, R
 import { registerView, type OpenMetricsView } from './openmetrics-view.js';
 import { ATTEMPT_OUTCOMES, REQUEST_OUTCOMES } from '../endpoint/outcome.js';
 import { CHARGE_REASONS } from '../router/attribution.js';
-import { CIRCUIT_STATES, type AttemptInfo, type RequestInfo } from '../router/events.js';
+import { CIRCUIT_STATES, INELIGIBLE_SKIPS, SKIP_REASONS, type AttemptInfo, type RequestInfo } from '../router/events.js';
 import type { Router } from '../router/types.js';
 import { ConfigLabels } from './config-labels.js';
 import { PendingCounts } from './pending-counts.js';
@@ -122,8 +122,11 @@ export function registerMetrics(
         if (result.inputTokens) countTokens(result.inputTokens, ex, endpoint, 'input');
         if (result.outputTokens) countTokens(result.outputTokens, ex, endpoint, 'output');
       },
-      skip(request, endpoint) {
-        if (!labels.hasRoute(request.route) || !labels.hasEndpoint(endpoint)) return;
+      skip(request, endpoint, reason) {
+        if (!labels.hasRoute(request.route) || !labels.hasEndpoint(endpoint) || !SKIP_REASONS.includes(reason)) return;
+        inc(m.skips, { route: request.route, endpoint, reason }, 1, requestExemplar(request));
+        // Passed over for what the request asks, not for the endpoint's health: no short-circuit.
+        if (INELIGIBLE_SKIPS.includes(reason)) return;
         inc(m.shortCircuits, { route: request.route, endpoint }, 1, requestExemplar(request));
       },
       fallback(request, from, to) {

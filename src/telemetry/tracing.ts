@@ -11,6 +11,7 @@ import {
   type SpanContext,
   type Tracer,
 } from '@opentelemetry/api';
+import { genAiOperationName } from '../endpoint/operation.js';
 import type { AttemptInfo, AttemptResult, RequestInfo, RequestResult } from '../router/events.js';
 import type { Router } from '../router/types.js';
 import { subscribe, warnOnce, type ErrorHandler } from './listeners.js';
@@ -86,7 +87,7 @@ export function traceRouter(router: Pick<Router, 'events'>, options: TracingOpti
         // No request span: tracing was off when the request started (or it started before this subscribed).
         const parent = requests.get(attempt.request)?.context;
         if (!parent) return;
-        const traced = start(`chat ${attempt.model}`, SpanKind.CLIENT, attempt.startedAt, attemptAttributes(attempt), parent);
+        const traced = start(`${genAiOperationName(attempt.request.operation)} ${attempt.model}`, SpanKind.CLIENT, attempt.startedAt, attemptAttributes(attempt), parent);
         attempts.set(attempt, traced);
         // The provider (vLLM, a proxy, another gateway) continues the trace from this attempt's span.
         propagation.inject(traced.context, attempt.headers);
@@ -125,7 +126,7 @@ export function traceRouter(router: Pick<Router, 'events'>, options: TracingOpti
 
 function attemptAttributes(attempt: AttemptInfo): Attributes {
   const attributes: Attributes = {
-    'gen_ai.operation.name': 'chat',
+    'gen_ai.operation.name': genAiOperationName(attempt.request.operation),
     'gen_ai.provider.name': attempt.providerName,
     'gen_ai.request.model': attempt.model,
     'server.address': attempt.serverAddress,

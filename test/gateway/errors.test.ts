@@ -28,8 +28,17 @@ describe('mapError', () => {
   });
 
   it('Retry-After is whole seconds until the probe, at least 1', () => {
-    expect(mapError(new RouteUnavailableError('r', 10_500), 1_000).headers).toEqual({ 'retry-after': '10' });
-    expect(mapError(new RouteUnavailableError('r', 1_000), 5_000).headers).toEqual({ 'retry-after': '1' });
+    expect(mapError(new RouteUnavailableError('r', 10_500), 1_000).headers).toEqual({ 'retry-after': '10', 'x-should-retry': 'false' });
+    expect(mapError(new RouteUnavailableError('r', 1_000), 5_000).headers).toEqual({ 'retry-after': '1', 'x-should-retry': 'false' });
+  });
+
+  it('gives no Retry-After when no probe is scheduled (held open by an operator), and x-should-retry only when asked', () => {
+    const forced = new RouteUnavailableError('r', Number.POSITIVE_INFINITY);
+    expect(forced.message).toContain('no retry time');
+    expect(mapError(forced, 1_000).headers).toEqual({ 'x-should-retry': 'false' });
+    expect(mapError(forced, 1_000, false).headers).toEqual({});
+    expect(mapError(new AllAttemptsFailedError('r', []), 0, false).headers).toEqual({});
+    expect(mapError(new DeadlineExceededError('r', 5, []), 0).headers).toEqual({ 'x-should-retry': 'false' });
   });
 
   it('passes an upstream client error object through, inner or whole', () => {

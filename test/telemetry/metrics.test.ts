@@ -35,6 +35,7 @@ describe('metrics: names, types and labels (SPEC table)', () => {
     ['switchyard_tokens_total', 'counter', ['endpoint', 'type']],
     // Beyond SPEC.md's table (docs/metrics.md): attribution made visible.
     ['switchyard_charges_total', 'counter', ['endpoint', 'verdict', 'reason']],
+    ['switchyard_skips_total', 'counter', ['route', 'endpoint', 'reason']],
   ];
 
   it('registers exactly the SPEC metrics (and the documented additions) in the given registry, not the global one', async () => {

@@ -30,6 +30,8 @@ export interface ChatRouteOptions {
   scrub: (text: string) => string;
   /** Where the request line goes. */
   lines: RequestLines;
+  /** `server.shouldRetryHeader`: `x-should-retry: false` on the 502/503/504 the router produced. Default true. */
+  shouldRetryHeader?: boolean | undefined;
   /** Answers with an error from outside the router call (and logs it when it is a bug). */
   respondError: (res: ServerResponse, err: unknown) => MappedError;
   /**
@@ -157,7 +159,7 @@ export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: S
       res.end(body);
     } catch (e) {
       if (cancelled.aborted || isRequestCancelledError(e)) return;
-      const mapped = mapError(e);
+      const mapped = mapError(e, undefined, opts.shouldRetryHeader ?? true);
       Object.assign(mapped.headers, errorHeaders(info, e));
       log.errorCode = errorCode(mapped);
       sendError(res, mapped, opts.scrub);
