@@ -147,7 +147,8 @@ export function createClient(d: ClientDeps): RouterClient {
 }
 
 /** Routes first (what callers are meant to name), then endpoints as routes of one: as GET /v1/models. */
-function modelsOf(d: ClientDeps, created: number): RouterModel[] {
+/** The routes, then the endpoints, as OpenAI models with their chain and health: `models.list()` and GET /v1/models. */
+export function modelsOf(d: Pick<ClientDeps, 'routes' | 'circuits'>, created: number): RouterModel[] {
   const circuits = new Map(d.circuits().map((c) => [c.endpoint, c]));
   const all = d.routes();
   return [...all.filter((r) => r.kind === 'route'), ...all.filter((r) => r.kind !== 'route')].map((r) => ({

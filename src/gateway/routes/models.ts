@@ -1,5 +1,6 @@
 import { Router as ExpressRouter } from 'express';
-import type { CircuitSnapshot, RouteSnapshot, Router } from '../../router/types.js';
+import { modelsOf } from '../../router/client.js';
+import type { Router, RouterModel } from '../../router/types.js';
 import { HttpError } from '../errors.js';
 import { methodNotAllowed, READ_METHODS } from '../methods.js';
 
@@ -9,34 +10,8 @@ import { methodNotAllowed, READ_METHODS } from '../methods.js';
  * circuit's state, and whether it admits traffic right now.
  */
 
-export interface ModelEntry {
-  id: string;
-  object: 'model';
-  created: number;
-  owned_by: 'switchyard';
-  kind: RouteSnapshot['kind'];
-  available: boolean;
-  endpoints: { id: string; provider: string; model: string; state: CircuitSnapshot['state'] }[];
-}
-
-function entries(router: Router, created: number): ModelEntry[] {
-  const circuits = new Map(router.circuits().map((c) => [c.endpoint, c]));
-  // Routes first: they are what callers are meant to name; endpoints follow as routes of one.
-  const all = router.routes();
-  const ordered = [...all.filter((r) => r.kind === 'route'), ...all.filter((r) => r.kind !== 'route')];
-  return ordered.map((r) => ({
-    id: r.id,
-    object: 'model',
-    created,
-    owned_by: 'switchyard',
-    kind: r.kind,
-    available: r.available,
-    endpoints: r.endpoints.map((id) => {
-      const c = circuits.get(id);
-      return { id, provider: c?.provider ?? '', model: c?.model ?? '', state: c?.state ?? 'closed' };
-    }),
-  }));
-}
+// The same entries as the library's `models.list()`.
+const entries = (router: Router, created: number): RouterModel[] => modelsOf(router, created);
 
 export function modelRoutes(router: Router): ExpressRouter {
   const created = Math.floor(Date.now() / 1000);
