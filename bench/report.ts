@@ -1,4 +1,5 @@
 import type { FailoverResult } from './failover/index.js';
+import type { FleetResult } from './failover/fleet.js';
 import type { Machine, SrcVersion } from './machine.js';
 import type { MemoryResult } from './memory.js';
 import type { LibraryOverhead } from './overhead-library.js';
@@ -24,6 +25,7 @@ export interface BenchResults {
   gateway?: GatewayOverhead;
   memory?: MemoryResult;
   failover?: FailoverResult[];
+  fleet?: FleetResult;
   soak?: SoakReport;
   /** Section -> error message, for sections that could not run. */
   errors: Record<string, string>;
@@ -167,6 +169,19 @@ function failoverSection(results: FailoverResult[]): string[] {
   return out;
 }
 
+function fleetSection(f: FleetResult): string[] {
+  const cell = (c: { primaryAttempts: number; ms: number }) => `${int(c.primaryAttempts)} attempts to the primary, ${int(c.ms)} ms`;
+  return [
+    table(['4 replicas, each 10 requests in a row, all at once', 'shared (redis)', 'not shared (memory)'], f.rows.map((r) => [r.scenario, cell(r.shared), cell(r.memory)])),
+    '',
+    table(
+      ['concurrency 1, healthy primary, middle p50 of 3 rounds', 'memory', 'redis', 'added'],
+      [[`${int(f.p50.requests)} requests a round`, ms(f.p50.memory), ms(f.p50.shared), ms(f.p50.shared - f.p50.memory)]],
+    ),
+    '',
+  ];
+}
+
 function soakSection(s: SoakReport): string[] {
   return [
     table(
@@ -222,6 +237,7 @@ export function renderReport(r: BenchResults): string {
   section('Gateway overhead: stream', r.gateway && [gatewaySection(r.gateway, 'stream'), '']);
   section('Memory over a long run', r.memory && [memorySection(r.memory), '']);
   section('Failover scenarios', r.failover && failoverSection(r.failover));
+  section('Shared state: four replicas on one Redis', r.fleet && fleetSection(r.fleet));
   section('Chaos soak', r.soak && soakSection(r.soak));
   out.push('## Parameters', '', '```json', JSON.stringify(r.params), '```', '');
   return out.join('\n');

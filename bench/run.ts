@@ -3,12 +3,13 @@
  *   npm run bench         full run (about 20 minutes), writes bench/RESULTS.md
  *   npm run bench:quick   quick check that everything works (about 5 minutes), writes bench/.tmp/RESULTS.quick.md
  *   npm run bench:instructions   instructions per request under callgrind, writes bench/INSTRUCTIONS.md
- * Options: --only=library,gateway,memory,failover,soak   --out=FILE
+ * Options: --only=library,gateway,memory,failover,fleet,soak   --out=FILE
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cleanupAll, installSignalCleanup } from './cleanup.js';
 import { failover } from './failover/index.js';
+import { fleetBench } from './failover/fleet.js';
 import { loadAverage, machine, srcVersion } from './machine.js';
 import { memoryRun } from './memory.js';
 import { libraryOverhead } from './overhead-library.js';
@@ -37,6 +38,7 @@ const P = quick
       memoryLimitMs: 60_000,
       failoverDurationMs: 2_500,
       failoverRate: 40,
+      fleetP50Requests: 500,
       soakDurationMs: 10_000,
       soakConcurrency: 8,
     }
@@ -53,6 +55,7 @@ const P = quick
       memoryLimitMs: 170_000,
       failoverDurationMs: 4_000,
       failoverRate: 50,
+      fleetP50Requests: 2_000,
       soakDurationMs: 45_000,
       soakConcurrency: 16,
     };
@@ -131,6 +134,9 @@ async function main(): Promise<void> {
     } finally {
       await peer?.stop();
     }
+  });
+  await section('fleet', async () => {
+    results.fleet = await fleetBench({ p50Requests: P.fleetP50Requests });
   });
   await section('soak', async () => {
     results.soak = await runSoak({ durationMs: P.soakDurationMs, concurrency: P.soakConcurrency, maxRequests: 2_000_000, seed: 5, log });

@@ -1,8 +1,7 @@
 /*
  * Four replicas with shared circuit state (state.store: redis) against four without (memory), same scenarios,
- * and what the shared layer adds at concurrency 1. Standalone (not part of `npm run bench`):
- *   npx tsx bench/failover/fleet.ts
- * Needs `redis-server` on PATH; starts its own on a free loopback port. Prints a Markdown table.
+ * and what the shared layer adds at concurrency 1. A section of `npm run bench` (`--only=fleet`). Needs
+ * `redis-server` on PATH; starts its own on a free loopback port.
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -77,36 +76,45 @@ async function p50(redisUrl: string | undefined, n: number): Promise<number> {
   return times[Math.floor(times.length / 2)]!;
 }
 
-const redis = await startRedis();
-try {
-  const rows: string[] = [];
-  for (const [name, faults, timeoutMs] of [
-    ['dead primary (500s)', { always: { kind: 'status', status: 500 } }, 2_000],
-    ['black hole (never answers, timeout 200 ms)', { always: { kind: 'hang' } }, 200],
-  ] as const) {
-    const cells: string[] = [];
-    for (const url of [redis.url, undefined]) {
-      const f = await fleet(url, faults as FaultSpec, timeoutMs);
-      const ms = await drive(f.routers, 10);
-      cells.push(`${f.primaryHits()} attempts, ${Math.round(ms)} ms`);
-      await f.close();
+export interface FleetRow {
+  scenario: string;
+  shared: { primaryAttempts: number; ms: number };
+  memory: { primaryAttempts: number; ms: number };
+}
+
+export interface FleetResult {
+  rows: FleetRow[];
+  /** Concurrency 1, healthy primary: the middle p50 of three rounds each (ms). */
+  p50: { memory: number; shared: number; requests: number };
+}
+
+/** Runs the fleet scenarios, then the concurrency-1 comparison, alternated so the host's drift hits both. */
+export async function fleetBench(o: { p50Requests: number }): Promise<FleetResult> {
+  const redis = await startRedis();
+  try {
+    const rows: FleetRow[] = [];
+    for (const [scenario, faults, timeoutMs] of [
+      ['dead primary (500s)', { always: { kind: 'status', status: 500 } }, 2_000],
+      ['black hole (never answers, timeout 200 ms)', { always: { kind: 'hang' } }, 200],
+    ] as const) {
+      const cells: { primaryAttempts: number; ms: number }[] = [];
+      for (const url of [redis.url, undefined]) {
+        const f = await fleet(url, faults as FaultSpec, timeoutMs);
+        const ms = await drive(f.routers, 10);
+        cells.push({ primaryAttempts: f.primaryHits(), ms });
+        await f.close();
+      }
+      rows.push({ scenario, shared: cells[0]!, memory: cells[1]! });
     }
-    rows.push(`| ${name} | ${cells.join(' | ')} |`);
+    const mems: number[] = [];
+    const shareds: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      mems.push(await p50(undefined, o.p50Requests));
+      shareds.push(await p50(redis.url, o.p50Requests));
+    }
+    const mid = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
+    return { rows, p50: { memory: mid(mems), shared: mid(shareds), requests: o.p50Requests } };
+  } finally {
+    redis.stop();
   }
-  // Alternated, three rounds each, the middle p50 of each kept: the host's speed drifts within minutes.
-  const n = 2_000;
-  const mems: number[] = [];
-  const shareds: number[] = [];
-  for (let round = 0; round < 3; round++) {
-    mems.push(await p50(undefined, n));
-    shareds.push(await p50(redis.url, n));
-  }
-  const mid = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
-  const [mem, shared] = [mid(mems), mid(shareds)];
-  console.log('| 4 replicas, each 10 requests in a row, all at once | shared (redis) | not shared (memory) |');
-  console.log('|---|---|---|');
-  for (const r of rows) console.log(r);
-  console.log(`\nconcurrency 1, 3 rounds of ${n} requests to a healthy primary, middle p50: ${mem.toFixed(3)} ms (memory), ${shared.toFixed(3)} ms (redis): ${(shared - mem).toFixed(3)} ms added`);
-} finally {
-  redis.stop();
 }
