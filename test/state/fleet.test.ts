@@ -116,7 +116,7 @@ describe('one probe for the fleet, operator overrides for the fleet', () => {
 });
 
 describe('a black hole', () => {
-  it('the fleet pays about one replica worth of timeouts (8 to 10 here, against 20 for four unshared replicas)', async () => {
+  it('the fleet pays about one replica worth of timeouts (8 to 12 here, against 20 for four unshared replicas)', async () => {
     const hole = { primary: { always: { kind: 'hang' as const } }, endpoint: { timeoutMs: 150 } };
     const drive = (f: Fleet) => Promise.all(f.routers.map(async (r) => {
       for (let i = 0; i < 6; i++) await r.chat.completions.create(ask);
@@ -130,10 +130,11 @@ describe('a black hole', () => {
     await drive(fleet);
     const alone = fleet.primary.stats().requests;
     // Four replicas in parallel, one request at a time each: the 5th timeout trips the fleet during the
-    // second round, so about two rounds (8, a few more when replicas drift apart) reach the hole; unshared,
-    // each replica needs its own 5.
+    // second round, so about two rounds (8) reach the hole. A replica whose second timeout lands before the
+    // trip has reached it starts a third (at most 12, seen once on a loaded host); unshared, each replica
+    // needs its own 5.
     expect(shared).toBeGreaterThanOrEqual(5);
-    expect(shared).toBeLessThanOrEqual(10);
+    expect(shared).toBeLessThanOrEqual(12);
     expect(alone).toBe(20);
   });
 });
