@@ -91,18 +91,51 @@ function overrides<S extends z.core.$ZodShape>(schema: z.ZodObject<S>): z.ZodObj
 const partialBreaker = overrides(breakerSchema);
 const partialRetry = overrides(retrySchema);
 
-export const providerSchema = z.strictObject({
+/** The wire format a provider speaks (docs/providers.md). */
+export const PROVIDER_TYPES = ['openai', 'anthropic', 'gemini', 'azure'] as const;
+export type ProviderType = (typeof PROVIDER_TYPES)[number];
+
+/**
+ * `baseURL` when the config leaves it out. openai has none (it is any OpenAI-compatible server: a missing
+ * baseURL must not send a local model's traffic, and its key, to api.openai.com); azure neither (the
+ * resource's host is the user's own).
+ */
+export const DEFAULT_BASE_URLS: Readonly<Record<ProviderType, string | undefined>> = {
+  openai: undefined,
+  anthropic: 'https://api.anthropic.com/v1',
+  gemini: 'https://generativelanguage.googleapis.com/v1beta',
+  azure: undefined,
+};
+
+/** `gen_ai.provider.name` per type (OpenTelemetry GenAI conventions), unless the provider sets `name`. */
+export const PROVIDER_NAMES: Readonly<Record<ProviderType, string>> = {
+  openai: 'openai',
+  anthropic: 'anthropic',
+  gemini: 'gcp.gemini',
+  azure: 'azure.ai.openai',
+};
+
+const providerFields = z.strictObject({
+  /** The wire format: `openai` (when left out; any OpenAI-compatible server), `anthropic`, `gemini` or `azure`. */
+  type: z.enum(PROVIDER_TYPES, { error: "expected 'openai', 'anthropic', 'gemini' or 'azure'" }).optional(),
   // Without the protocol check, `localhost:8000/v1` parses as a URL whose scheme is `localhost:`.
-  baseURL: z.url({ protocol: z.regexes.httpProtocol, error: 'expected an absolute http(s) URL' }),
+  /** Defaults per type (DEFAULT_BASE_URLS); required for azure (`https://<resource>.openai.azure.com`). */
+  baseURL: z.url({ protocol: z.regexes.httpProtocol, error: 'expected an absolute http(s) URL' }).optional(),
   /** Optional: local servers (vLLM, Ollama, llama.cpp) often need none. */
   apiKey: secret.optional(),
-  /** `gen_ai.provider.name` on spans (e.g. openai, azure.ai.openai, gcp.gemini); defaults to the provider id. */
+  /**
+   * Azure only: the classic deployments API version (`/openai/deployments/{model}/chat/completions?api-version=`).
+   * Left out, the v1 API (`/openai/v1/chat/completions`) is called.
+   */
+  apiVersion: z.string({ error: 'expected an API version such as 2024-10-21' }).regex(/^[A-Za-z0-9.-]{1,40}$/, { error: 'expected an API version such as 2024-10-21' }).optional(),
+  /** `gen_ai.provider.name` on spans and metrics; default per type (PROVIDER_NAMES). */
   name: z.string().min(1).optional(),
   /** Extra headers sent with every request to this provider. */
   headers: z.record(z.string(), z.string()).optional(),
   /**
    * `native` (a lean keep-alive client over undici's pool) or `sdk` (the openai SDK client). Default: the
-   * router's `transport` option, else `native` (`sdk` when the router was given a `fetch`).
+   * router's `transport` option, else `native` (`sdk` when the router was given a `fetch`). Types other than
+   * openai always use their own codec over undici (`sdk` is refused for them).
    */
   transport: z.enum(['sdk', 'native'], { error: "expected 'sdk' or 'native'" }).optional(),
   /**
@@ -111,6 +144,25 @@ export const providerSchema = z.strictObject({
    */
   maxConnections: positiveInt().max(65_536, { error: 'expected at most 65536' }).optional(),
 });
+
+export const providerSchema = providerFields
+  .superRefine((p, ctx) => {
+    if (p.type === 'azure' && p.baseURL === undefined) ctx.addIssue({ code: 'custom', path: ['baseURL'], message: 'an azure provider needs its resource URL, e.g. https://my-resource.openai.azure.com' });
+    else if (p.baseURL === undefined && DEFAULT_BASE_URLS[providerType(p)] === undefined) ctx.addIssue({ code: 'custom', path: ['baseURL'], message: 'required' });
+    if (p.baseURL !== undefined && p.type === 'azure' && /[?#]/.test(p.baseURL)) {
+      ctx.addIssue({ code: 'custom', path: ['baseURL'], message: 'an azure baseURL takes no query string: set apiVersion instead of ?api-version=' });
+    }
+    if (p.apiVersion !== undefined && p.type !== 'azure') ctx.addIssue({ code: 'custom', path: ['apiVersion'], message: 'apiVersion is for type azure only' });
+    if (p.transport === 'sdk' && (p.type === 'anthropic' || p.type === 'gemini')) {
+      ctx.addIssue({ code: 'custom', path: ['transport'], message: `a ${p.type} provider speaks its own API through its codec: transport 'sdk' is for openai and azure` });
+    }
+  })
+  .transform((p) => ({ ...p, baseURL: p.baseURL ?? DEFAULT_BASE_URLS[providerType(p)] ?? '' }));
+
+/** A provider's type; `openai` when the config names none. */
+export function providerType(p: { readonly type?: ProviderType | undefined }): ProviderType {
+  return p.type ?? 'openai';
+}
 
 export const endpointSchema = z.strictObject({
   provider: z.string({ error: 'expected a provider id' }),

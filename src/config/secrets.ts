@@ -1,19 +1,27 @@
 import type { SwitchyardConfig } from './schema.js';
 
 /**
- * Every secret the config holds: provider keys, provider headers long enough to be credentials (api-key,
- * x-goog-api-key), client keys and the admin key. Text that might echo one is scrubbed with `createScrubber`.
+ * Every secret the config holds: provider keys, provider headers whose name says they carry a credential
+ * (authorization, x-api-key, api-key, x-goog-api-key, anything with key/token/secret/auth/password in its
+ * name), client keys and the admin key. Text that might echo one is scrubbed with `createScrubber`. Other
+ * header values (anthropic-version 2023-06-01, a user agent) are not secrets: scrubbing them mangled errors.
  */
 export function configuredSecrets(config: Pick<SwitchyardConfig, 'providers' | 'server'>): string[] {
   const out: string[] = [];
   for (const p of Object.values(config.providers ?? {})) {
     if (p.apiKey) out.push(p.apiKey);
-    for (const v of Object.values(p.headers ?? {})) if (v.length >= 8) out.push(v);
+    for (const [name, v] of Object.entries(p.headers ?? {})) if (isSecretHeader(name)) out.push(v);
   }
   out.push(...(config.server?.apiKeys ?? []));
   if (config.server?.adminKey) out.push(config.server.adminKey);
   return out;
 }
+
+/** A header whose name says its value is a credential. */
+export function isSecretHeader(name: string): boolean {
+  return SECRET_HEADER.test(name);
+}
+const SECRET_HEADER = /authorization|api[-_]?key|token|secret|passw|auth|cookie|signature|credential/i;
 
 /**
  * The shortest secret scrubbed: a shorter one would mangle ordinary text. The config refuses keys shorter

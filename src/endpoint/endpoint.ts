@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { BreakerConfig, ProviderConfig, RetryConfig, SwitchyardConfig } from '../config/schema.js';
-import { limitsSchema } from '../config/schema.js';
+import { limitsSchema, PROVIDER_NAMES, providerType } from '../config/schema.js';
 import { boundedFetch } from './bounded-fetch.js';
 import { MemoryBudget } from './memory-budget.js';
 import { fetchSkippingContinue } from './skip-continue.js';
@@ -116,7 +116,7 @@ export function buildEndpoints(
     const spec: EndpointSpec = {
       id,
       provider: e.provider,
-      providerName: provider.name ?? e.provider,
+      providerName: provider.name ?? PROVIDER_NAMES[providerType(provider)],
       model: e.model,
       timeoutMs: e.timeoutMs,
       firstTokenTimeoutMs: e.firstTokenTimeoutMs ?? e.timeoutMs,

@@ -33,3 +33,21 @@ describe('configuredSecrets', () => {
     expect(configuredSecrets(cfg).sort()).toEqual(['admin-key-1', 'client-key-1', 'header-secret', 'sk-provider']);
   });
 });
+
+describe('configuredSecrets: headers by name (issue 20)', () => {
+  it('takes the values of credential headers only, however long the others are', () => {
+    const cfg = parseConfig({
+      providers: {
+        a: {
+          type: 'anthropic',
+          headers: { 'x-api-key': 'anthropic-key-1', 'anthropic-version': '2023-06-01', 'user-agent': 'switchyard-tests/1.0' },
+        },
+        g: { type: 'gemini', headers: { 'x-goog-api-key': 'gemini-key-1', Authorization: 'Bearer bearer-1', 'x-custom-token': 'tok-123456' } },
+      },
+      endpoints: { e: { provider: 'a', model: 'm' } },
+    });
+    expect(configuredSecrets(cfg).sort()).toEqual(['Bearer bearer-1', 'anthropic-key-1', 'gemini-key-1', 'tok-123456']);
+    const scrub = createScrubber(configuredSecrets(cfg));
+    expect(scrub('anthropic-version 2023-06-01 is not supported')).toBe('anthropic-version 2023-06-01 is not supported');
+  });
+});

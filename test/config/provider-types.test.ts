@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/index.js';
+import { buildEndpoints } from '../../src/endpoint/endpoint.js';
+import { lines, problemsOf } from './helpers.js';
+
+const withProviders = (providers: Record<string, unknown>) => ({
+  providers,
+  endpoints: Object.fromEntries(Object.keys(providers).map((id) => [`e-${id}`, { provider: id, model: 'm' }])),
+});
+
+describe('provider types (issue 20)', () => {
+  it('defaults baseURL and gen_ai.provider.name per type', () => {
+    const cfg = parseConfig(
+      withProviders({
+        o: { baseURL: 'https://api.openai.com/v1', apiKey: 'sk-openai-1' },
+        a: { type: 'anthropic', apiKey: 'sk-ant-1' },
+        g: { type: 'gemini', apiKey: 'gem-key-1' },
+        z: { type: 'azure', baseURL: 'https://res.openai.azure.com', apiKey: 'az-key-1', apiVersion: '2024-10-21' },
+      }),
+    );
+    expect(cfg.providers.o!.type).toBeUndefined();
+    expect(cfg.providers.o!.baseURL).toBe('https://api.openai.com/v1');
+    expect(cfg.providers.a!.baseURL).toBe('https://api.anthropic.com/v1');
+    expect(cfg.providers.g!.baseURL).toBe('https://generativelanguage.googleapis.com/v1beta');
+    const endpoints = buildEndpoints(cfg);
+    try {
+      expect([...endpoints.values()].map((e) => [e.spec.id, e.spec.providerName, e.spec.serverAddress])).toEqual([
+        ['e-o', 'openai', 'api.openai.com'],
+        ['e-a', 'anthropic', 'api.anthropic.com'],
+        ['e-g', 'gcp.gemini', 'generativelanguage.googleapis.com'],
+        ['e-z', 'azure.ai.openai', 'res.openai.azure.com'],
+      ]);
+    } finally {
+      for (const e of endpoints.values()) e.close();
+    }
+  });
+
+  it('reports every provider problem with its path', () => {
+    const problems = problemsOf(
+      withProviders({
+        z1: { type: 'azure', apiKey: 'az-key-1' },
+        z2: { type: 'azure', baseURL: 'https://res.openai.azure.com/openai?api-version=2024-10-21' },
+        a: { type: 'anthropic', apiVersion: '2024-10-21', transport: 'sdk' },
+        x: { type: 'bedrock', baseURL: 'https://example.com' },
+        v: { type: 'azure', baseURL: 'https://res.openai.azure.com', apiVersion: 'bad version!' },
+      }),
+    );
+    expect(lines(problems)).toEqual([
+      'providers.z1.baseURL: an azure provider needs its resource URL, e.g. https://my-resource.openai.azure.com',
+      'providers.z2.baseURL: an azure baseURL takes no query string: set apiVersion instead of ?api-version=',
+      'providers.a.apiVersion: apiVersion is for type azure only',
+      "providers.a.transport: a anthropic provider speaks its own API through its codec: transport 'sdk' is for openai and azure",
+      "providers.x.type: expected 'openai', 'anthropic', 'gemini' or 'azure'",
+      'providers.v.apiVersion: expected an API version such as 2024-10-21',
+    ]);
+  });
+});
