@@ -184,7 +184,7 @@ export class EndpointBreaker {
     // A probe of an earlier generation (admitted before a trip, close or reset) must not free a later one's slot.
     if (admission.probe && admission.generation === this.generation) this.probeInFlight = false;
     if (retryAfterMs !== undefined) {
-      this.retryAfterUntil = Math.max(this.retryAfterUntil ?? 0, this.opts.now() + Math.min(retryAfterMs, this.opts.config.maxRetryAfterMs));
+      this.retryAfterUntil = Math.max(this.retryAfterUntil ?? 0, this.opts.now() + cooldownMs(retryAfterMs, this.opts.config));
     }
     if (admission.generation !== this.generation || verdict === 'none') return;
     if (admission.committed && verdict === 'success') return;
@@ -276,4 +276,12 @@ export class EndpointBreaker {
     this.shut = true;
     this.cb.shutdown();
   }
+}
+
+/**
+ * How long a provider's "no traffic" lasts: its Retry-After capped by maxRetryAfterMs, or, for a spend or
+ * quota cap (an infinite retryAfterMs, classify.ts QUOTA_COOLDOWN), `quotaCooldownMs`.
+ */
+export function cooldownMs(retryAfterMs: number, config: Pick<BreakerConfig, 'maxRetryAfterMs' | 'quotaCooldownMs'>): number {
+  return retryAfterMs === Number.POSITIVE_INFINITY ? config.quotaCooldownMs : Math.min(retryAfterMs, config.maxRetryAfterMs);
 }

@@ -59,6 +59,8 @@ export const breakerSchema = z.strictObject({
   jitter: fraction.default(0.2),
   /** Cap on an upstream's Retry-After, so a hostile header cannot park an endpoint forever. */
   maxRetryAfterMs: millis('a positive integer (milliseconds)').default(300_000),
+  /** How long an endpoint whose spend or quota cap was reached (`quota_exhausted`) gets no traffic. */
+  quotaCooldownMs: millis('a positive integer (milliseconds)').default(600_000),
 });
 
 export const retrySchema = z.strictObject({

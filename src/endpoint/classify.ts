@@ -1,5 +1,12 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { isUnsupportedParameterError } from '../providers/errors.js';
 import type { AttemptOutcome } from './outcome.js';
+
+/**
+ * `retryAfterMs` of a spend or quota cap (`quota_exhausted`): not a time the provider gave, but "not until
+ * someone pays or raises the cap". The breaker keeps traffic off for `breaker.quotaCooldownMs` (breaker.ts).
+ */
+export const QUOTA_COOLDOWN = Number.POSITIVE_INFINITY;
 
 /** Why an attempt's own AbortController fired: set by the router, read back here. `closed`: `router.close()`. */
 export type AbortCause = 'timeout' | 'cancelled' | 'deadline' | 'closed';
@@ -48,17 +55,64 @@ export function outcomeForStatus(status: number): AttemptOutcome {
   return 'invalid_response';
 }
 
-/** Parses `retry-after-ms`, or `Retry-After` as seconds or an HTTP date. */
+/**
+ * How long the provider asked for no traffic: `retry-after-ms` (OpenAI), `x-ms-retry-after-ms` (Azure),
+ * `Retry-After` as seconds or an HTTP date, else the reset time of each exhausted `anthropic-ratelimit-*`
+ * limit (its `-remaining` is 0), the latest of them.
+ */
 export function parseRetryAfter(headers: Headers | undefined, now: number): number | undefined {
   if (!headers) return undefined;
-  const ms = Number(headers.get('retry-after-ms'));
-  if (headers.get('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms;
+  for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
+    const raw = headers.get(name);
+    const ms = Number(raw);
+    if (raw && Number.isFinite(ms) && ms >= 0) return ms;
+  }
   const raw = headers.get('retry-after');
-  if (!raw) return undefined;
-  const seconds = Number(raw);
-  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
-  const date = Date.parse(raw);
-  return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
+  if (raw) {
+    const seconds = Number(raw);
+    if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
+    const date = Date.parse(raw);
+    if (Number.isFinite(date)) return Math.max(0, date - now);
+  }
+  return anthropicReset(headers, now);
+}
+
+const ANTHROPIC_LIMITS = ['requests', 'tokens', 'input-tokens', 'output-tokens'];
+
+function anthropicReset(headers: Headers, now: number): number | undefined {
+  let latest: number | undefined;
+  for (const limit of ANTHROPIC_LIMITS) {
+    if (headers.get(`anthropic-ratelimit-${limit}-remaining`) !== '0') continue;
+    const at = Date.parse(headers.get(`anthropic-ratelimit-${limit}-reset`) ?? '');
+    if (Number.isFinite(at)) latest = Math.max(latest ?? 0, at - now);
+  }
+  return latest === undefined ? undefined : Math.max(0, latest);
+}
+
+/** Gemini's `google.rpc.RetryInfo` detail (`retryDelay: "37s"`), in ms. */
+function retryInfoMs(details: unknown): number | undefined {
+  if (!Array.isArray(details)) return undefined;
+  for (const d of details as unknown[]) {
+    const delay = d && typeof d === 'object' ? (d as { retryDelay?: unknown }).retryDelay : undefined;
+    const m = typeof delay === 'string' ? /^(\d+(?:\.\d+)?)s$/.exec(delay) : null;
+    if (m) return Math.round(Number(m[1]) * 1000);
+  }
+  return undefined;
+}
+
+/**
+ * A 429 or 402 that says a spend or quota cap was reached, not a rate: OpenAI `insufficient_quota`,
+ * Anthropic `billing_error` / `enforced_spend_limit_reached`, Gemini RESOURCE_EXHAUSTED whose QuotaFailure
+ * names a daily (or longer) quota. Every 402 (payment required) is one.
+ */
+function isQuotaCap(status: number, p: ProviderError, said: string): boolean {
+  if (status === 402) return true;
+  if (status !== 429) return false;
+  if (/insufficient_quota|billing|spend_limit|spend limit|credit balance|exceeded your current quota/i.test(said)) return true;
+  if (text(p.code) !== 'RESOURCE_EXHAUSTED' && text(p.type) !== 'RESOURCE_EXHAUSTED') return false;
+  const details = JSON.stringify((p as { details?: unknown }).details ?? []);
+  // A per-minute quota is a rate limit (it comes with a RetryInfo); a per-day one is a cap until tomorrow.
+  return /QuotaFailure/.test(details) && /PerDay|per day|daily/i.test(details);
 }
 
 const CONNECTION_CODES = new Set([
@@ -160,7 +214,12 @@ function httpFailure(error: APIError & { status: number }, now: number): Classif
   if (outcome === 'client_error' && (status === 400 || status === 422) && (typeof p.param === 'string' || PARAM_CODES.test(code))) {
     return { ...base, outcome, blame: 'unclear', errorType: 'param_rejected' };
   }
-  const retryAfterMs = outcome === 'rate_limited' || status === 503 ? parseRetryAfter(error.headers, now) : undefined;
+  if (isQuotaCap(status, p, said)) {
+    // Money, not load: never retried (retry.on refuses it), kept off for breaker.quotaCooldownMs.
+    return { ...base, outcome: 'quota_exhausted', blame: 'endpoint', errorType: 'quota_exhausted', message: `HTTP ${status} (spend or quota cap reached)`, retryAfterMs: QUOTA_COOLDOWN };
+  }
+  const retryAfterMs =
+    outcome === 'rate_limited' || status === 503 || status === 529 ? (parseRetryAfter(error.headers, now) ?? retryInfoMs((p as { details?: unknown }).details)) : undefined;
   return { ...base, outcome, blame: blameOf(outcome), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
 }
 
@@ -209,6 +268,11 @@ export function classify(
   }
   if (error instanceof APIError) {
     return error.status === undefined ? streamErrorEvent(error) : httpFailure(error as APIError & { status: number }, now);
+  }
+  if (isUnsupportedParameterError(error)) {
+    // The codec refused before any call: this endpoint cannot take the request, others may. Not counted
+    // unless another endpoint answered it (attribution.ts), like a provider's 400 naming a parameter.
+    return { outcome: 'client_error', blame: 'unclear', errorType: 'param_rejected', message: error.message, body: error.body };
   }
   if (error instanceof SyntaxError) return { outcome: 'invalid_response', blame: 'unclear', errorType: 'invalid_response', message: 'malformed JSON from provider' };
   const code = causeCode(error);

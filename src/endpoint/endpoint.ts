@@ -8,6 +8,9 @@ import { fetchSkippingContinue } from './skip-continue.js';
 import { configuredSecrets } from '../config/secrets.js';
 import { createAnswerScrubber } from './answer-scrub.js';
 import { nativeTransport } from './native-transport.js';
+import { azureTarget, azureTransportKey } from '../providers/azure.js';
+import { codecFor } from '../providers/index.js';
+import { codecTransport } from '../providers/codec-transport.js';
 import type { SerializedBody } from './serialized-body.js';
 import { sdkTransport, type Cancellation, type ChunkStream, type Transport, type TransportKind } from './transport.js';
 
@@ -68,7 +71,9 @@ function address(baseURL: string): { host: string; port?: number } {
  * passed explicitly, so the SDK never picks up OPENAI_API_KEY / OPENAI_ORG_ID from the environment for a
  * provider that was configured without one.
  */
-function sdkClient(p: ProviderConfig, fetchImpl: typeof fetch): OpenAI {
+function sdkClient(p: ProviderConfig & { query?: string }, fetchImpl: typeof fetch): OpenAI {
+  // No key: no Authorization header at all (the SDK would send `Bearer no-key`); null removes a default one.
+  const headers = { ...(p.apiKey ? {} : { authorization: null }), ...p.headers };
   return new OpenAI({
     baseURL: p.baseURL,
     apiKey: p.apiKey ?? 'no-key',
@@ -79,7 +84,9 @@ function sdkClient(p: ProviderConfig, fetchImpl: typeof fetch): OpenAI {
     logLevel: 'off',
     // A backstop only: the router aborts each attempt at its own timeout.
     timeout: 10 * 60_000,
-    ...(p.headers ? { defaultHeaders: p.headers } : {}),
+    defaultHeaders: headers,
+    // Azure classic's api-version: the SDK's own query option, not glued into the baseURL's path.
+    ...(p.query ? { defaultQuery: Object.fromEntries(new URLSearchParams(p.query)) } : {}),
     // The SDK would read whatever it is sent: each answer is held to the native transport's limit.
     fetch: boundedFetch(fetchImpl),
   });
@@ -99,16 +106,30 @@ export function buildEndpoints(
   // Every configured key, out of every successful answer (answer-scrub.ts); undefined, and free, when none.
   const scrubber = createAnswerScrubber(configuredSecrets(config));
   const stream = { maxEventBytes: limits.maxEventBytes, budget: new MemoryBudget(limits.maxStreamBytes), ...(scrubber ? { scrubber } : {}) };
-  for (const [id, p] of Object.entries(config.providers)) {
-    const kind = p.transport ?? opts.transport ?? (opts.fetch ? 'sdk' : 'native');
-    if (kind === 'native') {
-      transports.set(id, nativeTransport({ ...p, ...stream, ...(p.maxConnections ? { connections: p.maxConnections } : {}) }));
-      continue;
+  // One transport per provider (per deployment for Azure classic, whose path names it), made on first use.
+  const transportOf = (providerId: string, model: string): Transport => {
+    const p = config.providers[providerId]!;
+    const type = providerType(p);
+    const key = type === 'azure' ? azureTransportKey(providerId, p, model) : providerId;
+    let t = transports.get(key);
+    if (t) return t;
+    const connections = p.maxConnections ? { connections: p.maxConnections } : {};
+    if (type === 'anthropic' || type === 'gemini') {
+      t = codecTransport({ baseURL: p.baseURL, codec: codecFor(p), ...stream, ...connections });
+    } else {
+      // Azure is the OpenAI wire format at its own path, with its key in `api-key`.
+      const target: ProviderConfig & { query?: string } = type === 'azure' ? { ...p, apiKey: undefined, ...azureTarget(p, model) } : p;
+      const kind = p.transport ?? opts.transport ?? (opts.fetch ? 'sdk' : 'native');
+      if (kind === 'native') t = nativeTransport({ ...target, ...stream, ...connections });
+      else {
+        // Yours, or the global fetch over connections that skip an unasked `100 Continue` (skip-continue.ts).
+        const own = opts.fetch ? undefined : fetchSkippingContinue();
+        t = sdkTransport(sdkClient(target, opts.fetch ?? own!.fetch), stream, own?.close);
+      }
     }
-    // Yours, or the global fetch over connections that skip an unasked `100 Continue` (skip-continue.ts).
-    const own = opts.fetch ? undefined : fetchSkippingContinue();
-    transports.set(id, sdkTransport(sdkClient(p, opts.fetch ?? own!.fetch), stream, own?.close));
-  }
+    transports.set(key, t);
+    return t;
+  };
   const endpoints = new Map<string, Endpoint>();
   for (const [id, e] of Object.entries(config.endpoints)) {
     const provider = config.providers[e.provider]!;
@@ -127,7 +148,7 @@ export function buildEndpoints(
       breaker: merge(config.breaker, e.breaker),
       retry: merge(config.retry, e.retry),
     };
-    endpoints.set(id, new Endpoint(spec, transports.get(e.provider)!));
+    endpoints.set(id, new Endpoint(spec, transportOf(e.provider, e.model)));
   }
   return endpoints;
 }

@@ -13,6 +13,8 @@ export interface NativeTransportOptions {
   readonly baseURL: string;
   readonly apiKey?: string | undefined;
   readonly headers?: Record<string, string> | undefined;
+  /** A query string for every call (Azure's `api-version=…`), without its `?`. */
+  readonly query?: string | undefined;
   /** Connections kept open to the provider at most; calls beyond them wait for one. Default 1024. */
   readonly connections?: number;
   /**
@@ -103,7 +105,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
     // A `100 Continue` the provider sends unasked is skipped: the answer after it is what counts.
     connect: continueSkippingConnector(),
   });
-  const path = `${url.pathname}${url.search}`;
+  const path = opts.query ? `${url.pathname}?${opts.query}` : `${url.pathname}${url.search}`;
   // The provider's own headers (its key, its extra headers), set on every call; undefined when none.
   const own: Record<string, string> = { ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}), ...opts.headers };
   const fixed = Object.keys(own).length > 0 ? own : undefined;

@@ -1,4 +1,4 @@
-import { EndpointBreaker, type Admission, type BreakerOptions, type Verdict } from '../breaker/breaker.js';
+import { cooldownMs, EndpointBreaker, type Admission, type BreakerOptions, type Verdict } from '../breaker/breaker.js';
 import type { CircuitStateName, SkipReason } from '../router/events.js';
 import type { FleetState } from './fleet-state.js';
 import { awaitsProbe, ProbeLease } from './probe-lease.js';
@@ -110,7 +110,7 @@ export class FleetBreaker extends EndpointBreaker {
     }
     // The breaker is given a Retry-After only when the endpoint is to blame: the fleet honours the same ones.
     if (retryAfterMs !== undefined) {
-      this.store.transition(this.o.endpoint, 'retry_after', 0, cfg, Math.min(retryAfterMs, cfg.maxRetryAfterMs));
+      this.store.transition(this.o.endpoint, 'retry_after', 0, cfg, cooldownMs(retryAfterMs, cfg));
     }
   }
 

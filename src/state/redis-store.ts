@@ -286,6 +286,7 @@ const RESTORE_POLICY: BreakerConfig = {
   maxResetTimeoutMs: 1,
   jitter: 0,
   maxRetryAfterMs: 1,
+  quotaCooldownMs: 1,
 };
 
 /** A short reason without the URL (it may hold a password): the error code or class, never the message. */

@@ -15,6 +15,7 @@ describe('parseConfig: valid input', () => {
       maxResetTimeoutMs: 300_000,
       jitter: 0.2,
       maxRetryAfterMs: 300_000,
+      quotaCooldownMs: 600_000,
     });
     expect(c.retry).toEqual({ retries: 0, baseDelayMs: 200, maxDelayMs: 2_000, on: ['server_error', 'timeout', 'connection_error'] });
     expect(c.request).toEqual({ deadlineMs: 120_000 });
