@@ -17,7 +17,13 @@ export type Fault =
   /** Send `afterChunks` content chunks (default 1), then destroy the socket; a JSON body is cut halfway. */
   | { kind: 'cut'; afterChunks?: number }
   /** Content that is plain prose even when `response_format` asked for JSON. */
-  | { kind: 'not_json' };
+  | { kind: 'not_json' }
+  /**
+   * Anthropic Messages and Gemini streams (wire formats with an in-band error): a 200 stream that sends
+   * `afterChunks` content chunks (default 0), then an error event (Anthropic `overloaded_error`, Gemini a
+   * 503 UNAVAILABLE object) and ends. The OpenAI paths and plain answers ignore it.
+   */
+  | { kind: 'error_event'; afterChunks?: number };
 
 export type FaultKind = Fault['kind'];
 
@@ -107,6 +113,7 @@ const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('slow_first_token'), delayMs: delay }),
   z.strictObject({ kind: z.literal('cut'), afterChunks: count.optional() }),
   z.strictObject({ kind: z.literal('not_json') }),
+  z.strictObject({ kind: z.literal('error_event'), afterChunks: count.optional() }),
 ]);
 
 const outageSchema = z

@@ -2,6 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { handleChat } from './chat.js';
+import { handleAnthropic } from './anthropic-api.js';
+import { azureRoute, handleAzure } from './azure-api.js';
+import { geminiRoute, handleGemini } from './gemini-api.js';
 import { handleEmbeddings } from './embeddings.js';
 import { handleResponses } from './responses-api.js';
 import { handleOther } from './control.js';
@@ -27,8 +30,12 @@ export interface SimulatorOptions {
 }
 
 export interface Simulator {
-  /** Base URL including /v1, e.g. http://127.0.0.1:PORT/v1. */
+  /** Base URL including /v1, e.g. http://127.0.0.1:PORT/v1 (OpenAI; Anthropic's Messages API is under it too). */
   readonly url: string;
+  /** Gemini's base URL, http://127.0.0.1:PORT/v1beta. */
+  readonly geminiUrl: string;
+  /** Azure's resource URL, http://127.0.0.1:PORT (classic deployments and the v1 API under /openai). */
+  readonly azureUrl: string;
   readonly port: number;
   /** Replaces the fault spec at runtime and restarts its outage schedule; throws RangeError on a bad spec. */
   setFaults(f: FaultSpec): void;
@@ -45,7 +52,15 @@ const API_PATHS = new Map<string, (core: SimulatorCore, req: IncomingMessage, re
   ['/v1/chat/completions', handleChat],
   ['/v1/embeddings', handleEmbeddings],
   ['/v1/responses', handleResponses],
+  ['/v1/messages', handleAnthropic],
 ]);
+
+/** The paths of the other wire formats, whose path carries a name (a Gemini model, an Azure deployment). */
+function nativeApi(path: string): ((core: SimulatorCore, req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined {
+  if (geminiRoute(path)) return (core, req, res) => handleGemini(core, req, res, path);
+  if (azureRoute(path)) return (core, req, res) => handleAzure(core, req, res, path);
+  return undefined;
+}
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
@@ -55,7 +70,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const api = req.method === 'POST' ? API_PATHS.get(path) : undefined;
+    const api = req.method === 'POST' ? API_PATHS.get(path) ?? nativeApi(path) : undefined;
     const handling = api ? api(core, req, res) : handleOther(core, req, res, path);
     handling.catch((err: unknown) => {
       // A bug must surface as a 500 (or a cut stream) the test can see, not as an unhandled rejection
@@ -77,6 +92,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   let closing: Promise<void> | undefined;
   return {
     url: `http://${urlHost}:${port}/v1`,
+    geminiUrl: `http://${urlHost}:${port}/v1beta`,
+    azureUrl: `http://${urlHost}:${port}`,
     port,
     setFaults: (f) => core.setSpec(f),
     get faults() {
