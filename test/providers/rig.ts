@@ -20,7 +20,7 @@ export interface ProviderRig {
  */
 export async function providerRig(
   type: 'anthropic' | 'gemini' | 'azure' | 'azure-v1',
-  opts: { faults?: FaultSpec; fallback?: FaultSpec; model?: string; config?: Partial<SwitchyardConfigInput> } = {},
+  opts: { faults?: FaultSpec; fallback?: FaultSpec; model?: string; config?: Partial<SwitchyardConfigInput>; transport?: 'sdk' | 'native' } = {},
 ): Promise<ProviderRig> {
   const key = type.startsWith('azure') ? KEYS.azure : KEYS[type as 'anthropic' | 'gemini'];
   const sim = await startSimulator({ faults: opts.faults ?? {}, requireApiKey: key, name: type });
@@ -41,7 +41,7 @@ export async function providerRig(
     breaker: { volumeThreshold: 3, resetTimeoutMs: 60_000, jitter: 0 },
     ...opts.config,
   };
-  const router = createRouter(config, { transport: 'native' });
+  const router = createRouter(config, { transport: opts.transport ?? 'native' });
   const attempts: ProviderRig['attempts'] = [];
   router.events.on('attempt:end', (a: AttemptInfo, r: AttemptResult) => attempts.push({ endpoint: a.endpoint, outcome: r.outcome, ...(r.errorType ? { errorType: r.errorType } : {}) }));
   return {
