@@ -15,7 +15,7 @@ const weather = {
 };
 const plain = async (params: Record<string, unknown>) => (await r!.router.dispatch(params as never)).response as ChatCompletion;
 const streamed = async (params: Record<string, unknown>) =>
-  collect((await r!.router.dispatch({ ...params, stream: true } as never)).response as AsyncIterable<ChatCompletionChunk>);
+  collect((await r!.router.dispatch({ ...params, stream: true } as never)).response as unknown as AsyncIterable<ChatCompletionChunk>);
 
 describe('anthropic codec over real HTTP (the simulator speaks the Messages API and checks x-api-key)', () => {
   it('maps a plain answer: system hoisted, max_tokens defaulted, OpenAI-only fields not sent, usage and model', async () => {

@@ -15,7 +15,7 @@ const weather = {
 };
 const plain = async (params: Record<string, unknown>) => (await r!.router.dispatch(params as never)).response as ChatCompletion;
 const streamed = async (params: Record<string, unknown>) =>
-  collect((await r!.router.dispatch({ ...params, stream: true } as never)).response as AsyncIterable<ChatCompletionChunk>);
+  collect((await r!.router.dispatch({ ...params, stream: true } as never)).response as unknown as AsyncIterable<ChatCompletionChunk>);
 
 describe('gemini codec over real HTTP (the simulator speaks generateContent and checks x-goog-api-key)', () => {
   it('maps a plain answer: systemInstruction, generationConfig, usage and model', async () => {
