@@ -41,6 +41,7 @@ const EXPECTED_ALERTS = [
   'SwitchyardGatewayDown',
   'SwitchyardStateStoreDown',
   'SwitchyardStateStoreLagging',
+  'SwitchyardQuotaExhausted',
 ];
 
 describe('Prometheus config and alert rules (dashboards/prometheus)', () => {
