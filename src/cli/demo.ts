@@ -11,6 +11,9 @@ import { startSimulator, type FaultSpec, type Simulator } from '../simulator/ind
 
 export const DEMO_PERIOD_MS = 30_000;
 
+/** A key the simulated Anthropic and Gemini providers are called with (the simulator checks none). */
+const DEMO_KEY = 'demo-key-not-secret';
+
 export const PRIMARY_FAULTS: FaultSpec = {
   latencyMs: 80,
   jitterMs: 40,
@@ -40,12 +43,21 @@ export function demoConfig(primaryUrl: string, fallbackUrl: string): SwitchyardC
     providers: {
       'sim-primary': { baseURL: primaryUrl, name: 'simulator' },
       'sim-fallback': { baseURL: fallbackUrl, name: 'simulator' },
+      // The fallback simulator also speaks Anthropic's Messages API (under /v1) and Gemini's (under /v1beta).
+      'sim-anthropic': { type: 'anthropic', baseURL: fallbackUrl, apiKey: DEMO_KEY },
+      'sim-gemini': { type: 'gemini', baseURL: fallbackUrl.replace(/\/v1$/, '/v1beta'), apiKey: DEMO_KEY },
     },
     endpoints: {
       primary: { provider: 'sim-primary', model: 'sim-large', timeoutMs: 2_000, streamIdleTimeoutMs: 5_000 },
       fallback: { provider: 'sim-fallback', model: 'sim-small', timeoutMs: 5_000, streamIdleTimeoutMs: 5_000 },
+      claude: { provider: 'sim-anthropic', model: 'claude-3-5-haiku-20241022', timeoutMs: 5_000, streamIdleTimeoutMs: 5_000 },
+      gemini: { provider: 'sim-gemini', model: 'gemini-2.0-flash', timeoutMs: 5_000, streamIdleTimeoutMs: 5_000 },
     },
-    routes: { chat: { endpoints: ['primary', 'fallback'] } },
+    routes: {
+      chat: { endpoints: ['primary', 'fallback'] },
+      // The seed's cross-provider chain: each endpoint's codec speaks its provider's own wire format.
+      'cross-provider': { endpoints: ['primary', 'claude', 'gemini'] },
+    },
     breaker: {
       errorThresholdPercentage: 50,
       volumeThreshold: 3,
@@ -76,6 +88,7 @@ export async function startDemo(): Promise<Demo> {
     describe: () => [
       `demo upstreams: primary ${primary.url} (an outage every ${DEMO_PERIOD_MS / 1000}s: 503s, then hangs), fallback ${fallback.url} (healthy)`,
       `route "chat" = primary -> fallback; circuits trip after 3 failures and probe again after 3s`,
+      `route "cross-provider" = primary (OpenAI API) -> claude (Anthropic Messages API) -> gemini (Gemini API), all simulated by ${fallback.url.replace(/\/v1$/, '')}`,
     ],
     startTraffic(router, everyMs = 1_000) {
       const timer = setInterval(() => {

@@ -87,7 +87,7 @@ describe('switchyard serve', () => {
     expect(s.mode).toBe('demo');
     const client = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: 'x', maxRetries: 0 });
     const models = await client.models.list();
-    expect(models.data.map((m) => m.id)).toEqual(['chat', 'primary', 'fallback']);
+    expect(models.data.map((m) => m.id)).toEqual(['chat', 'cross-provider', 'primary', 'fallback', 'claude', 'gemini']);
     const { data, response } = await client.chat.completions
       .create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] })
       .withResponse();

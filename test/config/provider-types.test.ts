@@ -55,3 +55,15 @@ describe('provider types (issue 20)', () => {
     ]);
   });
 });
+
+describe('examples/cross-provider.yaml', () => {
+  it('parses with the three keys set, each provider typed and defaulted', async () => {
+    const { loadConfigFile } = await import('../../src/config/index.js');
+    const file = new URL('../../examples/cross-provider.yaml', import.meta.url).pathname;
+    const c = await loadConfigFile(file, { env: { OPENAI_API_KEY: 'sk-example-1', ANTHROPIC_API_KEY: 'sk-ant-example', GEMINI_API_KEY: 'gem-example' } });
+    expect(c.routes.chat!.endpoints).toEqual(['gpt-4o', 'claude', 'gemini']);
+    expect(c.providers.anthropic).toMatchObject({ type: 'anthropic', baseURL: 'https://api.anthropic.com/v1' });
+    expect(c.providers.google).toMatchObject({ type: 'gemini', baseURL: 'https://generativelanguage.googleapis.com/v1beta' });
+    expect(c.breaker.quotaCooldownMs).toBe(600_000);
+  });
+});
