@@ -24,15 +24,19 @@ export interface OperationClient {
 type FetchOptions = NonNullable<NonNullable<Parameters<OpenAI['chat']['completions']['create']>[1]>['fetchOptions']>;
 
 function client(p: ProviderConfig, fetchImpl: typeof fetch | undefined): OpenAI {
+  // Azure: the v1 API (classic deployments serve chat only, see endpointOperations), its key in `api-key`.
+  const azure = p.type === 'azure';
+  // No key (or Azure's): no Authorization header at all, rather than the SDK's `Bearer no-key`.
+  const headers = { ...(p.apiKey && !azure ? {} : { authorization: null }), ...p.headers, ...(azure && p.apiKey ? { 'api-key': p.apiKey } : {}) };
   return new OpenAI({
-    baseURL: p.baseURL,
+    baseURL: azure ? `${p.baseURL.replace(/\/+$/, '')}/openai/v1` : p.baseURL,
     apiKey: p.apiKey ?? 'no-key',
     organization: null,
     project: null,
     maxRetries: 0,
     logLevel: 'off',
     timeout: 10 * 60_000,
-    ...(p.headers ? { defaultHeaders: p.headers } : {}),
+    defaultHeaders: headers,
     fetch: boundedFetch(fetchImpl ?? fetch),
   });
 }
@@ -71,7 +75,10 @@ export function operationClients(config: SwitchyardConfig, fetchImpl: typeof fet
 export function endpointOperations(config: SwitchyardConfig): Map<string, ReadonlySet<Operation>> {
   const out = new Map<string, ReadonlySet<Operation>>();
   for (const [id, e] of Object.entries(config.endpoints)) {
-    const type = (config.providers[e.provider] as { type?: string } | undefined)?.type;
+    const p = config.providers[e.provider];
+    // Azure classic deployments (apiVersion set) are called for chat only: their other operations live at
+    // other paths, which Switchyard does not build; the v1 API serves all three.
+    const type = p?.type === 'azure' && p.apiVersion !== undefined ? 'azure-classic' : p?.type;
     out.set(id, new Set(e.operations ?? defaultOperations(type)));
   }
   return out;

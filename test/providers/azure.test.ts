@@ -46,3 +46,19 @@ describe('azure: x-ms-retry-after-ms', () => {
     expect(r.sim.stats().requests).toBe(1);
   });
 });
+
+describe('azure: the other operations', () => {
+  it('v1: embeddings go to /openai/v1/embeddings with api-key (no Bearer)', async () => {
+    r = await providerRig('azure-v1', { model: 'my-embedding-deployment' });
+    const routed = await r.router.dispatchEmbeddings({ model: 'chat', input: ['a', 'b'] });
+    expect(routed.endpoint).toBe('native');
+    expect(routed.response.data).toHaveLength(2);
+  });
+
+  it('classic deployments serve chat only: an embeddings request skips them', async () => {
+    r = await providerRig('azure', { model: 'my-deployment' });
+    const routed = await r.router.dispatchEmbeddings({ model: 'chat', input: ['a'] });
+    expect(routed.endpoint).toBe('fallback');
+    expect(r.sim.stats().requests).toBe(0);
+  });
+});
