@@ -159,3 +159,42 @@ describe('cross-provider chain through the gateway, the openai SDK as client', (
     expect(metrics).toContain(`switchyard_attempts_total{route="chat",endpoint="${server}",outcome="success"} 6`);
   });
 });
+
+describe('a parameter no endpoint of the chain can take, through the gateway', () => {
+  it('n > 1 with gpt-4o down: claude refuses it before any call, gemini serves it (candidateCount)', async () => {
+    const c = await startChain({ 'gpt-4o': { always: { kind: 'status', status: 500 } } });
+    gateway = createGateway({ router: c.router, config: parseConfig(c.config), metrics: c.telemetry, logger: pino({ level: 'silent' }) });
+    const { url } = await gateway.listen(0, '127.0.0.1');
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused-by-this-gateway', maxRetries: 0 });
+    const answer = await client.chat.completions.create({ ...ask, n: 2 });
+    expect(answer.model).toBe('gemini-2.0-flash');
+    expect(answer.choices).toHaveLength(2);
+    expect(c.sims.claude.stats().requests).toBe(0);
+  });
+
+  it('served nowhere (the others down): the SDK gets the 502 of all attempts failing, no key in it', async () => {
+    const c = await startChain({ 'gpt-4o': { always: { kind: 'status', status: 500 } }, gemini: { always: { kind: 'status', status: 500 } } });
+    gateway = createGateway({ router: c.router, config: parseConfig(c.config), metrics: c.telemetry, logger: pino({ level: 'silent' }) });
+    const { url } = await gateway.listen(0, '127.0.0.1');
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused-by-this-gateway', maxRetries: 0 });
+    const err = (await client.chat.completions.create({ ...ask, n: 2 }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(err.status).toBe(502);
+    expect(JSON.stringify(err.error)).toContain("all_attempts_failed");
+    const text = JSON.stringify(err.error);
+    for (const key of Object.values(KEYS)) expect(text).not.toContain(key);
+    // Claude's refusal is charged only on evidence: nothing answered this request, so its circuit is clean.
+    expect(c.router.circuits().find((x) => x.endpoint === 'claude')!.window.failures).toBe(0);
+  });
+
+  it('asked of claude alone: the SDK gets an OpenAI-shaped 400 naming the parameter', async () => {
+    const c = await startChain({});
+    gateway = createGateway({ router: c.router, config: parseConfig(c.config), metrics: c.telemetry, logger: pino({ level: 'silent' }) });
+    const { url } = await gateway.listen(0, '127.0.0.1');
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused-by-this-gateway', maxRetries: 0 });
+    const err = (await client.chat.completions.create({ ...ask, model: 'claude', n: 2 }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(err).toMatchObject({ status: 400, param: 'n', code: 'unsupported_parameter', type: 'invalid_request_error' });
+    expect(c.sims.claude.stats().requests).toBe(0);
+  });
+});
