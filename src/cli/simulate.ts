@@ -118,6 +118,7 @@ export async function runSimulate(argv: string[], io: Output = consoleOutput): P
   for (const s of sims) {
     const base = s.url.replace(/\/v1$/, '');
     io.out(`simulator listening on ${s.url}  (faults: ${JSON.stringify(s.faults)}; control: ${base}/_control/faults)`);
+    io.out(`  also as anthropic (type: anthropic, baseURL ${s.url}), gemini (baseURL ${s.geminiUrl}), azure (baseURL ${s.azureUrl})`);
   }
   const stop = () => {
     void Promise.all(sims.map((s) => s.close())).then(() => process.exit(0));

@@ -103,10 +103,13 @@ function retryInfoMs(details: unknown): number | undefined {
 /**
  * A 429 or 402 that says a spend or quota cap was reached, not a rate: OpenAI `insufficient_quota`,
  * Anthropic `billing_error` / `enforced_spend_limit_reached`, Gemini RESOURCE_EXHAUSTED whose QuotaFailure
- * names a daily (or longer) quota. Every 402 (payment required) is one.
+ * names a daily (or longer) quota. Every 402 (payment required) is one, and Anthropic's 400 "credit balance
+ * is too low".
  */
 function isQuotaCap(status: number, p: ProviderError, said: string): boolean {
   if (status === 402) return true;
+  // Anthropic answers an empty prepaid balance with a 400: money all the same, not the request's fault.
+  if (status === 400) return /credit balance is too low/i.test(said);
   if (status !== 429) return false;
   if (/insufficient_quota|billing|spend_limit|spend limit|credit balance|exceeded your current quota/i.test(said)) return true;
   if (text(p.code) !== 'RESOURCE_EXHAUSTED' && text(p.type) !== 'RESOURCE_EXHAUSTED') return false;

@@ -117,6 +117,7 @@ describe('classification of provider-specific failures (pure)', () => {
     [429, { error: { type: 'insufficient_quota', code: 'insufficient_quota', message: 'You exceeded your current quota' } }],
     [429, { error: { type: 'rate_limit_error', message: 'enforced_spend_limit_reached' } }],
     [402, { error: { type: 'billing_error', message: 'add credits' } }],
+    [400, { error: { type: 'invalid_request_error', message: 'Your credit balance is too low to access the Anthropic API.' } }],
   ])('%s %j is quota_exhausted with the quota cooldown', (status, body) => {
     const c = classify(APIError.generate(status, body, undefined, new Headers()), undefined, 1000);
     expect(c).toMatchObject({ outcome: 'quota_exhausted', blame: 'endpoint' });
