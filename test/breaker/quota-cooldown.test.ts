@@ -18,7 +18,7 @@ describe('a spend or quota cap (quota_exhausted) keeps the endpoint off for quot
     expect(b.admit().admitted).toBe(false);
     vi.advanceTimersByTime(1);
     expect(b.admit().admitted).toBe(true);
-    b.shutdown?.();
+    b.shutdown();
   });
 
   it('quotaCooldownMs is validated like every duration', () => {
