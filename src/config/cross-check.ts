@@ -36,6 +36,13 @@ export function crossCheck(cfg: unknown, ctx: z.RefinementCtx<unknown>): void {
       if (isObject(ep) && typeof ep.provider === 'string' && !Object.hasOwn(providers, ep.provider)) {
         issue(['endpoints', id, 'provider'], `unknown provider${named(ep.provider)}: not an id under providers`);
       }
+      // Only the chat codec exists for the other wire formats; Azure classic deployments get only chat's path.
+      const p = isObject(ep) && typeof ep.provider === 'string' && Object.hasOwn(providers, ep.provider) ? providers[ep.provider] : undefined;
+      const chatOnly = isObject(p) && (p.type === 'anthropic' || p.type === 'gemini' || (p.type === 'azure' && p.apiVersion !== undefined));
+      const ops = isObject(ep) ? ep.operations : undefined;
+      if (chatOnly && Array.isArray(ops) && ops.some((o: unknown) => o !== 'chat')) {
+        issue(['endpoints', id, 'operations'], `a ${p.type === 'azure' ? 'classic azure (apiVersion)' : String(p.type)} endpoint serves chat only`);
+      }
     }
   }
   if (isObject(routes)) {

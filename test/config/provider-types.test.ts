@@ -56,6 +56,24 @@ describe('provider types (issue 20)', () => {
   });
 });
 
+describe('operations of the other wire formats', () => {
+  it('anthropic, gemini and classic azure endpoints serve chat only: other operations are a config problem', () => {
+    const problems = problemsOf({
+      providers: {
+        a: { type: 'anthropic' },
+        z: { type: 'azure', baseURL: 'https://res.openai.azure.com', apiVersion: '2024-10-21' },
+        v1: { type: 'azure', baseURL: 'https://res.openai.azure.com' },
+      },
+      endpoints: {
+        ea: { provider: 'a', model: 'm', operations: ['chat', 'embeddings'] },
+        ez: { provider: 'z', model: 'm', operations: ['responses'] },
+        ev: { provider: 'v1', model: 'm', operations: ['embeddings'] },
+      },
+    });
+    expect(lines(problems)).toEqual(['endpoints.ea.operations: a anthropic endpoint serves chat only', 'endpoints.ez.operations: a classic azure (apiVersion) endpoint serves chat only']);
+  });
+});
+
 describe('examples/cross-provider.yaml', () => {
   it('parses with the three keys set, each provider typed and defaulted', async () => {
     const { loadConfigFile } = await import('../../src/config/index.js');
