@@ -49,7 +49,10 @@ export type {
   RouteConfig,
   ServerConfig,
   StateConfig,
+  ProviderType,
 } from './config/schema.js';
+export { PROVIDER_TYPES } from './config/schema.js';
+export { UnsupportedParameterError, isUnsupportedParameterError } from './providers/errors.js';
 export type { StateStoreStatus } from './state/store.js';
 export { SwitchyardError, isSwitchyardError } from './errors/base.js';
 export { ConfigError, isConfigError } from './errors/config-error.js';
