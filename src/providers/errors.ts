@@ -23,6 +23,7 @@ export class UnsupportedParameterError extends Error {
   }
 }
 
+/** By its marker, not `instanceof`: true for an error from another copy of the package too. */
 export function isUnsupportedParameterError(e: unknown): e is UnsupportedParameterError {
-  return e instanceof UnsupportedParameterError;
+  return typeof e === 'object' && e !== null && (e as { isUnsupportedParameterError?: unknown }).isUnsupportedParameterError === true;
 }
