@@ -67,6 +67,7 @@ function read(body: unknown): ChatRequest | { invalid: string } {
 
 export const anthropicDialect: Dialect = {
   keyHeader: 'x-api-key',
+  headers: (req) => (typeof req.headers['anthropic-version'] === 'string' ? undefined : 'anthropic-version: header is required'),
   error: (status, message) => ({
     body: JSON.stringify({ type: 'error', error: { type: ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message: message ?? `simulated ${status} error` } }),
     headers: { 'request-id': `req_sim_${status}` },

@@ -15,6 +15,8 @@ export interface Dialect {
   readonly keyHeader: string;
   /** The provider's error answer for `status`. */
   error(status: number, message: string | undefined): { body: string; headers?: Record<string, string>; /** The status really sent, when the provider sends another. */ status?: number };
+  /** Why the request's headers are refused with a 400 (a required version header missing), if they are. */
+  headers?(req: IncomingMessage): string | undefined;
   /** The native body as a ChatRequest, or why it is refused with a 400. */
   read(body: unknown, path: string): ChatRequest | { invalid: string };
 }
@@ -52,7 +54,8 @@ export async function admitNative(core: SimulatorCore, req: IncomingMessage, res
     return undefined;
   }
   const parsed = tryParseJson(text);
-  const read = parsed ? dialect.read(parsed.value, path) : { invalid: 'the body is not valid JSON' };
+  const wrongHeaders = dialect.headers?.(req);
+  const read = wrongHeaders !== undefined ? { invalid: wrongHeaders } : parsed ? dialect.read(parsed.value, path) : { invalid: 'the body is not valid JSON' };
   if ('invalid' in read) {
     core.record('bad_request');
     fail(400, read.invalid);

@@ -160,4 +160,17 @@ describe('anthropic codec over real HTTP (the simulator speaks the Messages API 
     // Kept off: the second request went straight to the fallback.
     expect(r.sim.stats().requests).toBe(1);
   });
+
+  it('the simulator holds the codec to the real API: no anthropic-version, an OpenAI-only field, or no max_tokens is a 400', async () => {
+    r = await providerRig('anthropic');
+    const post = (headers: Record<string, string>, body: unknown) =>
+      fetch(`${r!.sim.url}/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-canary-0002', ...headers }, body: JSON.stringify(body) });
+    const ok = { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
+    expect((await post({ 'anthropic-version': '2023-06-01' }, ok)).status).toBe(200);
+    const noVersion = await post({}, ok);
+    expect(noVersion.status).toBe(400);
+    expect(await noVersion.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    expect((await post({ 'anthropic-version': '2023-06-01' }, { ...ok, n: 1 })).status).toBe(400);
+    expect((await post({ 'anthropic-version': '2023-06-01' }, { ...ok, max_tokens: undefined })).status).toBe(400);
+  });
 });
