@@ -273,8 +273,8 @@ export function classify(
     return error.status === undefined ? streamErrorEvent(error) : httpFailure(error as APIError & { status: number }, now);
   }
   if (isUnsupportedParameterError(error)) {
-    // The codec refused before any call: this endpoint cannot take the request, others may. Not counted
-    // unless another endpoint answered it (attribution.ts), like a provider's 400 naming a parameter.
+    // The router asks first and skips a refusing endpoint (Transport.refusal); this is for a path that did
+    // not. Others may take the request: unclear, never charged without evidence.
     return { outcome: 'client_error', blame: 'unclear', errorType: 'param_rejected', message: error.message, body: error.body };
   }
   if (error instanceof SyntaxError) return { outcome: 'invalid_response', blame: 'unclear', errorType: 'invalid_response', message: 'malformed JSON from provider' };

@@ -49,6 +49,12 @@ export interface Transport {
    */
   complete(body: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>, text?: string): Promise<unknown>;
   stream(body: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>, text?: string): Promise<ChunkStream>;
+  /**
+   * Why this transport can never send `body` (a codec's UnsupportedParameterError: `n` > 1 to Anthropic),
+   * decided without a connection; undefined when it can. The router skips such an endpoint (`unsupported`)
+   * rather than charge it: the request, not the endpoint's health, decided it. Absent: takes everything.
+   */
+  refusal?(body: ChatCompletionCreateParams, stream: boolean): Error | undefined;
   /** Releases pooled connections. */
   close(): void;
 }

@@ -18,7 +18,7 @@ import {
 } from '../errors/router-errors.js';
 import { Ledger, type CallerWindow, type ChargeReason } from './attribution.js';
 import { Attempt, failureResult, WATCHED, type AttemptFinisher, type AttemptHooks, type AttemptRun } from './attempt.js';
-import type { AttemptInfo, RequestInfo, RouterEvents, SkipReason } from './events.js';
+import { INELIGIBLE_SKIPS, type AttemptInfo, type RequestInfo, type RouterEvents, type SkipReason } from './events.js';
 import type { Liveness } from './liveness.js';
 import type { AttemptScope, RequestScope } from './scope.js';
 
@@ -57,6 +57,8 @@ export class RequestRun {
   private readonly ledger = new Ledger();
   /** The first unclear failure with the provider's own error, and whether any failure was the endpoint's. */
   private unclear: { endpoint: string; classified: Classified; body: unknown; headers?: Headers | undefined } | undefined;
+  /** The first endpoint that could never take this request (Transport.refusal), and why. */
+  private refusal: { endpoint: string; error: Error } | undefined;
   private endpointFault = false;
   /** Who answered, once someone did. */
   endpoint: string | undefined;
@@ -148,6 +150,12 @@ export class RequestRun {
       }
     }
     if (this.attempts.length === 0) {
+      const refused = this.refusal;
+      if (refused && this.skipped!.every((s) => INELIGIBLE_SKIPS.includes(s.reason))) {
+        // No endpoint of the chain can take the request as asked: the caller's to change, told as a 400.
+        this.end('client_error');
+        throw new UpstreamClientError(this.route, refused.endpoint, 400, refused.error.message, (refused.error as { body?: unknown }).body);
+      }
       this.end('unavailable');
       const skipped = this.skipped ?? [];
       const earliestRetry = skipped.length ? Math.min(...skipped.map((s) => s.retryAt)) : now();
@@ -221,6 +229,15 @@ export class RequestRun {
 
   private charge(endpoint: string, reason: ChargeReason): void {
     this.deps.events.emit('charge', endpoint, reason === 'provider_fault' || reason === 'evidence' || reason === 'hang' ? 'charged' : 'spared', reason);
+  }
+
+  /**
+   * `endpoint` can never take this request as asked (a parameter its provider lacks): skipped as
+   * `unsupported`, no attempt and no charge, since the request decided it, not the endpoint's health.
+   */
+  refuse(endpoint: string, error: Error): SkipReason {
+    this.refusal ??= { endpoint, error };
+    return 'unsupported';
   }
 
   /** An endpoint passed over without an attempt: kept for RouteUnavailableError, and reported. */

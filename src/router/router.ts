@@ -78,6 +78,19 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
   // Chains with an endpoint that does not serve chat skip it (`unsupported`); the others pay nothing.
   const chatOnly = (id: string): SkipReason | undefined => (operations.serves(id, 'chat') ? undefined : 'unsupported');
   const chatFilter = new Map([...chains].filter(([, c]) => c.endpoints.some((id) => chatOnly(id))).map(([id]) => [id, chatOnly]));
+  // Routes with an endpoint whose codec may refuse a request (native Anthropic, Gemini) ask it first; the
+  // others pay nothing.
+  const mayRefuse = new Set([...chains].filter(([, c]) => c.endpoints.some((id) => endpoints.get(id)!.mayRefuse)).map(([id]) => id));
+  function eligibility(route: string, body: ChatCompletionCreateParams, run: RequestRun): ((id: string) => SkipReason | undefined) | undefined {
+    const filter = chatFilter.get(route);
+    if (!mayRefuse.has(route)) return filter;
+    return (id) => {
+      const skip = filter?.(id);
+      if (skip) return skip;
+      const refusal = endpoints.get(id)!.refusal(body, body.stream === true);
+      return refusal ? run.refuse(id, refusal) : undefined;
+    };
+  }
 
   function dispatch(body: ChatCompletionCreateParams, opts: RequestOptions = {}): Promise<Routed<ChatCompletion | Stream<ChatCompletionChunk>>> {
     const route = typeof body?.model === 'string' ? body.model : '';
@@ -102,7 +115,8 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
       scrub,
       now,
     };
-    const walked = body.stream === true ? run.walk(streamRunner(ctx, run), filter) : run.walk(completeRunner(ctx), filter);
+    const eligible = eligibility(route, body, run);
+    const walked = body.stream === true ? run.walk(streamRunner(ctx, run), eligible) : run.walk(completeRunner(ctx), eligible);
     return walked.then((response) => ({
       route,
       endpoint: run.endpoint!,

@@ -183,7 +183,7 @@ describe('a parameter no endpoint of the chain can take, through the gateway', (
     expect(JSON.stringify(err.error)).toContain("all_attempts_failed");
     const text = JSON.stringify(err.error);
     for (const key of Object.values(KEYS)) expect(text).not.toContain(key);
-    // Claude's refusal is charged only on evidence: nothing answered this request, so its circuit is clean.
+    // Claude could never take it: skipped (unsupported), not tried, never charged.
     expect(c.router.circuits().find((x) => x.endpoint === 'claude')!.window.failures).toBe(0);
   });
 

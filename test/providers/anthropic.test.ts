@@ -122,15 +122,13 @@ describe('anthropic codec over real HTTP (the simulator speaks the Messages API 
     expect(r.fallback.stats().requests).toBe(0);
   });
 
-  it('n > 1 is refused before any call (param_rejected), and another endpoint serves', async () => {
+  it('n > 1 is refused before any call: the endpoint is skipped (unsupported, no attempt) and another serves', async () => {
     r = await providerRig('anthropic');
     const res = await plain({ ...ask, n: 2 });
     expect(res.model).toBe('gpt-4o-mini');
     expect(r.sim.stats().requests).toBe(0);
-    expect(r.attempts).toEqual([
-      { endpoint: 'native', outcome: 'client_error', errorType: 'param_rejected' },
-      { endpoint: 'fallback', outcome: 'success' },
-    ]);
+    expect(r.skips).toEqual([{ endpoint: 'native', reason: 'unsupported' }]);
+    expect(r.attempts).toEqual([{ endpoint: 'fallback', outcome: 'success' }]);
   });
 
   it('a refused parameter nowhere served comes back as an OpenAI-shaped 400 naming it', async () => {
