@@ -7,6 +7,11 @@ import type { AttemptOutcome } from './outcome.js';
  * someone pays or raises the cap". The breaker keeps traffic off for `breaker.quotaCooldownMs` (breaker.ts).
  */
 export const QUOTA_COOLDOWN = Number.POSITIVE_INFINITY;
+/**
+ * Anthropic's 529 `overloaded_error` (also sent in-band after a 200) rarely says when to come back: without a
+ * Retry-After the endpoint is kept off this long, so a storm of 529s costs each caller one attempt, not one each.
+ */
+export const OVERLOAD_COOLDOWN_MS = 1_000;
 
 /** Why an attempt's own AbortController fired: set by the router, read back here. `closed`: `router.close()`. */
 export type AbortCause = 'timeout' | 'cancelled' | 'deadline' | 'closed';
@@ -221,8 +226,9 @@ function httpFailure(error: APIError & { status: number }, now: number): Classif
     // Money, not load: never retried (retry.on refuses it), kept off for breaker.quotaCooldownMs.
     return { ...base, outcome: 'quota_exhausted', blame: 'endpoint', errorType: 'quota_exhausted', message: `HTTP ${status} (spend or quota cap reached)`, retryAfterMs: QUOTA_COOLDOWN };
   }
-  const retryAfterMs =
+  const hinted =
     outcome === 'rate_limited' || status === 503 || status === 529 ? (parseRetryAfter(error.headers, now) ?? retryInfoMs((p as { details?: unknown }).details)) : undefined;
+  const retryAfterMs = hinted ?? (status === 529 ? OVERLOAD_COOLDOWN_MS : undefined);
   return { ...base, outcome, blame: blameOf(outcome), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
 }
 
