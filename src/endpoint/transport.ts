@@ -99,8 +99,8 @@ export function sdkTransport(client: OpenAI, limits: Partial<StreamLimits> = {},
     stream: async (body, abort, headers) => {
       const response = await client.chat.completions.create(body as ChatCompletionCreateParamsStreaming, options(abort, headers, true)).asResponse();
       // The SDK's own stream reads an empty body as an empty stream.
-      if (!response.body) return webEventStream(new ReadableStream({ start: (c) => c.close() }), abort, streamLimits);
-      return webEventStream(response.body, abort, streamLimits);
+      if (!response.body) return tagHeaders(webEventStream(new ReadableStream({ start: (c) => c.close() }), abort, streamLimits), response.headers);
+      return tagHeaders(webEventStream(response.body, abort, streamLimits), response.headers);
     },
     close,
   };

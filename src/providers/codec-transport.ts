@@ -171,7 +171,7 @@ export function codecTransport(opts: CodecTransportOptions): Transport {
     },
     async stream(params, abort, extra) {
       const { res, context } = await send(params, abort, extra, true);
-      return chunks(res.body, codec.decoder(context), abort, res.headers);
+      return tagHeaders(chunks(res.body, codec.decoder(context), abort, res.headers), res.headers);
     },
     refusal(params, stream) {
       try {

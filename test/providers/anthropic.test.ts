@@ -81,6 +81,10 @@ describe('anthropic codec over real HTTP (the simulator speaks the Messages API 
     expect(out.text).toContain('hello claude');
     expect(out.finishes).toEqual(['stop']);
     expect(out.usage).toMatchObject({ prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) });
+    // withResponse() on a stream shows Anthropic's own headers, as on a plain answer.
+    const { response, data } = await r.router.chat.completions.create({ ...ask, stream: true } as never).withResponse();
+    expect(response.headers.get('request-id')).toMatch(/^req_/);
+    expect((await collect(data as unknown as AsyncIterable<ChatCompletionChunk>)).text).toContain('hello claude');
   });
 
   it('streams a tool call: name first, then its arguments in input_json_delta pieces', async () => {
