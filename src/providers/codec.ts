@@ -80,6 +80,23 @@ export function plainText(type: string, content: unknown, role: string): string 
     .join('\n');
 }
 
+/**
+ * Turns whose roles alternate, as Anthropic and Gemini want them: a message of the same role as the one
+ * before (several tool results in a row) joins its turn.
+ */
+export function alternating<R extends string, P>(): { readonly turns: { role: R; parts: P[] }[]; push(role: R, parts: P[]): void } {
+  const turns: { role: R; parts: P[] }[] = [];
+  return {
+    turns,
+    push(role, parts) {
+      if (parts.length === 0) return;
+      const last = turns[turns.length - 1];
+      if (last && last.role === role) last.parts.push(...parts);
+      else turns.push({ role, parts });
+    },
+  };
+}
+
 /** A `data:` URL's media type and base64 payload; undefined for any other URL. */
 export function dataUrl(url: string): { mediaType: string; data: string } | undefined {
   const m = /^data:([a-z0-9.+/-]+);base64,([A-Za-z0-9+/=\s]*)$/i.exec(url);

@@ -1,5 +1,5 @@
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import { dataUrl, isObject, plainText, refuse, refuseUnsupported, stopList, toolArguments, type Encoded } from '../codec.js';
+import { alternating, dataUrl, isObject, plainText, refuse, refuseUnsupported, stopList, toolArguments, type Encoded } from '../codec.js';
 
 const T = 'gemini';
 
@@ -43,15 +43,9 @@ function userParts(content: unknown): Part[] {
 
 function contents(list: readonly unknown[]): { system: string | undefined; contents: Content[] } {
   const system: string[] = [];
-  const out: Content[] = [];
+  const { turns: out, push } = alternating<Content['role'], Part>();
   /** tool_call_id -> function name: Gemini answers a call by name, OpenAI by id. */
   const names = new Map<string, string>();
-  const push = (role: Content['role'], parts: Part[]) => {
-    if (parts.length === 0) return;
-    const last = out[out.length - 1];
-    if (last && last.role === role) last.parts.push(...parts);
-    else out.push({ role, parts });
-  };
   for (const m of list) {
     if (!isObject(m)) return refuse(T, 'messages', 'each message must be an object');
     switch (m.role) {
