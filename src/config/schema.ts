@@ -282,6 +282,12 @@ export const stateSchema = z.strictObject({
   syncIntervalMs: millis('a positive integer (milliseconds)').default(1_000),
   /** How long a closed circuit's key outlives its last write (an open one: its deadline plus this). */
   keepMs: millis('a positive integer (milliseconds)').default(86_400_000),
+  /**
+   * How long the fleet remembers which provider holds a Responses API conversation (`previous_response_id`),
+   * so a follow-up reaching another replica goes to the same provider. Written only for routes whose
+   * Responses endpoints span several providers.
+   */
+  conversationTtlMs: millis('a positive integer (milliseconds)').default(86_400_000),
 });
 
 const record = <T extends z.ZodType>(value: T) => z.record(idKey, value);

@@ -25,9 +25,11 @@ export type AbortCause = 'timeout' | 'cancelled' | 'deadline' | 'closed';
  *   request was answered. A request that meets it everywhere gets the provider's own error back.
  * - `request`: the request itself is wrong (`client_error`) or failed locally (`local_error`): returned to the
  *   caller, never counted.
+ * - `elsewhere`: the request names state another provider holds (a `previous_response_id` this one never
+ *   gave out): fallen back from, never counted, whatever answers next. Met everywhere: the provider's error.
  * - `caller`: the caller went away (`cancelled`): never counted.
  */
-export type Blame = 'endpoint' | 'unclear' | 'request' | 'caller';
+export type Blame = 'endpoint' | 'unclear' | 'elsewhere' | 'request' | 'caller';
 
 /** A failed attempt, classified. `message` is written by us, never copied from upstream (it may echo a key). */
 export interface Classified {
@@ -218,6 +220,10 @@ function httpFailure(error: APIError & { status: number }, now: number): Classif
   if (status === 429 && TOO_LARGE.test(said)) {
     // No Retry-After window: the next, smaller request is welcome at once.
     return { ...base, outcome, blame: 'unclear', errorType: 'request_too_large' };
+  }
+  if ((status === 400 || status === 404) && (p.param === 'previous_response_id' || code === 'previous_response_not_found')) {
+    // A conversation this provider does not hold: the one that does may be next in the chain.
+    return { ...base, outcome: 'client_error', blame: 'elsewhere', errorType: 'conversation_elsewhere' };
   }
   if (outcome === 'client_error' && (status === 400 || status === 422) && (typeof p.param === 'string' || PARAM_CODES.test(code))) {
     return { ...base, outcome, blame: 'unclear', errorType: 'param_rejected' };

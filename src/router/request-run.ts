@@ -138,8 +138,9 @@ export class RequestRun {
           throw new UpstreamClientError(this.route, id, c.status ?? 400, c.message, run.body, run.headers);
         }
         if (c.blame === 'caller' || this.scope.aborted) throw this.failAborted();
-        if (c.blame === 'unclear') {
-          this.ledger.hold(id, attempt.generation);
+        if (c.blame === 'unclear' || c.blame === 'elsewhere') {
+          // Only an unclear failure waits for evidence; one about state held elsewhere never counts.
+          if (c.blame === 'unclear') this.ledger.hold(id, attempt.generation);
           if (!this.unclear && run.body !== undefined) this.unclear = { endpoint: id, classified: c, body: run.body, headers: run.headers };
         } else this.endpointFault = true;
         lastFailed = id;
@@ -298,7 +299,7 @@ function attemptLimit(endpoint: Endpoint, stream: boolean): number {
 
 function chargeReason(c: Classified, watched: boolean): ChargeReason {
   if (c.blame === 'endpoint') return watched ? 'hang' : 'provider_fault';
-  return c.blame === 'request' ? 'request_fault' : 'caller_gone';
+  return c.blame === 'request' || c.blame === 'elsewhere' ? 'request_fault' : 'caller_gone';
 }
 
 export { failureResult } from './attempt.js';

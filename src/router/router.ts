@@ -70,6 +70,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     scrub,
     closed: () => closed,
     fetch: options.fetch,
+    conversations: isShared(store) ? store : undefined,
     check: (route, body, opts) => {
       const checked = checkRequest(route, body as ChatCompletionCreateParams, opts);
       return checked instanceof InvalidRequestError ? checked : undefined;

@@ -28,6 +28,13 @@ describe('classify', () => {
     expect(classify(apiError(500, { 'retry-after': '7' }), undefined, 1).retryAfterMs).toBeUndefined();
   });
 
+  it("a previous_response_id the provider does not hold is 'elsewhere': fallen back from, never counted", () => {
+    const notHeld = APIError.generate(400, { error: { message: "Previous response with id 'resp_1' not found.", type: 'invalid_request_error', param: 'previous_response_id', code: 'previous_response_not_found' } }, undefined, new Headers());
+    expect(classify(notHeld, undefined, 1)).toMatchObject({ outcome: 'client_error', blame: 'elsewhere', errorType: 'conversation_elsewhere', status: 400 });
+    const otherParam = APIError.generate(400, { error: { message: 'bad', type: 'invalid_request_error', param: 'logprobs', code: null } }, undefined, new Headers());
+    expect(classify(otherParam, undefined, 1)).toMatchObject({ blame: 'unclear', errorType: 'param_rejected' });
+  });
+
   it('a 529 (overloaded) without Retry-After is kept off for OVERLOAD_COOLDOWN_MS; its own Retry-After wins', () => {
     expect(classify(apiError(529), undefined, 1)).toMatchObject({ outcome: 'server_error', blame: 'endpoint', retryAfterMs: OVERLOAD_COOLDOWN_MS });
     expect(classify(apiError(529, { 'retry-after': '3' }), undefined, 1).retryAfterMs).toBe(3000);
