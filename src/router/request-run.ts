@@ -19,6 +19,7 @@ import {
 import { Ledger, type CallerWindow, type ChargeReason } from './attribution.js';
 import { Attempt, failureResult, WATCHED, type AttemptFinisher, type AttemptHooks, type AttemptRun } from './attempt.js';
 import { INELIGIBLE_SKIPS, type AttemptInfo, type RequestInfo, type RouterEvents, type SkipReason } from './events.js';
+import type { LiveList } from './live-list.js';
 import type { Liveness } from './liveness.js';
 import type { AttemptScope, RequestScope } from './scope.js';
 
@@ -36,7 +37,7 @@ export interface RunDeps {
   readonly now: () => number;
   readonly random: () => number;
   /** Requests not yet ended, so `router.close()` can abort them. */
-  readonly active: Set<RequestRun>;
+  readonly active: LiveList<RequestRun>;
   /** Attempts whose caller is gone, watched for the provider's health (see Liveness), for `close()`. */
   readonly watched: Set<AttemptScope>;
 }
@@ -53,6 +54,8 @@ export class RequestRun {
   /** Endpoints skipped so far, only once one is. */
   private skipped: { endpoint: string; reason: SkipReason; retryAt: number }[] | undefined;
   private ended = false;
+  /** Takes this request out of the router's active ones. */
+  private readonly leave: () => void;
   /** Unclear failures waiting for evidence (router/attribution.ts). */
   private readonly ledger = new Ledger();
   /** The first unclear failure with the provider's own error, and whether any failure was the endpoint's. */
@@ -78,7 +81,7 @@ export class RequestRun {
     operation?: Operation,
   ) {
     this.info = { id: `${process.pid}-${++nextId}`, route, stream, startedAt: deps.now(), ...(operation ? { operation } : {}) };
-    deps.active.add(this);
+    this.leave = deps.active.add(this);
     // Synchronous, in the caller's context: a tracer subscribed here parents the request span correctly.
     deps.events.emit('request:start', this.info);
   }
@@ -281,7 +284,7 @@ export class RequestRun {
     if (this.ended) return;
     this.ended = true;
     this.scope.dispose();
-    this.deps.active.delete(this);
+    this.leave();
     for (const p of this.ledger.drain()) this.charge(p.endpoint, 'no_evidence');
     this.deps.events.emit('request:end', this.info, {
       outcome,

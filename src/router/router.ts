@@ -11,6 +11,7 @@ import { InvalidRequestError, RouterClosedError, UnknownRouteError, UnsupportedO
 import { createStateStore, FleetBreaker, isShared } from '../state/index.js';
 import { CallerWindow } from './attribution.js';
 import { FencedEmitter } from './fenced-events.js';
+import { LiveList } from './live-list.js';
 import { Liveness } from './liveness.js';
 import { completeRunner, type CompleteContext } from './complete-attempt.js';
 import type { SkipReason } from './events.js';
@@ -58,7 +59,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
   // As many attempts watched as it takes to trip the circuit by themselves (see Liveness).
   const liveness = new Map([...endpoints].map(([id, ep]) => [id, new Liveness(ep.spec.breaker.volumeThreshold, ep.spec.timeoutMs)]));
   const callers = new Map([...endpoints].map(([id, ep]) => [id, new CallerWindow(ep.spec.breaker.rollingWindowMs)]));
-  const active = new Set<RequestRun>();
+  const active = new LiveList<RequestRun>();
   const watched = new Set<AttemptScope>();
   const deps: RunDeps = { endpoints, breakers, bulkheads, liveness, callers, events, now, random, active, watched };
   const scrub = createScrubber(configuredSecrets(cfg));
@@ -168,7 +169,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     stateStatus: () => store.status(),
     async close() {
       closed = true;
-      for (const run of active) run.scope.abort('closed');
+      for (const run of active.values()) run.scope.abort('closed');
       for (const attempt of watched) attempt.close();
       for (const b of breakers.values()) b.shutdown();
       for (const e of endpoints.values()) e.close();
