@@ -5,6 +5,7 @@ import type { MemoryResult } from './memory.js';
 import type { LibraryOverhead } from './overhead-library.js';
 import type { GatewayCell, GatewayOverhead, Mode, Target } from './overhead-gateway.js';
 import type { SoakReport } from './soak/index.js';
+import { existsSync, readFileSync } from 'node:fs';
 import { int, mb, ms, pairedMedian, pairedRatio, pct, table, us } from './stats.js';
 
 /*
@@ -62,8 +63,21 @@ function ratio(g: GatewayOverhead, mode: Mode, c: number, t: Target, base: Targe
   return r ? `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : 'n/a';
 }
 
-function targets(r: BenchResults): Verdict[] {
+/** The instruction-count verdicts, as bench/INSTRUCTIONS.md (`npm run bench:instructions`) last gave them. */
+function instructionTargets(): Verdict[] {
+  const file = new URL('./INSTRUCTIONS.md', import.meta.url);
+  if (!existsSync(file)) return [];
+  const text = readFileSync(file, 'utf8');
+  const src = /src\/ at `([^`]+)`/.exec(text)?.[1] ?? 'unknown';
   const out: Verdict[] = [];
+  for (const m of text.matchAll(/^\| (plain|stream) \| \*\*switchyard\*\* \|.*\| ([\d.]+×) \| ≤ ([\d.]+×): (\*\*missed\*\*|met) \|/gm)) {
+    out.push([`instructions per request vs the bare proxy, ${m[1]} ≤ ${m[3]} (bench/INSTRUCTIONS.md, src/ at \`${src}\`)`, m[2]!, m[4]!]);
+  }
+  return out;
+}
+
+function targets(r: BenchResults): Verdict[] {
+  const out: Verdict[] = instructionTargets();
   const own = r.library?.rows.find((x) => x.mode === 'plain' && x.baseline === 'native transport');
   if (own) {
     const addedUs = (own.router.p50 - own.bare.p50) * 1000;
