@@ -14,7 +14,7 @@ import { spawnChild, type Child, type ProcessProbe, type SpawnOptions } from './
  */
 
 export type Target = 'direct' | 'bare proxy' | 'switchyard' | 'portkey';
-export const TARGETS: Target[] = ['direct', 'bare proxy', 'switchyard', 'portkey'];
+const TARGETS: Target[] = ['direct', 'bare proxy', 'switchyard', 'portkey'];
 export type Mode = 'plain' | 'stream';
 
 export interface GatewayCell {
@@ -24,24 +24,18 @@ export interface GatewayCell {
   result?: LoadResult;
   /** CPU time of the target's own process per response (µs), in the kept round: the simulator's for `direct`. */
   cpuUsPerRequest?: number;
-  /** The kernel's part of it (system CPU time), µs per response. */
-  sysUsPerRequest?: number;
   /** Why there is no result. */
   missing?: string;
   /** Every round's throughput, in round order: round i of every target of a cell group ran back to back. */
   rounds: number[];
-  /** Every round's CPU per response (µs), aligned with `rounds`. */
-  cpuRounds?: number[];
   /** Every round's latency quantiles (ms), aligned with `rounds`. */
-  latencyRounds?: { p50: number; p99: number }[];
+  latencyRounds: { p50: number; p99: number }[];
 }
 
 export interface GatewayOverhead {
   cells: GatewayCell[];
   durationMs: number;
   rounds: number;
-  /** 'all': every concurrency ran `rounds` paired rounds of `durationMs` (from the thirteenth run). */
-  paired?: 'all';
   peer: PeerInstall;
 }
 
@@ -135,7 +129,7 @@ export async function gatewayOverhead(opts: {
     const cells: GatewayCell[] = [];
     const cell = (mode: Mode, connections: number, target: Target) => {
       let c = cells.find((x) => x.mode === mode && x.connections === connections && x.target === target);
-      if (!c) cells.push((c = { mode, connections, target, rounds: [] }));
+      if (!c) cells.push((c = { mode, connections, target, rounds: [], latencyRounds: [] }));
       return c;
     };
     // Every server gets the same warm-up before the first measured cell, so that no target's first cell
@@ -170,14 +164,11 @@ export async function gatewayOverhead(opts: {
             const r = await runLoad({ ...load, durationMs: opts.durationMs });
             const after = await ep.proc.call<ProcessProbe>('probe');
             const cpu = (after.cpuUs - before.cpuUs) / Math.max(1, r.responses);
-            const sys = (after.sysUs - before.sysUs) / Math.max(1, r.responses);
             c.rounds.push(Math.round(r.rps));
-            (c.cpuRounds ??= []).push(Math.round(cpu * 10) / 10);
-            (c.latencyRounds ??= []).push({ p50: r.latency.p50, p99: r.latency.p99 });
+            c.latencyRounds.push({ p50: r.latency.p50, p99: r.latency.p99 });
             if (!c.result || r.rps > c.result.rps) {
               c.result = r;
               c.cpuUsPerRequest = cpu;
-              c.sysUsPerRequest = sys;
             }
             opts.log(
               `  ${mode.padEnd(6)} c=${String(connections).padEnd(2)} ${target.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50.toFixed(3)} ms  p99 ${r.latency.p99.toFixed(3)} ms  cpu ${cpu.toFixed(0)} µs/req${r.non2xx || r.errors ? `  (non-2xx ${r.non2xx}, errors ${r.errors})` : ''}`,
@@ -186,7 +177,7 @@ export async function gatewayOverhead(opts: {
         }
       }
     }
-    return { cells, durationMs: opts.durationMs, rounds: opts.rounds, paired: 'all', peer: opts.peerInstall };
+    return { cells, durationMs: opts.durationMs, rounds: opts.rounds, peer: opts.peerInstall };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   }

@@ -40,24 +40,17 @@ async function interleave(a: Call, b: Call, pairs: number, limitMs: number): Pro
   const tb: number[] = [];
   const diff: number[] = [];
   const until = performance.now() + limitMs;
+  const time = async (fn: Call) => {
+    const t = performance.now();
+    await fn();
+    return performance.now() - t;
+  };
   for (let i = 0; i < pairs && performance.now() < until; i++) {
+    // A B, then B A: neither side always goes first.
     let da: number;
     let db: number;
-    if (i % 2 === 0) {
-      let t = performance.now();
-      await a();
-      da = performance.now() - t;
-      t = performance.now();
-      await b();
-      db = performance.now() - t;
-    } else {
-      let t = performance.now();
-      await b();
-      db = performance.now() - t;
-      t = performance.now();
-      await a();
-      da = performance.now() - t;
-    }
+    if (i % 2 === 0) (da = await time(a)), (db = await time(b));
+    else (db = await time(b)), (da = await time(a));
     ta.push(da);
     tb.push(db);
     diff.push(da - db);

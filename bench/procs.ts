@@ -159,8 +159,6 @@ export function childMain(info: Record<string, unknown>, handlers: Record<string
 export interface ProcessProbe {
   /** process.cpuUsage(): user + system CPU time of the whole process so far, µs. */
   cpuUs: number;
-  /** The system (kernel) part of `cpuUs`, µs. */
-  sysUs: number;
   rss: number;
   heapUsed: number;
   external: number;
@@ -172,14 +170,5 @@ export function probeSelf(): ProcessProbe {
   const resources: Record<string, number> = {};
   for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
   const cpu = process.cpuUsage();
-  return { cpuUs: cpu.user + cpu.system, sysUs: cpu.system, rss: m.rss, heapUsed: m.heapUsed, external: m.external, resources };
-}
-
-/** Full GC when the process runs with --expose-gc; a no-op otherwise. */
-export function collectGarbage(): boolean {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) return false;
-  gc();
-  gc();
-  return true;
+  return { cpuUs: cpu.user + cpu.system, rss: m.rss, heapUsed: m.heapUsed, external: m.external, resources };
 }

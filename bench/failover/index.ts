@@ -31,7 +31,6 @@ export interface FailoverResult {
   stopMs: number | null | undefined;
   /** ms from the primary's recovery to the first request it answered; null = not within the run. */
   returnMs: number | null | undefined;
-  answeredByPrimary: number;
   /** Requests still unanswered when the run's time limit hit (counted as failures). */
   unfinished: number;
 }
@@ -116,7 +115,6 @@ export async function runScenario(
       primaryFetches: calls.length,
       stopMs: scenario.repeating ? undefined : stopTime(calls, t0, faultEnd),
       returnMs: recoveredAt === undefined ? undefined : firstBack ? firstBack.started - recoveredAt : null,
-      answeredByPrimary: outcomes.filter((o) => o.answeredBy === 'primary').length,
       unfinished,
     };
   } finally {
@@ -152,7 +150,6 @@ export async function failover(opts: {
           primaryFetches: 0,
           stopMs: undefined,
           returnMs: undefined,
-          answeredByPrimary: 0,
           unfinished: 0,
         });
         continue;
