@@ -41,25 +41,19 @@ export interface GatewayOverhead {
 
 export const TMP_DIR = fileURLToPath(new URL('./.tmp/', import.meta.url));
 
-/** The upstreams' processes and a config file routing `chat` over them (primary -> secondary). */
-export async function startUpstreams(): Promise<{ sims: Child; urls: Record<string, string>; configPath: string }> {
-  const sims = await spawnChild('sim-child.ts', [JSON.stringify({ names: ['a', 'b'] })]);
-  const urls = sims.ready.urls as Record<string, string>;
+/** The upstreams' processes and a config (also written to a file) routing `chat` over them (primary -> secondary). */
+export async function startUpstreams() {
+  const sims = await spawnChild('sim-child.ts', ['a', 'b']);
+  const urls = sims.ready.urls as { a: string; b: string };
+  const config = {
+    providers: { a: { baseURL: urls.a, apiKey: 'sk-bench-a' }, b: { baseURL: urls.b, apiKey: 'sk-bench-b' } },
+    endpoints: { primary: { provider: 'a', model: 'sim-model' }, secondary: { provider: 'b', model: 'sim-model' } },
+    routes: { chat: { endpoints: ['primary', 'secondary'] } },
+  };
   mkdirSync(TMP_DIR, { recursive: true });
   const configPath = `${TMP_DIR}overhead-config.json`;
-  writeFileSync(
-    configPath,
-    JSON.stringify(
-      {
-        providers: { a: { baseURL: urls.a }, b: { baseURL: urls.b } },
-        endpoints: { primary: { provider: 'a', model: 'sim-model' }, secondary: { provider: 'b', model: 'sim-model' } },
-        routes: { chat: { endpoints: ['primary', 'secondary'] } },
-      },
-      null,
-      2,
-    ),
-  );
-  return { sims, urls, configPath };
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  return { sims, urls, config, configPath };
 }
 
 /** `switchyard serve --config FILE` from the compiled build, in a child process run by plain node. */
@@ -100,7 +94,7 @@ export async function gatewayOverhead(opts: {
   try {
     const gateway = await startGateway(configPath);
     stops.push(() => gateway.stop());
-    const proxy = await spawnChild('bare-proxy.ts', [urls.a!.replace(/\/v1$/, '')]);
+    const proxy = await spawnChild('bare-proxy.ts', [urls.a.replace(/\/v1$/, '')]);
     stops.push(() => proxy.stop());
     let peer: Peer | undefined;
     let peerMissing = opts.peerInstall.ok ? undefined : `peer not available: ${opts.peerInstall.reason}`;
@@ -121,7 +115,7 @@ export async function gatewayOverhead(opts: {
             url: `${peer.url}/v1/chat/completions`,
             model: 'sim-model',
             proc: peer.child,
-            headers: { 'x-portkey-config': fallbackConfig([{ baseURL: urls.a! }, { baseURL: urls.b! }]) },
+            headers: { 'x-portkey-config': fallbackConfig([{ baseURL: urls.a }, { baseURL: urls.b }]) },
           }
         : undefined,
     };

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
 import { importDist } from './build.js';
-import { spawnChild } from './procs.js';
+import { startUpstreams } from './overhead-gateway.js';
 import { summarize, type Summary } from './stats.js';
 
 /*
@@ -93,16 +93,10 @@ export async function libraryOverhead(opts: {
   const { instrument } = await importDist<typeof import('../src/telemetry/index.js')>('telemetry/index.js');
   const { nativeTransport } = await importDist<typeof import('../src/endpoint/native-transport.js')>('endpoint/native-transport.js');
   const { CancelSource } = await importDist<typeof import('../src/endpoint/cancellation.js')>('endpoint/cancellation.js');
-  const sims = await spawnChild('sim-child.ts', [JSON.stringify({ names: ['a', 'b'] })]);
-  const urls = sims.ready.urls as Record<string, string>;
+  const { sims, urls, config } = await startUpstreams();
   const rows: LibraryRow[] = [];
   try {
-    const config = {
-      providers: { a: { baseURL: urls.a!, apiKey: 'sk-bench-a' }, b: { baseURL: urls.b!, apiKey: 'sk-bench-b' } },
-      endpoints: { primary: { provider: 'a', model: 'sim-model' }, secondary: { provider: 'b', model: 'sim-model' } },
-      routes: { chat: { endpoints: ['primary', 'secondary'] } },
-    };
-    const bare = new OpenAI({ baseURL: urls.a!, apiKey: 'sk-bench-a', maxRetries: 0 });
+    const bare = new OpenAI({ baseURL: urls.a, apiKey: 'sk-bench-a', maxRetries: 0 });
     const bareCall: Call = () => bare.chat.completions.create({ model: 'sim-model', messages: MESSAGES });
     const bareStream: Call = async () => drain(await bare.chat.completions.create({ model: 'sim-model', messages: MESSAGES, stream: true }));
 
@@ -137,7 +131,7 @@ export async function libraryOverhead(opts: {
     };
 
     // The transport the router uses by default, called alone: as Endpoint calls it (model and stream set).
-    const lone = nativeTransport({ baseURL: urls.a!, apiKey: 'sk-bench-a' });
+    const lone = nativeTransport({ baseURL: urls.a, apiKey: 'sk-bench-a' });
     const native: Baseline = {
       name: 'native transport',
       plain: () => lone.complete({ model: 'sim-model', messages: MESSAGES, stream: false }, new CancelSource()),

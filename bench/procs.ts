@@ -161,7 +161,6 @@ export interface ProcessProbe {
   cpuUs: number;
   rss: number;
   heapUsed: number;
-  external: number;
   resources: Record<string, number>;
 }
 
@@ -170,5 +169,5 @@ export function probeSelf(): ProcessProbe {
   const resources: Record<string, number> = {};
   for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
   const cpu = process.cpuUsage();
-  return { cpuUs: cpu.user + cpu.system, rss: m.rss, heapUsed: m.heapUsed, external: m.external, resources };
+  return { cpuUs: cpu.user + cpu.system, rss: m.rss, heapUsed: m.heapUsed, resources };
 }

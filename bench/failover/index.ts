@@ -46,7 +46,7 @@ function stopTime(calls: number[], t0: number, windowEnd: number): number | null
   return windowEnd - prev >= STOP_GAP_MS ? prev - t0 : null;
 }
 
-export async function runScenario(
+async function runScenario(
   scenario: Scenario,
   system: System,
   opts: { durationMs: number; rate: number; peer?: Peer | undefined; seed: number },
@@ -129,29 +129,15 @@ export async function failover(opts: {
   peer?: Peer | undefined;
   peerMissing?: string | undefined;
   log: (l: string) => void;
-  only?: string[];
 }): Promise<FailoverResult[]> {
   const out: FailoverResult[] = [];
   let seed = 100;
   for (const scenario of scenarios(opts.durationMs)) {
-    if (opts.only && !opts.only.includes(scenario.id)) continue;
     opts.log(`  ${scenario.title}`);
     for (const system of SYSTEMS) {
       if (system.name.startsWith('portkey') && !opts.peer) {
-        out.push({
-          scenario,
-          system: system.name,
-          missing: opts.peerMissing ?? 'peer not available',
-          requests: 0,
-          ok: 0,
-          latency: summarize([]),
-          primaryAttempts: 0,
-          wasted: 0,
-          primaryFetches: 0,
-          stopMs: undefined,
-          returnMs: undefined,
-          unfinished: 0,
-        });
+        const none = { requests: 0, ok: 0, latency: summarize([]), primaryAttempts: 0, wasted: 0, primaryFetches: 0, stopMs: undefined, returnMs: undefined, unfinished: 0 };
+        out.push({ scenario, system: system.name, missing: opts.peerMissing ?? 'peer not available', ...none });
         continue;
       }
       const r = await runScenario(scenario, system, { durationMs: opts.durationMs, rate: opts.rate, peer: opts.peer, seed: seed++ });
