@@ -27,6 +27,8 @@ export interface BenchResults {
   failover?: FailoverResult[];
   fleet?: FleetResult;
   soak?: SoakReport;
+  /** bench/INSTRUCTIONS.md as `npm run bench:instructions` last wrote it, whose verdicts the Targets table repeats. */
+  instructions?: string;
   /** Section -> error message, for sections that could not run. */
   errors: Record<string, string>;
 }
@@ -61,6 +63,14 @@ function ratio(g: GatewayOverhead, mode: Mode, c: number, t: Target, base: Targe
 
 function targets(r: BenchResults): Verdict[] {
   const out: Verdict[] = [];
+  const at = /src\/ at `(\w+)`/.exec(r.instructions ?? '')?.[1];
+  for (const line of (r.instructions ?? '').split('\n')) {
+    // | mode | **switchyard** | the rest | JIT | GC | all | vs the bare proxy | target: verdict | windows |
+    const c = line.split('|').map((x) => x.trim());
+    if (c[2] !== '**switchyard**') continue;
+    const [target, verdict] = c[8]!.split(': ');
+    out.push([`instructions per ${c[1]} request vs the bare proxy ${target} (bench/INSTRUCTIONS.md)`, `${c[7]}${at ? ` (counted at ${at})` : ''}`, verdict ?? 'n/a']);
+  }
   const own = r.library?.rows.find((x) => x.mode === 'plain' && x.baseline === 'native transport');
   if (own) {
     const addedUs = (own.router.p50 - own.bare.p50) * 1000;

@@ -1,11 +1,11 @@
 /*
  * The bench entry point.
  *   npm run bench         full run (about 20 minutes), writes bench/RESULTS.md
- *   npm run bench:quick   quick check that everything works (about 5 minutes), writes bench/.tmp/RESULTS.quick.md
+ *   npm run bench:quick   quick check that everything works (about 5 minutes), writes bench/RESULTS.quick.md
  *   npm run bench:instructions   instructions per request under callgrind, writes bench/INSTRUCTIONS.md
  * Options: --only=library,gateway,memory,failover,fleet,soak   --out=FILE
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cleanupAll, installSignalCleanup } from './cleanup.js';
 import { failover } from './failover/index.js';
@@ -22,7 +22,7 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const here = fileURLToPath(new URL('.', import.meta.url));
-const outFile = args.find((a) => a.startsWith('--out='))?.slice(6) ?? (quick ? `${here}.tmp/RESULTS.quick.md` : `${here}RESULTS.md`);
+const outFile = args.find((a) => a.startsWith('--out='))?.slice(6) ?? `${here}RESULTS${quick ? '.quick' : ''}.md`;
 
 const P = quick
   ? {
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     ...(src ? { src } : {}),
     loadAverage: { start: loadAverage(), end: '' },
     params: P,
+    ...(existsSync(`${here}INSTRUCTIONS.md`) ? { instructions: readFileSync(`${here}INSTRUCTIONS.md`, 'utf8') } : {}),
     errors: {},
   };
   log(`Switchyard bench (${quick ? 'quick' : 'full'}), ${results.machine.cpu} × ${results.machine.cores}, Node ${results.machine.node}, load ${results.loadAverage.start}`);
