@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DIST, ensureBuild } from './build.js';
 import { runLoad, type LoadResult } from './load.js';
-import { fallbackConfig, startPeer, type Peer, type PeerInstall } from './peer.js';
+import { fallbackConfig, tryStartPeer, type PeerInstall } from './peer.js';
 import { spawnChild, type Child, type ProcessProbe, type SpawnOptions } from './procs.js';
 
 /*
@@ -96,16 +96,8 @@ export async function gatewayOverhead(opts: {
     stops.push(() => gateway.stop());
     const proxy = await spawnChild('bare-proxy.ts', [urls.a.replace(/\/v1$/, '')]);
     stops.push(() => proxy.stop());
-    let peer: Peer | undefined;
-    let peerMissing = opts.peerInstall.ok ? undefined : `peer not available: ${opts.peerInstall.reason}`;
-    if (opts.peerInstall.ok) {
-      try {
-        peer = await startPeer();
-        stops.push(() => peer!.stop());
-      } catch (e) {
-        peerMissing = `peer not available: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
-      }
-    }
+    const { peer, missing: peerMissing } = await tryStartPeer(opts.peerInstall);
+    if (peer) stops.push(() => peer.stop());
     const endpoints: Record<Target, Endpoint | undefined> = {
       direct: { url: `${urls.a}/chat/completions`, model: 'sim-model', proc: sims },
       'bare proxy': { url: `${proxy.ready.url as string}/v1/chat/completions`, model: 'sim-model', proc: proxy },

@@ -17,10 +17,6 @@ export interface Child {
   call<T = unknown>(op: string, args?: unknown, timeoutMs?: number): Promise<T>;
   /** Asks the child to stop (op `stop`), then SIGTERM, then SIGKILL; resolves with its exit code. */
   stop(): Promise<number | null>;
-  /** The last lines it wrote to stderr (for error messages). */
-  stderrTail(): string;
-  /** Resolves when the child exits. */
-  readonly exited: Promise<number | null>;
 }
 
 export interface SpawnOptions {
@@ -99,8 +95,6 @@ export async function spawnChild(file: string, args: string[] = [], opts: SpawnO
   return {
     pid: child.pid!,
     ready,
-    exited,
-    stderrTail: () => tail,
     call<T>(op: string, a?: unknown, timeoutMs = 30_000): Promise<T> {
       const id = ++nextId;
       const p = new Promise<T>((resolve, reject) => {
