@@ -13,7 +13,6 @@ import { summarize, type Summary } from './stats.js';
 
 export interface LibraryRow {
   variant: string;
-  transport: 'native' | 'sdk';
   /** What the router is compared with. */
   baseline: 'openai' | 'native transport';
   mode: 'plain' | 'stream';
@@ -102,7 +101,7 @@ export async function libraryOverhead(opts: {
 
     type Baseline = { name: NonNullable<LibraryRow['baseline']>; plain: Call; stream: Call };
     const openai: Baseline = { name: 'openai', plain: bareCall, stream: bareStream };
-    const measure = async (variant: string, transport: 'native' | 'sdk', routerCall: Call, routerStream: Call, baseline = openai) => {
+    const measure = async (variant: string, routerCall: Call, routerStream: Call, baseline = openai) => {
       for (const [mode, r, b, pairs] of [
         ['plain', routerCall, baseline.plain, opts.pairs],
         ['stream', routerStream, baseline.stream, opts.streamPairs],
@@ -113,7 +112,6 @@ export async function libraryOverhead(opts: {
         const [routerCpuUs, bareCpuUs] = await cpuPerCall(r, b, opts.cpuCalls);
         const row: LibraryRow = {
           variant,
-          transport,
           baseline: baseline.name,
           mode,
           pairs: a.length,
@@ -148,10 +146,10 @@ export async function libraryOverhead(opts: {
         const plain = () => router.chat.completions.create({ model: 'chat', messages: MESSAGES });
         const stream = async () => drain(await router.chat.completions.create({ model: 'chat', messages: MESSAGES, stream: true }));
         if (transport === 'native') {
-          await measure('as shipped: metrics + tracing API (no SDK)', transport, plain, stream);
-          await measure('as shipped, against its transport called alone', transport, plain, stream, native);
+          await measure('as shipped: metrics + tracing API (no SDK)', plain, stream);
+          await measure('as shipped, against its transport called alone', plain, stream, native);
         } else {
-          await measure("over the SDK transport (`transport: 'sdk'`): metrics + tracing API", transport, plain, stream);
+          await measure("over the SDK transport (`transport: 'sdk'`): metrics + tracing API", plain, stream);
         }
       } finally {
         telemetry.stop();
