@@ -5,6 +5,7 @@ import type { MemoryResult } from './memory.js';
 import type { LibraryOverhead } from './overhead-library.js';
 import type { GatewayCell, GatewayOverhead, Mode, Target } from './overhead-gateway.js';
 import type { SoakReport } from './soak/index.js';
+import { existsSync, readFileSync } from 'node:fs';
 import { int, mb, ms, pairedMedian, pairedRatio, pct, table, us } from './stats.js';
 
 /*
@@ -27,8 +28,6 @@ export interface BenchResults {
   failover?: FailoverResult[];
   fleet?: FleetResult;
   soak?: SoakReport;
-  /** bench/INSTRUCTIONS.md as `npm run bench:instructions` last wrote it, whose verdicts the Targets table repeats. */
-  instructions?: string;
   /** Section -> error message, for sections that could not run. */
   errors: Record<string, string>;
 }
@@ -61,16 +60,21 @@ function ratio(g: GatewayOverhead, mode: Mode, c: number, t: Target, base: Targe
   return r ? `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : 'n/a';
 }
 
-function targets(r: BenchResults): Verdict[] {
+/** The instruction-count verdicts, as bench/INSTRUCTIONS.md (`npm run bench:instructions`) last gave them. */
+function instructionTargets(): Verdict[] {
+  const file = new URL('./INSTRUCTIONS.md', import.meta.url);
+  if (!existsSync(file)) return [];
+  const text = readFileSync(file, 'utf8');
+  const src = /src\/ at `([^`]+)`/.exec(text)?.[1] ?? 'unknown';
   const out: Verdict[] = [];
-  const at = /src\/ at `(\w+)`/.exec(r.instructions ?? '')?.[1];
-  for (const line of (r.instructions ?? '').split('\n')) {
-    // | mode | **switchyard** | the rest | JIT | GC | all | vs the bare proxy | target: verdict | windows |
-    const c = line.split('|').map((x) => x.trim());
-    if (c[2] !== '**switchyard**') continue;
-    const [target, verdict] = c[8]!.split(': ');
-    out.push([`instructions per ${c[1]} request vs the bare proxy ${target} (bench/INSTRUCTIONS.md)`, `${c[7]}${at ? ` (counted at ${at})` : ''}`, verdict ?? 'n/a']);
+  for (const m of text.matchAll(/^\| (plain|stream) \| \*\*switchyard\*\* \|.*\| ([\d.]+×) \| ≤ ([\d.]+×): (\*\*missed\*\*|met) \|/gm)) {
+    out.push([`instructions per request vs the bare proxy, ${m[1]} ≤ ${m[3]} (bench/INSTRUCTIONS.md, src/ at \`${src}\`)`, m[2]!, m[4]!]);
   }
+  return out;
+}
+
+function targets(r: BenchResults): Verdict[] {
+  const out: Verdict[] = instructionTargets();
   const own = r.library?.rows.find((x) => x.mode === 'plain' && x.baseline === 'native transport');
   if (own) {
     const addedUs = (own.router.p50 - own.bare.p50) * 1000;

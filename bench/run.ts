@@ -5,7 +5,7 @@
  *   npm run bench:instructions   instructions per request under callgrind, writes bench/INSTRUCTIONS.md
  * Options: --only=library,gateway,memory,failover,fleet,soak   --out=FILE
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cleanupAll, installSignalCleanup } from './cleanup.js';
 import { failover } from './failover/index.js';
@@ -60,7 +60,6 @@ async function main(): Promise<void> {
     ...(src ? { src } : {}),
     loadAverage: { start: loadAverage(), end: '' },
     params: { ...P, gatewayConnections: GATEWAY_CONNECTIONS, gatewayWarmupMs: GATEWAY_WARMUP_MS },
-    ...(existsSync(`${here}INSTRUCTIONS.md`) ? { instructions: readFileSync(`${here}INSTRUCTIONS.md`, 'utf8') } : {}),
     errors: {},
   };
   log(`Switchyard bench (${quick ? 'quick' : 'full'}), ${results.machine.cpu} × ${results.machine.cores}, Node ${results.machine.node}, load ${results.loadAverage.start}`);

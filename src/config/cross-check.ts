@@ -41,7 +41,7 @@ export function crossCheck(cfg: unknown, ctx: z.RefinementCtx<unknown>): void {
       const chatOnly = isObject(p) && (p.type === 'anthropic' || p.type === 'gemini' || (p.type === 'azure' && p.apiVersion !== undefined));
       const ops = isObject(ep) ? ep.operations : undefined;
       if (chatOnly && Array.isArray(ops) && ops.some((o: unknown) => o !== 'chat')) {
-        issue(['endpoints', id, 'operations'], `a ${p.type === 'azure' ? 'classic azure (apiVersion)' : String(p.type)} endpoint serves chat only`);
+        issue(['endpoints', id, 'operations'], `${p.type === 'azure' ? 'a classic azure (apiVersion)' : p.type === 'anthropic' ? 'an anthropic' : `a ${String(p.type)}`} endpoint serves chat only`);
       }
     }
   }

@@ -151,12 +151,15 @@ export const providerSchema = providerFields
   .superRefine((p, ctx) => {
     if (p.type === 'azure' && p.baseURL === undefined) ctx.addIssue({ code: 'custom', path: ['baseURL'], message: 'an azure provider needs its resource URL, e.g. https://my-resource.openai.azure.com' });
     else if (p.baseURL === undefined && DEFAULT_BASE_URLS[providerType(p)] === undefined) ctx.addIssue({ code: 'custom', path: ['baseURL'], message: 'required' });
+    // Every call appends its path to the baseURL: a query or fragment in it would swallow that path.
     if (p.baseURL !== undefined && p.type === 'azure' && /[?#]/.test(p.baseURL)) {
       ctx.addIssue({ code: 'custom', path: ['baseURL'], message: 'an azure baseURL takes no query string: set apiVersion instead of ?api-version=' });
+    } else if (p.baseURL !== undefined && /[?#]/.test(p.baseURL)) {
+      ctx.addIssue({ code: 'custom', path: ['baseURL'], message: 'a baseURL takes no query string or fragment: each call appends its path to it' });
     }
     if (p.apiVersion !== undefined && p.type !== 'azure') ctx.addIssue({ code: 'custom', path: ['apiVersion'], message: 'apiVersion is for type azure only' });
     if (p.transport === 'sdk' && (p.type === 'anthropic' || p.type === 'gemini')) {
-      ctx.addIssue({ code: 'custom', path: ['transport'], message: `a ${p.type} provider speaks its own API through its codec: transport 'sdk' is for openai and azure` });
+      ctx.addIssue({ code: 'custom', path: ['transport'], message: `${p.type === 'anthropic' ? 'an' : 'a'} ${p.type} provider speaks its own API through its codec: transport 'sdk' is for openai and azure` });
     }
   })
   .transform((p) => ({ ...p, baseURL: p.baseURL ?? DEFAULT_BASE_URLS[providerType(p)] ?? '' }));
@@ -279,6 +282,12 @@ export const stateSchema = z.strictObject({
   syncIntervalMs: millis('a positive integer (milliseconds)').default(1_000),
   /** How long a closed circuit's key outlives its last write (an open one: its deadline plus this). */
   keepMs: millis('a positive integer (milliseconds)').default(86_400_000),
+  /**
+   * How long the fleet remembers which provider holds a Responses API conversation (`previous_response_id`),
+   * so a follow-up reaching another replica goes to the same provider. Written only for routes whose
+   * Responses endpoints span several providers.
+   */
+  conversationTtlMs: millis('a positive integer (milliseconds)').default(86_400_000),
 });
 
 const record = <T extends z.ZodType>(value: T) => z.record(idKey, value);

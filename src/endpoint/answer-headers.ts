@@ -34,3 +34,9 @@ export function taggedHeaders(value: unknown): Headers | undefined {
   }
   return out;
 }
+
+/** Gives `to` (the caller's stream) the headers `from` (the provider's stream) was tagged with, if any. */
+export function carryHeaders<T>(from: unknown, to: T): T {
+  const h = typeof from === 'object' && from !== null ? (from as { [HEADERS]?: Headers | IncomingHttpHeaders })[HEADERS] : undefined;
+  return h === undefined ? to : tagHeaders(to, h);
+}

@@ -7,6 +7,11 @@ import type { AttemptOutcome } from './outcome.js';
  * someone pays or raises the cap". The breaker keeps traffic off for `breaker.quotaCooldownMs` (breaker.ts).
  */
 export const QUOTA_COOLDOWN = Number.POSITIVE_INFINITY;
+/**
+ * Anthropic's 529 `overloaded_error` (also sent in-band after a 200) rarely says when to come back: without a
+ * Retry-After the endpoint is kept off this long, so a storm of 529s costs each caller one attempt, not one each.
+ */
+export const OVERLOAD_COOLDOWN_MS = 1_000;
 
 /** Why an attempt's own AbortController fired: set by the router, read back here. `closed`: `router.close()`. */
 export type AbortCause = 'timeout' | 'cancelled' | 'deadline' | 'closed';
@@ -20,9 +25,11 @@ export type AbortCause = 'timeout' | 'cancelled' | 'deadline' | 'closed';
  *   request was answered. A request that meets it everywhere gets the provider's own error back.
  * - `request`: the request itself is wrong (`client_error`) or failed locally (`local_error`): returned to the
  *   caller, never counted.
+ * - `elsewhere`: the request names state another provider holds (a `previous_response_id` this one never
+ *   gave out): fallen back from, never counted, whatever answers next. Met everywhere: the provider's error.
  * - `caller`: the caller went away (`cancelled`): never counted.
  */
-export type Blame = 'endpoint' | 'unclear' | 'request' | 'caller';
+export type Blame = 'endpoint' | 'unclear' | 'elsewhere' | 'request' | 'caller';
 
 /** A failed attempt, classified. `message` is written by us, never copied from upstream (it may echo a key). */
 export interface Classified {
@@ -214,6 +221,10 @@ function httpFailure(error: APIError & { status: number }, now: number): Classif
     // No Retry-After window: the next, smaller request is welcome at once.
     return { ...base, outcome, blame: 'unclear', errorType: 'request_too_large' };
   }
+  if ((status === 400 || status === 404) && (p.param === 'previous_response_id' || code === 'previous_response_not_found')) {
+    // A conversation this provider does not hold: the one that does may be next in the chain.
+    return { ...base, outcome: 'client_error', blame: 'elsewhere', errorType: 'conversation_elsewhere' };
+  }
   if (outcome === 'client_error' && (status === 400 || status === 422) && (typeof p.param === 'string' || PARAM_CODES.test(code))) {
     return { ...base, outcome, blame: 'unclear', errorType: 'param_rejected' };
   }
@@ -221,8 +232,9 @@ function httpFailure(error: APIError & { status: number }, now: number): Classif
     // Money, not load: never retried (retry.on refuses it), kept off for breaker.quotaCooldownMs.
     return { ...base, outcome: 'quota_exhausted', blame: 'endpoint', errorType: 'quota_exhausted', message: `HTTP ${status} (spend or quota cap reached)`, retryAfterMs: QUOTA_COOLDOWN };
   }
-  const retryAfterMs =
+  const hinted =
     outcome === 'rate_limited' || status === 503 || status === 529 ? (parseRetryAfter(error.headers, now) ?? retryInfoMs((p as { details?: unknown }).details)) : undefined;
+  const retryAfterMs = hinted ?? (status === 529 ? OVERLOAD_COOLDOWN_MS : undefined);
   return { ...base, outcome, blame: blameOf(outcome), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
 }
 
@@ -273,8 +285,8 @@ export function classify(
     return error.status === undefined ? streamErrorEvent(error) : httpFailure(error as APIError & { status: number }, now);
   }
   if (isUnsupportedParameterError(error)) {
-    // The codec refused before any call: this endpoint cannot take the request, others may. Not counted
-    // unless another endpoint answered it (attribution.ts), like a provider's 400 naming a parameter.
+    // The router asks first and skips a refusing endpoint (Transport.refusal); this is for a path that did
+    // not. Others may take the request: unclear, never charged without evidence.
     return { outcome: 'client_error', blame: 'unclear', errorType: 'param_rejected', message: error.message, body: error.body };
   }
   if (error instanceof SyntaxError) return { outcome: 'invalid_response', blame: 'unclear', errorType: 'invalid_response', message: 'malformed JSON from provider' };

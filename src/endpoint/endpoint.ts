@@ -48,6 +48,16 @@ export class Endpoint {
     return this.transport.stream({ ...params, model: this.spec.model, stream: true }, abort, headers, serialized?.text(this.spec.model, true));
   }
 
+  /** Whether `refusal` can ever say no (a codec's endpoint). */
+  get mayRefuse(): boolean {
+    return this.transport.refusal !== undefined;
+  }
+
+  /** Why this endpoint can never take the request, before any connection (see Transport.refusal). */
+  refusal(params: ChatCompletionCreateParams, stream: boolean): Error | undefined {
+    return this.transport.refusal?.({ ...params, model: this.spec.model, stream }, stream);
+  }
+
   /** Releases pooled connections (shared by the provider's endpoints; closing twice is harmless). */
   close(): void {
     this.transport.close();

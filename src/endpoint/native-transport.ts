@@ -74,7 +74,7 @@ interface Answer {
    * Status and headers arrived: a sink for the body's bytes, or nothing to get the whole body in `end`.
    * `cut` cuts the connection unless the body is already complete (its socket may be back in the pool).
    */
-  start(status: number, controller: Dispatcher.DispatchController, cut: () => void): BodySink | undefined;
+  start(status: number, headers: IncomingHttpHeaders, controller: Dispatcher.DispatchController, cut: () => void): BodySink | undefined;
   end(status: number, headers: IncomingHttpHeaders, body: Buffer): void;
   /** No answer (or no whole body) came, as the SDK's class. */
   error(e: Error): void;
@@ -152,7 +152,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
           abort.heard?.();
           status = s;
           received = h;
-          sink = answer.start(s, c, cut);
+          sink = answer.start(s, h, c, cut);
         },
         onResponseData(_c, chunk) {
           if (sink) return sink.data(chunk);
@@ -218,10 +218,10 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
     stream(body, abort, headers, text) {
       return new Promise((resolve, reject) => {
         post(body, text, abort, headers, 'text/event-stream', {
-          start(status, controller, cut) {
+          start(status, h, controller, cut) {
             if (!ok(status)) return undefined;
             const events = eventStream(abort, controller, cut, limits);
-            resolve(events.stream);
+            resolve(tagHeaders(events.stream, h));
             return events.sink;
           },
           end: (status, h, bytes) => reject(failure(status, h, bytes.toString('utf8'))),

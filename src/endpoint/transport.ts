@@ -49,6 +49,12 @@ export interface Transport {
    */
   complete(body: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>, text?: string): Promise<unknown>;
   stream(body: ChatCompletionCreateParams, abort: Cancellation, headers?: Record<string, string>, text?: string): Promise<ChunkStream>;
+  /**
+   * Why this transport can never send `body` (a codec's UnsupportedParameterError: `n` > 1 to Anthropic),
+   * decided without a connection; undefined when it can. The router skips such an endpoint (`unsupported`)
+   * rather than charge it: the request, not the endpoint's health, decided it. Absent: takes everything.
+   */
+  refusal?(body: ChatCompletionCreateParams, stream: boolean): Error | undefined;
   /** Releases pooled connections. */
   close(): void;
 }
@@ -93,8 +99,8 @@ export function sdkTransport(client: OpenAI, limits: Partial<StreamLimits> = {},
     stream: async (body, abort, headers) => {
       const response = await client.chat.completions.create(body as ChatCompletionCreateParamsStreaming, options(abort, headers, true)).asResponse();
       // The SDK's own stream reads an empty body as an empty stream.
-      if (!response.body) return webEventStream(new ReadableStream({ start: (c) => c.close() }), abort, streamLimits);
-      return webEventStream(response.body, abort, streamLimits);
+      if (!response.body) return tagHeaders(webEventStream(new ReadableStream({ start: (c) => c.close() }), abort, streamLimits), response.headers);
+      return tagHeaders(webEventStream(response.body, abort, streamLimits), response.headers);
     },
     close,
   };

@@ -9,9 +9,11 @@ export abstract class SwitchyardError extends Error {
    * instance. Each class's brand is the `is<ClassName>` marker its instances carry.
    */
   static override [Symbol.hasInstance](this: { name: string; prototype: object }, value: unknown): boolean {
-    if (typeof value !== 'object' || value === null) return false;
+    // Not an Error at all (the router asks `checked instanceof InvalidRequestError` of every request's
+    // serialised body): no marker to build and look up.
+    if (!(value instanceof Error)) return false;
     if (Object.prototype.isPrototypeOf.call(this.prototype, value)) return true;
-    return (value as Record<string, unknown>)[`is${this.name}`] === true;
+    return (value as unknown as Record<string, unknown>)[`is${this.name}`] === true;
   }
 }
 

@@ -25,6 +25,7 @@ import { modelRoutes } from './routes/models.js';
 import { embeddingsRoutes } from './routes/embeddings.js';
 import { responsesRoutes } from './routes/responses.js';
 import type { RequestLogState } from './request-line.js';
+import { LiveList } from '../router/live-list.js';
 
 export interface GatewayOptions {
   router: Router;
@@ -109,7 +110,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   let inFlight = 0;
   let draining = false;
   const idleWaiters = new Set<() => void>();
-  const live = new Set<LiveRequest>();
+  const live = new LiveList<LiveRequest>();
   let closing: Promise<CloseResult> | undefined;
   let endGrace: (() => void) | undefined;
   let httpServer: Server | undefined;
@@ -214,7 +215,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         if (!drained) {
           // Past the grace: each chat request ends as an answer the client can act on, and is waited for
           // (briefly) until its answer is out and its request line written.
-          for (const r of [...live]) r.stop();
+          for (const r of live.values()) r.stop();
           await idle(STOP_FLUSH_MS, () => undefined, () => live.size === 0);
         }
         // Whatever is left is idle keep-alive, or did not get its answer out in time: cut.

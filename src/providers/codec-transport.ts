@@ -12,6 +12,7 @@ import { continueSkippingConnector } from '../endpoint/skip-continue.js';
 import { SseParser } from '../endpoint/sse.js';
 import type { ChunkStream, Transport } from '../endpoint/transport.js';
 import type { Codec, DecodeContext, StreamDecoder } from './codec.js';
+import { isUnsupportedParameterError } from './errors.js';
 
 export interface CodecTransportOptions {
   readonly baseURL: string;
@@ -170,7 +171,17 @@ export function codecTransport(opts: CodecTransportOptions): Transport {
     },
     async stream(params, abort, extra) {
       const { res, context } = await send(params, abort, extra, true);
-      return chunks(res.body, codec.decoder(context), abort, res.headers);
+      return tagHeaders(chunks(res.body, codec.decoder(context), abort, res.headers), res.headers);
+    },
+    refusal(params, stream) {
+      try {
+        codec.encode(params, stream);
+        return undefined;
+      } catch (e) {
+        if (isUnsupportedParameterError(e)) return e;
+        // Anything else is not a refusal: the attempt meets it again and it is classified there.
+        return undefined;
+      }
     },
     close: () => void pool.destroy().catch(() => undefined),
   };

@@ -80,6 +80,56 @@ export function plainText(type: string, content: unknown, role: string): string 
     .join('\n');
 }
 
+/**
+ * Turns whose roles alternate, as Anthropic and Gemini want them: a message of the same role as the one
+ * before (several tool results in a row) joins its turn.
+ */
+export function alternating<R extends string, P>(): { readonly turns: { role: R; parts: P[] }[]; push(role: R, parts: P[]): void } {
+  const turns: { role: R; parts: P[] }[] = [];
+  return {
+    turns,
+    push(role, parts) {
+      if (parts.length === 0) return;
+      const last = turns[turns.length - 1];
+      if (last && last.role === role) last.parts.push(...parts);
+      else turns.push({ role, parts });
+    },
+  };
+}
+
+/** What a codec makes of each non-system message (each an object by then). */
+export interface MessageHandlers {
+  user(m: Record<string, unknown>): void;
+  assistant(m: Record<string, unknown>): void;
+  tool(m: Record<string, unknown>): void;
+}
+
+/**
+ * Walks OpenAI's message list: system and developer messages become one system text (joined by blank lines,
+ * as both Anthropic and Gemini take it apart from the turns), the others go to their handler, anything else
+ * is refused.
+ */
+export function walkMessages(type: string, list: readonly unknown[], on: MessageHandlers): string | undefined {
+  const system: string[] = [];
+  for (const m of list) {
+    if (!isObject(m)) return refuse(type, 'messages', 'each message must be an object');
+    switch (m.role) {
+      case 'system':
+      case 'developer':
+        system.push(plainText(type, m.content, String(m.role)));
+        break;
+      case 'user':
+      case 'assistant':
+      case 'tool':
+        on[m.role](m);
+        break;
+      default:
+        return refuse(type, 'messages', 'only system, developer, user, assistant and tool messages are supported');
+    }
+  }
+  return system.length > 0 ? system.join('\n\n') : undefined;
+}
+
 /** A `data:` URL's media type and base64 payload; undefined for any other URL. */
 export function dataUrl(url: string): { mediaType: string; data: string } | undefined {
   const m = /^data:([a-z0-9.+/-]+);base64,([A-Za-z0-9+/=\s]*)$/i.exec(url);

@@ -10,7 +10,7 @@ import { RouterClosedError, UnknownRouteError, UnsupportedOperationError } from 
 import type { SkipReason } from './events.js';
 import { operationRunner, type OperationContext } from './operation-attempt.js';
 import { RequestRun, type RunDeps } from './request-run.js';
-import { ResponseAffinity } from './response-affinity.js';
+import { ResponseAffinity, type SharedConversations } from './response-affinity.js';
 import { responsesStreamRunner } from './responses-stream-attempt.js';
 import { RequestScope } from './scope.js';
 import type { RequestOptions, Routed } from './types.js';
@@ -25,6 +25,8 @@ export interface OperationDispatchDeps {
   readonly fetch?: typeof fetch | undefined;
   /** The router's own check of a request before anything is sent (a body that cannot be serialised, bad options). */
   readonly check: (route: string, body: object, opts: RequestOptions) => Error | undefined;
+  /** The fleet's memory of conversations, with a shared state store. */
+  readonly conversations?: SharedConversations | undefined;
 }
 
 export interface OperationDispatch {
@@ -43,9 +45,12 @@ export function operationDispatch(deps: OperationDispatchDeps): OperationDispatc
   const { config, chains } = deps;
   const serving = endpointOperations(config);
   const client = operationClients(config, deps.fetch);
-  const affinity = new ResponseAffinity();
   const now = deps.run.now;
   const serves = (id: string, op: Operation) => serving.get(id)?.has(op) ?? false;
+  // The fleet need only remember a conversation's holder where a route could send its follow-up elsewhere.
+  const providersOf = (c: { readonly endpoints: readonly string[] }) => new Set(c.endpoints.filter((id) => serves(id, 'responses')).map((id) => deps.run.endpoints.get(id)!.spec.provider));
+  const anyChoice = [...chains.values()].some((c) => providersOf(c).size > 1);
+  const affinity = new ResponseAffinity(undefined, anyChoice ? deps.conversations : undefined);
 
   /** The request's run, or the reason there can be none; `eligible` says which endpoints may take it. */
   function start(route: string, body: object, op: Operation, stream: boolean, opts: RequestOptions, holder?: string) {
@@ -103,7 +108,7 @@ export function operationDispatch(deps: OperationDispatchDeps): OperationDispatc
     async responses(body, opts = {}) {
       const route = typeof body?.model === 'string' ? body.model : '';
       const stream = body.stream === true;
-      const { run, ctx, filter } = start(route, body, 'responses', stream, opts, affinity.providerOf(body.previous_response_id));
+      const { run, ctx, filter } = start(route, body, 'responses', stream, opts, await affinity.holderOf(body.previous_response_id));
       if (stream) return routed(route, run, await run.walk(responsesStreamRunner(ctx, body, run, remember), filter), true);
       const runner = operationRunner(
         ctx,

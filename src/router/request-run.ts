@@ -18,7 +18,8 @@ import {
 } from '../errors/router-errors.js';
 import { Ledger, type CallerWindow, type ChargeReason } from './attribution.js';
 import { Attempt, failureResult, WATCHED, type AttemptFinisher, type AttemptHooks, type AttemptRun } from './attempt.js';
-import type { AttemptInfo, RequestInfo, RouterEvents, SkipReason } from './events.js';
+import { INELIGIBLE_SKIPS, type AttemptInfo, type RequestInfo, type RouterEvents, type SkipReason } from './events.js';
+import type { LiveList } from './live-list.js';
 import type { Liveness } from './liveness.js';
 import type { AttemptScope, RequestScope } from './scope.js';
 
@@ -36,7 +37,7 @@ export interface RunDeps {
   readonly now: () => number;
   readonly random: () => number;
   /** Requests not yet ended, so `router.close()` can abort them. */
-  readonly active: Set<RequestRun>;
+  readonly active: LiveList<RequestRun>;
   /** Attempts whose caller is gone, watched for the provider's health (see Liveness), for `close()`. */
   readonly watched: Set<AttemptScope>;
 }
@@ -53,10 +54,14 @@ export class RequestRun {
   /** Endpoints skipped so far, only once one is. */
   private skipped: { endpoint: string; reason: SkipReason; retryAt: number }[] | undefined;
   private ended = false;
+  /** Takes this request out of the router's active ones. */
+  private readonly leave: () => void;
   /** Unclear failures waiting for evidence (router/attribution.ts). */
   private readonly ledger = new Ledger();
   /** The first unclear failure with the provider's own error, and whether any failure was the endpoint's. */
   private unclear: { endpoint: string; classified: Classified; body: unknown; headers?: Headers | undefined } | undefined;
+  /** The first endpoint that could never take this request (Transport.refusal), and why. */
+  private refusal: { endpoint: string; error: Error } | undefined;
   private endpointFault = false;
   /** Who answered, once someone did. */
   endpoint: string | undefined;
@@ -76,7 +81,7 @@ export class RequestRun {
     operation?: Operation,
   ) {
     this.info = { id: `${process.pid}-${++nextId}`, route, stream, startedAt: deps.now(), ...(operation ? { operation } : {}) };
-    deps.active.add(this);
+    this.leave = deps.active.add(this);
     // Synchronous, in the caller's context: a tracer subscribed here parents the request span correctly.
     deps.events.emit('request:start', this.info);
   }
@@ -136,8 +141,9 @@ export class RequestRun {
           throw new UpstreamClientError(this.route, id, c.status ?? 400, c.message, run.body, run.headers);
         }
         if (c.blame === 'caller' || this.scope.aborted) throw this.failAborted();
-        if (c.blame === 'unclear') {
-          this.ledger.hold(id, attempt.generation);
+        if (c.blame === 'unclear' || c.blame === 'elsewhere') {
+          // Only an unclear failure waits for evidence; one about state held elsewhere never counts.
+          if (c.blame === 'unclear') this.ledger.hold(id, attempt.generation);
           if (!this.unclear && run.body !== undefined) this.unclear = { endpoint: id, classified: c, body: run.body, headers: run.headers };
         } else this.endpointFault = true;
         lastFailed = id;
@@ -148,6 +154,12 @@ export class RequestRun {
       }
     }
     if (this.attempts.length === 0) {
+      const refused = this.refusal;
+      if (refused && this.skipped!.every((s) => INELIGIBLE_SKIPS.includes(s.reason))) {
+        // No endpoint of the chain can take the request as asked: the caller's to change, told as a 400.
+        this.end('client_error');
+        throw new UpstreamClientError(this.route, refused.endpoint, 400, refused.error.message, (refused.error as { body?: unknown }).body);
+      }
       this.end('unavailable');
       const skipped = this.skipped ?? [];
       const earliestRetry = skipped.length ? Math.min(...skipped.map((s) => s.retryAt)) : now();
@@ -223,6 +235,15 @@ export class RequestRun {
     this.deps.events.emit('charge', endpoint, reason === 'provider_fault' || reason === 'evidence' || reason === 'hang' ? 'charged' : 'spared', reason);
   }
 
+  /**
+   * `endpoint` can never take this request as asked (a parameter its provider lacks): skipped as
+   * `unsupported`, no attempt and no charge, since the request decided it, not the endpoint's health.
+   */
+  refuse(endpoint: string, error: Error): SkipReason {
+    this.refusal ??= { endpoint, error };
+    return 'unsupported';
+  }
+
   /** An endpoint passed over without an attempt: kept for RouteUnavailableError, and reported. */
   private skip(endpoint: string, reason: SkipReason, retryAt: number): void {
     (this.skipped ??= []).push({ endpoint, reason, retryAt });
@@ -263,7 +284,7 @@ export class RequestRun {
     if (this.ended) return;
     this.ended = true;
     this.scope.dispose();
-    this.deps.active.delete(this);
+    this.leave();
     for (const p of this.ledger.drain()) this.charge(p.endpoint, 'no_evidence');
     this.deps.events.emit('request:end', this.info, {
       outcome,
@@ -281,7 +302,7 @@ function attemptLimit(endpoint: Endpoint, stream: boolean): number {
 
 function chargeReason(c: Classified, watched: boolean): ChargeReason {
   if (c.blame === 'endpoint') return watched ? 'hang' : 'provider_fault';
-  return c.blame === 'request' ? 'request_fault' : 'caller_gone';
+  return c.blame === 'request' || c.blame === 'elsewhere' ? 'request_fault' : 'caller_gone';
 }
 
 export { failureResult } from './attempt.js';

@@ -11,6 +11,7 @@ import { InvalidRequestError, RouterClosedError, UnknownRouteError, UnsupportedO
 import { createStateStore, FleetBreaker, isShared } from '../state/index.js';
 import { CallerWindow } from './attribution.js';
 import { FencedEmitter } from './fenced-events.js';
+import { LiveList } from './live-list.js';
 import { Liveness } from './liveness.js';
 import { completeRunner, type CompleteContext } from './complete-attempt.js';
 import type { SkipReason } from './events.js';
@@ -58,7 +59,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
   // As many attempts watched as it takes to trip the circuit by themselves (see Liveness).
   const liveness = new Map([...endpoints].map(([id, ep]) => [id, new Liveness(ep.spec.breaker.volumeThreshold, ep.spec.timeoutMs)]));
   const callers = new Map([...endpoints].map(([id, ep]) => [id, new CallerWindow(ep.spec.breaker.rollingWindowMs)]));
-  const active = new Set<RequestRun>();
+  const active = new LiveList<RequestRun>();
   const watched = new Set<AttemptScope>();
   const deps: RunDeps = { endpoints, breakers, bulkheads, liveness, callers, events, now, random, active, watched };
   const scrub = createScrubber(configuredSecrets(cfg));
@@ -70,6 +71,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     scrub,
     closed: () => closed,
     fetch: options.fetch,
+    conversations: isShared(store) ? store : undefined,
     check: (route, body, opts) => {
       const checked = checkRequest(route, body as ChatCompletionCreateParams, opts);
       return checked instanceof InvalidRequestError ? checked : undefined;
@@ -78,6 +80,19 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
   // Chains with an endpoint that does not serve chat skip it (`unsupported`); the others pay nothing.
   const chatOnly = (id: string): SkipReason | undefined => (operations.serves(id, 'chat') ? undefined : 'unsupported');
   const chatFilter = new Map([...chains].filter(([, c]) => c.endpoints.some((id) => chatOnly(id))).map(([id]) => [id, chatOnly]));
+  // Routes with an endpoint whose codec may refuse a request (native Anthropic, Gemini) ask it first; the
+  // others pay nothing.
+  const mayRefuse = new Set([...chains].filter(([, c]) => c.endpoints.some((id) => endpoints.get(id)!.mayRefuse)).map(([id]) => id));
+  function eligibility(route: string, body: ChatCompletionCreateParams, run: RequestRun): ((id: string) => SkipReason | undefined) | undefined {
+    const filter = chatFilter.get(route);
+    if (!mayRefuse.has(route)) return filter;
+    return (id) => {
+      const skip = filter?.(id);
+      if (skip) return skip;
+      const refusal = endpoints.get(id)!.refusal(body, body.stream === true);
+      return refusal ? run.refuse(id, refusal) : undefined;
+    };
+  }
 
   function dispatch(body: ChatCompletionCreateParams, opts: RequestOptions = {}): Promise<Routed<ChatCompletion | Stream<ChatCompletionChunk>>> {
     const route = typeof body?.model === 'string' ? body.model : '';
@@ -102,7 +117,8 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
       scrub,
       now,
     };
-    const walked = body.stream === true ? run.walk(streamRunner(ctx, run), filter) : run.walk(completeRunner(ctx), filter);
+    const eligible = eligibility(route, body, run);
+    const walked = body.stream === true ? run.walk(streamRunner(ctx, run), eligible) : run.walk(completeRunner(ctx), eligible);
     return walked.then((response) => ({
       route,
       endpoint: run.endpoint!,
@@ -153,7 +169,7 @@ export function createRouter(config: SwitchyardConfigInput | SwitchyardConfig, o
     stateStatus: () => store.status(),
     async close() {
       closed = true;
-      for (const run of active) run.scope.abort('closed');
+      for (const run of active.values()) run.scope.abort('closed');
       for (const attempt of watched) attempt.close();
       for (const b of breakers.values()) b.shutdown();
       for (const e of endpoints.values()) e.close();

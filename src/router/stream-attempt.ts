@@ -2,6 +2,7 @@ import { OpenAIError } from 'openai';
 import { Stream } from 'openai/streaming';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { classify, InvalidResponseError } from '../endpoint/classify.js';
+import { carryHeaders } from '../endpoint/answer-headers.js';
 import type { ChunkStream } from '../endpoint/transport.js';
 import { finishExplainsEmpty, isChunkShaped, isContentChunk } from '../endpoint/validate.js';
 import type { AttemptRunner, RequestRun } from './request-run.js';
@@ -105,7 +106,8 @@ export function streamRunner(ctx: CompleteContext, run: RequestRun): AttemptRunn
         },
       };
     };
-    return { kind: 'handoff', value: new Stream(tail, caller) };
+    // The provider's headers, for `.withResponse()` as on a plain answer.
+    return { kind: 'handoff', value: carryHeaders(upstream, new Stream(tail, caller)) };
   };
 }
 

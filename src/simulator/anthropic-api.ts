@@ -108,7 +108,7 @@ export async function handleAnthropic(core: SimulatorCore, req: IncomingMessage,
 
 async function stream(turn: Turn<ChatRequest>, a: Answer): Promise<void> {
   const { res, fault, spec } = turn;
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': `req_${a.id}` });
   const m = message(a);
   let pending = sse({ type: 'message_start', message: { ...m, content: [], stop_reason: null, usage: { ...m.usage, output_tokens: 1 } } }, 'message_start') + sse({ type: 'ping' }, 'ping');
   if (fault?.kind === 'malformed') return void res.end(`${pending}event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"te\n\n`);

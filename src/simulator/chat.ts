@@ -42,7 +42,7 @@ function deltas(c: ChoiceAnswer, chunks: number): Record<string, unknown>[] {
 
 async function stream(turn: Turn<ChatRequest>, answer: Answer): Promise<void> {
   const { spec, res, fault, body: chat } = turn;
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': turn.core.nextRequestId() });
   // Events are batched and written only before a wait: a zero-delay stream costs one write.
   let pending = '';
   for (let i = 0; i < answer.choices.length; i++) pending += chunkEvent(answer, { role: 'assistant', content: '' }, null, i);

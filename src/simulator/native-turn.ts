@@ -4,7 +4,7 @@ import { BodyTooLargeError, readBody, sendJson, tryParseJson } from './http.js';
 import { mulberry32 } from './random.js';
 import type { ChatRequest } from './responses.js';
 import { untilAborted } from './timers.js';
-import { wait, type Turn } from './turn.js';
+import { track, wait, type Turn } from './turn.js';
 
 /**
  * What a provider wire format other than OpenAI's (Anthropic Messages, Gemini) needs of the shared
@@ -26,13 +26,7 @@ export interface Dialect {
  * and plays out the faults that need no answer body, answering errors in the dialect's shape.
  */
 export async function admitNative(core: SimulatorCore, req: IncomingMessage, res: ServerResponse, dialect: Dialect, path: string): Promise<Turn<ChatRequest> | undefined> {
-  core.countRequest();
-  core.inFlight++;
-  const abort = new AbortController();
-  res.once('close', () => {
-    core.inFlight--;
-    if (!res.writableFinished) abort.abort();
-  });
+  const abort = track(core, res);
   const fail = (status: number, message?: string, extra?: Record<string, string>) => {
     const e = dialect.error(status, message);
     sendJson(res, e.status ?? status, e.body, { ...e.headers, ...extra });

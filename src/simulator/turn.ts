@@ -26,12 +26,8 @@ export interface Turn<B> {
  * that need no answer body (hang, latency, an error status, a reset). Resolves to the turn to answer, or
  * undefined when the request has already been answered or abandoned.
  */
-export async function admit<B>(
-  core: SimulatorCore,
-  req: IncomingMessage,
-  res: ServerResponse,
-  check: (body: unknown) => Invalid,
-): Promise<Turn<B> | undefined> {
+/** Counts a request in and out; the controller aborts when the client goes away before the answer ends. */
+export function track(core: SimulatorCore, res: ServerResponse): AbortController {
   core.countRequest();
   core.inFlight++;
   const abort = new AbortController();
@@ -40,6 +36,16 @@ export async function admit<B>(
     // The client went away (or close() destroyed the socket): stop every delay this request waits on.
     if (!res.writableFinished) abort.abort();
   });
+  return abort;
+}
+
+export async function admit<B>(
+  core: SimulatorCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  check: (body: unknown) => Invalid,
+): Promise<Turn<B> | undefined> {
+  const abort = track(core, res);
   let text: string;
   try {
     text = await readBody(req);

@@ -192,6 +192,23 @@ export class RedisStateStore implements SharedStateStore {
     this.cmd.syRelease(this.keys.lease(endpoint), `${this.replicaId}:${gen}`).catch(() => undefined);
   }
 
+  rememberConversation(responseId: string, provider: string): void {
+    if (!this.up) return;
+    this.cmd.set(this.keys.conversation(responseId), provider, 'PX', this.opts.config.conversationTtlMs).then(() => this.setUp(true), (e: Error) => this.failed(e));
+  }
+
+  async conversationHolder(responseId: string): Promise<string | undefined> {
+    if (!this.up) return undefined;
+    try {
+      const provider = await this.cmd.get(this.keys.conversation(responseId));
+      this.setUp(true);
+      return provider ?? undefined;
+    } catch (e) {
+      this.failed(e as Error);
+      return undefined;
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);

@@ -51,6 +51,10 @@ export interface SharedStateStore extends StateStore {
   /** `SET NX PX`, if `gen` is still the state's and its open period is over: true when this replica now holds the lease. */
   acquireLease(endpoint: string, gen: number, ms: number): Promise<LeaseAnswer>;
   releaseLease(endpoint: string, gen: number): void;
+  /** The fleet remembers that `provider` holds the Responses conversation `responseId` (conversationTtlMs). Never awaited. */
+  rememberConversation(responseId: string, provider: string): void;
+  /** Which provider the fleet says holds `responseId`; undefined if none or the store did not answer in time. */
+  conversationHolder(responseId: string): Promise<string | undefined>;
 }
 
 export function isShared(store: StateStore): store is SharedStateStore {

@@ -117,7 +117,7 @@ export function createMetricSet(
     attemptDuration: histogram(METRIC_NAMES.attemptDuration, 'Attempt duration in seconds.', ['endpoint', 'outcome']),
     shortCircuits: counter(
       METRIC_NAMES.shortCircuits,
-      'Endpoints skipped without an attempt (circuit open, half-open probe busy, or Retry-After pending).',
+      'Endpoints skipped without an attempt for their health: circuit open, half-open probe busy, Retry-After pending, saturated (maxConcurrent) or unresponsive.',
       ['route', 'endpoint'],
     ),
     fallbacks: counter(METRIC_NAMES.fallbacks, 'Moves from one endpoint to the next after a failure.', [
@@ -150,7 +150,7 @@ export function createMetricSet(
     ),
     skips: counter(
       METRIC_NAMES.skips,
-      'Endpoints passed over without an attempt, by reason: the short-circuits, and the endpoints that cannot take the request (unsupported, other_provider).',
+      'Endpoints passed over without an attempt, by reason: the short-circuits, and the endpoints that cannot take the request (unsupported: an operation or a parameter it lacks; other_provider).',
       ['route', 'endpoint', 'reason'],
     ),
   };

@@ -194,6 +194,7 @@ function precreate(
     for (const outcome of REQUEST_OUTCOMES) inc(m.requests, { route, outcome }, 0);
     for (const endpoint of endpoints) {
       inc(m.shortCircuits, { route, endpoint }, 0);
+      for (const reason of SKIP_REASONS) inc(m.skips, { route, endpoint, reason }, 0);
       for (const outcome of ATTEMPT_OUTCOMES) inc(m.attempts, { route, endpoint, outcome }, 0);
     }
     for (let i = 1; i < endpoints.length; i++) {

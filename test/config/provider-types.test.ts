@@ -43,15 +43,17 @@ describe('provider types (issue 20)', () => {
         a: { type: 'anthropic', apiVersion: '2024-10-21', transport: 'sdk' },
         x: { type: 'bedrock', baseURL: 'https://example.com' },
         v: { type: 'azure', baseURL: 'https://res.openai.azure.com', apiVersion: 'bad version!' },
+        q: { baseURL: 'https://proxy.example.com/v1?tenant=a' },
       }),
     );
     expect(lines(problems)).toEqual([
       'providers.z1.baseURL: an azure provider needs its resource URL, e.g. https://my-resource.openai.azure.com',
       'providers.z2.baseURL: an azure baseURL takes no query string: set apiVersion instead of ?api-version=',
       'providers.a.apiVersion: apiVersion is for type azure only',
-      "providers.a.transport: a anthropic provider speaks its own API through its codec: transport 'sdk' is for openai and azure",
+      "providers.a.transport: an anthropic provider speaks its own API through its codec: transport 'sdk' is for openai and azure",
       "providers.x.type: expected 'openai', 'anthropic', 'gemini' or 'azure'",
       'providers.v.apiVersion: expected an API version such as 2024-10-21',
+      'providers.q.baseURL: a baseURL takes no query string or fragment: each call appends its path to it',
     ]);
   });
 });
@@ -70,7 +72,7 @@ describe('operations of the other wire formats', () => {
         ev: { provider: 'v1', model: 'm', operations: ['embeddings'] },
       },
     });
-    expect(lines(problems)).toEqual(['endpoints.ea.operations: a anthropic endpoint serves chat only', 'endpoints.ez.operations: a classic azure (apiVersion) endpoint serves chat only']);
+    expect(lines(problems)).toEqual(['endpoints.ea.operations: an anthropic endpoint serves chat only', 'endpoints.ez.operations: a classic azure (apiVersion) endpoint serves chat only']);
   });
 });
 

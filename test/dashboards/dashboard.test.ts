@@ -330,6 +330,8 @@ describe('dashboard queries evaluated by promtool', () => {
         histogram('switchyard_attempt_duration_seconds', { ...base, endpoint, outcome });
       }
       counter('switchyard_short_circuits_total', { ...base, route, endpoint }, 1);
+      counter('switchyard_skips_total', { ...base, route, endpoint, reason: 'open' }, 1);
+      counter('switchyard_skips_total', { ...base, route, endpoint, reason: 'unsupported' }, 1);
       for (const state of CIRCUIT_STATES) {
         out.push({ series: `switchyard_circuit_state{job="switchyard",instance="gateway:8080",endpoint="${endpoint}",state="${state}"}`, values: state === 'closed' ? '1x40' : '0x40' });
         counter('switchyard_circuit_transitions_total', { ...base, endpoint, to: state }, 1);

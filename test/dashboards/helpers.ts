@@ -23,6 +23,7 @@ export const SPEC_METRICS = {
   switchyard_tokens_total: { type: 'counter', labels: ['endpoint', 'type'] },
   // Beyond SPEC.md's table, documented in docs/attribution.md: what each circuit was charged and spared.
   switchyard_charges_total: { type: 'counter', labels: ['endpoint', 'verdict', 'reason'] },
+  switchyard_skips_total: { type: 'counter', labels: ['route', 'endpoint', 'reason'] },
   switchyard_state_store_up: { type: 'gauge', labels: [] },
   // Beyond SPEC.md's table, documented in docs/shared-state.md: the age of a replica's view of the fleet.
   switchyard_state_store_lag_seconds: { type: 'gauge', labels: [] },

@@ -4,6 +4,7 @@ import OpenAI from 'openai';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { OVERLOAD_COOLDOWN_MS } from '../../src/endpoint/classify.js';
 import type { SwitchyardConfigInput } from '../../src/config/schema.js';
 import { createGateway, type Gateway } from '../../src/gateway/app.js';
 import { createRouter } from '../../src/router/router.js';
@@ -67,11 +68,13 @@ async function startChain(faults: Partial<Record<Id, FaultSpec>>): Promise<Chain
     routes: { chat: { endpoints: ['gpt-4o', 'claude', 'gemini'] } },
     breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 60_000, jitter: 0 },
   };
-  const router = createRouter(config);
+  // A frozen clock: cooldowns (Retry-After, 529) last the whole test, whatever the host's speed.
+  const router = createRouter(config, { now: () => T0 });
   const telemetry = instrument(router);
   return (chain = { router, sims, config, telemetry, exporter });
 }
 
+const T0 = Date.parse('2026-12-05T12:00:00Z');
 const ask = { model: 'chat', messages: [{ role: 'user' as const, content: 'hello chain' }] };
 const state = (c: Chain, id: Id) => c.router.circuits().find((x) => x.endpoint === id)!.state;
 
@@ -83,24 +86,36 @@ function attemptSpans(c: Chain): { endpoint: string; provider: unknown; error: u
     .map((s) => ({ endpoint: String(s.attributes['switchyard.endpoint']), provider: s.attributes['gen_ai.provider.name'], error: s.attributes['error.type'] }));
 }
 
-const down: [string, Partial<Record<Id, FaultSpec>>, Id, Id[]][] = [
-  ['openai down (500)', { 'gpt-4o': { always: { kind: 'status', status: 500 } } }, 'claude', ['gpt-4o']],
+/** [name, faults, who serves, circuits that open, endpoints kept off by a cooldown instead]. */
+const down: [string, Partial<Record<Id, FaultSpec>>, Id, Id[], Id[]][] = [
+  ['openai down (500)', { 'gpt-4o': { always: { kind: 'status', status: 500 } } }, 'claude', ['gpt-4o'], []],
   [
+    // A 529 without Retry-After keeps claude off for OVERLOAD_COOLDOWN_MS: the clock is frozen, so one 529 in all.
     'openai down and anthropic overloaded (529)',
     { 'gpt-4o': { always: { kind: 'reset' } }, claude: { always: { kind: 'status', status: 529 } } },
     'gemini',
-    ['gpt-4o', 'claude'],
+    ['gpt-4o'],
+    ['claude'],
   ],
   [
     'openai rate limited (429) and gemini down (503)',
     { 'gpt-4o': { always: { kind: 'status', status: 429 } }, gemini: { always: { kind: 'status', status: 503 } } },
     'claude',
     ['gpt-4o'],
+    [],
   ],
 ];
 
+/** Kept off by a Retry-After-like cooldown: closed, one attempt only, and a cooldown in the snapshot. */
+function expectKeptOff(c: Chain, id: Id): void {
+  const snap = c.router.circuits().find((x) => x.endpoint === id)!;
+  expect(snap.state).toBe('closed');
+  expect(snap.retryAfterUntil).toBe(T0 + OVERLOAD_COOLDOWN_MS);
+  expect(c.sims[id].stats().requests).toBe(1);
+}
+
 describe('cross-provider chain through the library', () => {
-  it.each(down)('%s: every caller served by %s, the right circuits open, spans name each provider', async (_name, faults, server, opened) => {
+  it.each(down)('%s: every caller served by %s, the right circuits open, spans name each provider', async (_name, faults, server, opened, kept) => {
     const c = await startChain(faults);
     for (let i = 0; i < 4; i++) {
       const answer = await c.router.chat.completions.create(ask);
@@ -111,6 +126,7 @@ describe('cross-provider chain through the library', () => {
       expect(text).toContain('hello chain');
     }
     for (const id of opened) expect(state(c, id)).toBe('open');
+    for (const id of kept) expectKeptOff(c, id);
     expect(state(c, server)).toBe('closed');
     const spans = attemptSpans(c);
     for (const s of spans) expect(s.provider).toBe(PROVIDER_NAMES[s.endpoint as Id]);
@@ -135,7 +151,7 @@ describe('cross-provider chain through the library', () => {
 });
 
 describe('cross-provider chain through the gateway, the openai SDK as client', () => {
-  it.each(down)('%s: the SDK always gets an answer, from %s', async (_name, faults, server, opened) => {
+  it.each(down)('%s: the SDK always gets an answer, from %s', async (_name, faults, server, opened, kept) => {
     const c = await startChain(faults);
     gateway = createGateway({ router: c.router, config: parseConfig(c.config), metrics: c.telemetry, logger: pino({ level: 'silent' }) });
     const { url } = await gateway.listen(0, '127.0.0.1');
@@ -155,6 +171,7 @@ describe('cross-provider chain through the gateway, the openai SDK as client', (
       expect(usage).toMatchObject({ total_tokens: expect.any(Number) });
     }
     for (const id of opened) expect(state(c, id)).toBe('open');
+    for (const id of kept) expectKeptOff(c, id);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toContain(`switchyard_attempts_total{route="chat",endpoint="${server}",outcome="success"} 6`);
   });
@@ -183,7 +200,7 @@ describe('a parameter no endpoint of the chain can take, through the gateway', (
     expect(JSON.stringify(err.error)).toContain("all_attempts_failed");
     const text = JSON.stringify(err.error);
     for (const key of Object.values(KEYS)) expect(text).not.toContain(key);
-    // Claude's refusal is charged only on evidence: nothing answered this request, so its circuit is clean.
+    // Claude could never take it: skipped (unsupported), not tried, never charged.
     expect(c.router.circuits().find((x) => x.endpoint === 'claude')!.window.failures).toBe(0);
   });
 

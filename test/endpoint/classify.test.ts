@@ -1,6 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { describe, expect, it } from 'vitest';
-import { classify, InvalidResponseError, outcomeForStatus, parseRetryAfter } from '../../src/endpoint/classify.js';
+import { classify, InvalidResponseError, OVERLOAD_COOLDOWN_MS, outcomeForStatus, parseRetryAfter } from '../../src/endpoint/classify.js';
 import { isContentChunk, validateCompletion } from '../../src/endpoint/validate.js';
 
 const apiError = (status: number | undefined, headers: Record<string, string> = {}) =>
@@ -26,6 +26,19 @@ describe('classify', () => {
     expect(parseRetryAfter(new Headers({ 'retry-after': new Date(10_000).toUTCString() }), 4_000)).toBe(6000);
     expect(parseRetryAfter(new Headers({ 'retry-after': 'soon' }), 0)).toBeUndefined();
     expect(classify(apiError(500, { 'retry-after': '7' }), undefined, 1).retryAfterMs).toBeUndefined();
+  });
+
+  it("a previous_response_id the provider does not hold is 'elsewhere': fallen back from, never counted", () => {
+    const notHeld = APIError.generate(400, { error: { message: "Previous response with id 'resp_1' not found.", type: 'invalid_request_error', param: 'previous_response_id', code: 'previous_response_not_found' } }, undefined, new Headers());
+    expect(classify(notHeld, undefined, 1)).toMatchObject({ outcome: 'client_error', blame: 'elsewhere', errorType: 'conversation_elsewhere', status: 400 });
+    const otherParam = APIError.generate(400, { error: { message: 'bad', type: 'invalid_request_error', param: 'logprobs', code: null } }, undefined, new Headers());
+    expect(classify(otherParam, undefined, 1)).toMatchObject({ blame: 'unclear', errorType: 'param_rejected' });
+  });
+
+  it('a 529 (overloaded) without Retry-After is kept off for OVERLOAD_COOLDOWN_MS; its own Retry-After wins', () => {
+    expect(classify(apiError(529), undefined, 1)).toMatchObject({ outcome: 'server_error', blame: 'endpoint', retryAfterMs: OVERLOAD_COOLDOWN_MS });
+    expect(classify(apiError(529, { 'retry-after': '3' }), undefined, 1).retryAfterMs).toBe(3000);
+    expect(classify(apiError(503), undefined, 1).retryAfterMs).toBeUndefined();
   });
 
   it('uses the router\'s abort cause over whatever the SDK threw', () => {

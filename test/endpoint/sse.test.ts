@@ -2,7 +2,7 @@ import { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { InvalidResponseError } from '../../src/endpoint/classify.js';
 import { MemoryBudget, MemoryBudgetError } from '../../src/endpoint/memory-budget.js';
-import { providerJson, SseParser, type SseEvent } from '../../src/endpoint/sse.js';
+import { completeUtf8, providerJson, SseParser, type SseEvent } from '../../src/endpoint/sse.js';
 
 function parse(pieces: (string | Buffer)[], maxEventChars?: number): { events: SseEvent<unknown>[]; error?: unknown } {
   const parser = new SseParser<unknown>(maxEventChars);
@@ -55,6 +55,27 @@ describe('SseParser', () => {
     const bytes = Buffer.from('data: {"t":"héllo ✓"}\n\n');
     const at = bytes.indexOf(0xe2) + 1; // inside ✓
     expect(parse([bytes.subarray(0, at), bytes.subarray(at)]).events).toEqual([{ kind: 'chunk', value: { t: 'héllo ✓' } }]);
+  });
+
+  it('keeps 2-, 3- and 4-byte characters whole however the reads split them, one byte at a time included', () => {
+    const text = 'data: {"t":"é ✓ 😀 ok"}\n\n';
+    const bytes = Buffer.from(text);
+    const want = [{ kind: 'chunk', value: { t: 'é ✓ 😀 ok' } }];
+    for (let at = 1; at < bytes.length; at++) {
+      for (let at2 = at + 1; at2 <= Math.min(bytes.length, at + 3); at2++) {
+        expect(parse([bytes.subarray(0, at), bytes.subarray(at, at2), bytes.subarray(at2)]).events).toEqual(want);
+      }
+    }
+    expect(parse([...bytes].map((b) => Buffer.from([b]))).events).toEqual(want);
+  });
+
+  it('decodes invalid UTF-8 as U+FFFD, as a streaming decoder would', () => {
+    const bytes = Buffer.concat([Buffer.from('data: {"t":"a'), Buffer.from([0xff, 0x80]), Buffer.from('b"}\n\n')]);
+    expect(parse([bytes]).events).toEqual([{ kind: 'chunk', value: { t: 'a\ufffd\ufffdb' } }]);
+    expect(completeUtf8(Buffer.from([0x61, 0xe2, 0x9c]))).toBe(1);
+    expect(completeUtf8(Buffer.from([0x61, 0xe2, 0x9c, 0x93]))).toBe(4);
+    expect(completeUtf8(Buffer.from([0x80, 0x80, 0x80, 0x80]))).toBe(4);
+    expect(completeUtf8(Buffer.from([0xf0, 0x9f, 0x98]))).toBe(0);
   });
 
   it("keeps each chunk's own JSON text for a proxy to send on, when it came as one line", () => {

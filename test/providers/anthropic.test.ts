@@ -81,6 +81,10 @@ describe('anthropic codec over real HTTP (the simulator speaks the Messages API 
     expect(out.text).toContain('hello claude');
     expect(out.finishes).toEqual(['stop']);
     expect(out.usage).toMatchObject({ prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) });
+    // withResponse() on a stream shows Anthropic's own headers, as on a plain answer.
+    const { response, data } = await r.router.chat.completions.create({ ...ask, stream: true } as never).withResponse();
+    expect(response.headers.get('request-id')).toMatch(/^req_/);
+    expect((await collect(data as unknown as AsyncIterable<ChatCompletionChunk>)).text).toContain('hello claude');
   });
 
   it('streams a tool call: name first, then its arguments in input_json_delta pieces', async () => {
@@ -122,15 +126,13 @@ describe('anthropic codec over real HTTP (the simulator speaks the Messages API 
     expect(r.fallback.stats().requests).toBe(0);
   });
 
-  it('n > 1 is refused before any call (param_rejected), and another endpoint serves', async () => {
+  it('n > 1 is refused before any call: the endpoint is skipped (unsupported, no attempt) and another serves', async () => {
     r = await providerRig('anthropic');
     const res = await plain({ ...ask, n: 2 });
     expect(res.model).toBe('gpt-4o-mini');
     expect(r.sim.stats().requests).toBe(0);
-    expect(r.attempts).toEqual([
-      { endpoint: 'native', outcome: 'client_error', errorType: 'param_rejected' },
-      { endpoint: 'fallback', outcome: 'success' },
-    ]);
+    expect(r.skips).toEqual([{ endpoint: 'native', reason: 'unsupported' }]);
+    expect(r.attempts).toEqual([{ endpoint: 'fallback', outcome: 'success' }]);
   });
 
   it('a refused parameter nowhere served comes back as an OpenAI-shaped 400 naming it', async () => {

@@ -93,6 +93,7 @@ describe('gemini codec over real HTTP (the simulator speaks generateContent and 
     r = await providerRig('gemini');
     expect((await plain({ ...ask, logprobs: true })).model).toBe('gpt-4o-mini');
     expect(r.sim.stats().requests).toBe(0);
-    expect(r.attempts[0]).toEqual({ endpoint: 'native', outcome: 'client_error', errorType: 'param_rejected' });
+    expect(r.skips).toEqual([{ endpoint: 'native', reason: 'unsupported' }]);
+    expect(r.attempts).toEqual([{ endpoint: 'fallback', outcome: 'success' }]);
   });
 });

@@ -11,6 +11,8 @@ export interface ProviderRig {
   sim: Simulator;
   fallback: Simulator;
   attempts: { endpoint: string; outcome: string; errorType?: string | undefined }[];
+  /** Endpoints passed over without an attempt, and why. */
+  skips: { endpoint: string; reason: string }[];
   close(): Promise<void>;
 }
 
@@ -44,11 +46,14 @@ export async function providerRig(
   const router = createRouter(config, { transport: opts.transport ?? 'native' });
   const attempts: ProviderRig['attempts'] = [];
   router.events.on('attempt:end', (a: AttemptInfo, r: AttemptResult) => attempts.push({ endpoint: a.endpoint, outcome: r.outcome, ...(r.errorType ? { errorType: r.errorType } : {}) }));
+  const skips: ProviderRig['skips'] = [];
+  router.events.on('skip', (_req, endpoint, reason) => skips.push({ endpoint, reason }));
   return {
     router,
     sim,
     fallback,
     attempts,
+    skips,
     async close() {
       await router.close();
       await Promise.all([sim.close(), fallback.close()]);

@@ -39,6 +39,12 @@ describe('chat.completions', () => {
     const chat = await r.router.chat.completions.create({ model: 'chat', messages }).withResponse();
     expect(chat.request_id).toMatch(/^req_sim_\d+$/);
     expect(chat.response.headers.get('content-type')).toBe('application/json');
+    const streamed = await r.router.chat.completions.create({ model: 'chat', messages, stream: true }).withResponse();
+    expect(streamed.request_id).toMatch(/^req_sim_\d+$/);
+    expect(streamed.response.headers.get('x-switchyard-endpoint')).toBe('primary');
+    let text = '';
+    for await (const c of streamed.data) text += c.choices[0]?.delta?.content ?? '';
+    expect(text).toContain('hello there');
     const emb = await r.router.embeddings.create({ model: 'chat', input: 'x' }).withResponse();
     expect(emb.request_id).toMatch(/^req_sim_\d+$/);
     const resp = await r.router.responses.create({ model: 'chat', input: 'x' }).withResponse();

@@ -11,6 +11,7 @@ describe('state config', () => {
       commandTimeoutMs: 50,
       syncIntervalMs: 1000,
       keepMs: 86_400_000,
+      conversationTtlMs: 86_400_000,
     });
   });
 

@@ -63,6 +63,10 @@ class FakeStore implements SharedStateStore {
   releaseLease(_e: string, gen: number) {
     this.released.push(gen);
   }
+  rememberConversation() {}
+  async conversationHolder() {
+    return undefined;
+  }
   /** What a pub/sub message from Redis would do. */
   publish(s: Partial<FleetState>) {
     const cur = this.mirror.get('e');

@@ -14,6 +14,7 @@ import { HttpError, JSON_CONTENT_TYPE, mapError, sendError, type MappedError } f
 import { requestLine, type RequestLines, type RequestLogState } from '../request-line.js';
 import { pipeStream, type StreamStop } from '../sse.js';
 import { shuttingDown } from '../shutdown-answer.js';
+import type { LiveList } from '../../router/live-list.js';
 
 /*
  * POST /v1/chat/completions, served straight from node's request handler: the one hot path of the gateway
@@ -38,7 +39,7 @@ export interface ChatRouteOptions {
    * Requests being served, until their request line is written: what a shutdown past its grace period ends
    * as answers (shutdown-answer.ts). Optional for a route mounted on its own.
    */
-  live?: Set<LiveRequest>;
+  live?: LiveList<LiveRequest>;
 }
 
 /** A request the gateway can end as an answer when it stops. */
@@ -192,8 +193,7 @@ export function chatRoute(opts: ChatRouteOptions): (req: IncomingMessage, res: S
         cancelled.cancel();
       },
     };
-    opts.live?.add(live);
-    const gone = () => void opts.live?.delete(live);
+    const gone = opts.live?.add(live) ?? (() => undefined);
     // One listener for both: 'close' before the response finished means the client went away, so the
     // upstream attempt is cancelled; either way the request line is written (and only then is the request
     // no longer live: a shutdown waits for its line).

@@ -1,5 +1,5 @@
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import { dataUrl, isObject, plainText, refuse, refuseUnsupported, stopList, toolArguments, type Encoded } from '../codec.js';
+import { alternating, dataUrl, walkMessages, isObject, plainText, refuse, refuseUnsupported, stopList, toolArguments, type Encoded } from '../codec.js';
 
 /** Anthropic requires `max_tokens`; OpenAI does not. Sent when the request names none (docs/providers.md). */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
@@ -51,37 +51,16 @@ function assistantBlocks(m: Record<string, unknown>): Block[] {
 
 /** OpenAI's flat message list as Anthropic's system text and alternating user/assistant turns. */
 function messages(list: readonly unknown[]): { system: string | undefined; turns: Turn[] } {
-  const system: string[] = [];
-  const turns: Turn[] = [];
-  const push = (role: Turn['role'], content: Block[]) => {
-    if (content.length === 0) return;
-    const last = turns[turns.length - 1];
-    // Anthropic wants turns to alternate: consecutive messages of one role (several tool results) merge.
-    if (last && last.role === role) last.content.push(...content);
-    else turns.push({ role, content });
-  };
-  for (const m of list) {
-    if (!isObject(m)) return refuse(T, 'messages', 'each message must be an object');
-    switch (m.role) {
-      case 'system':
-      case 'developer':
-        system.push(plainText(T, m.content, String(m.role)));
-        break;
-      case 'user':
-        push('user', userBlocks(m.content));
-        break;
-      case 'assistant':
-        push('assistant', assistantBlocks(m));
-        break;
-      case 'tool':
-        if (typeof m.tool_call_id !== 'string') return refuse(T, 'messages', 'a tool message needs its tool_call_id');
-        push('user', [{ type: 'tool_result', tool_use_id: m.tool_call_id, content: plainText(T, m.content, 'tool') }]);
-        break;
-      default:
-        return refuse(T, 'messages', 'only system, developer, user, assistant and tool messages are supported');
-    }
-  }
-  return { system: system.length > 0 ? system.join('\n\n') : undefined, turns };
+  const { turns, push } = alternating<Turn['role'], Block>();
+  const system = walkMessages(T, list, {
+    user: (m) => push('user', userBlocks(m.content)),
+    assistant: (m) => push('assistant', assistantBlocks(m)),
+    tool: (m) => {
+      if (typeof m.tool_call_id !== 'string') return refuse(T, 'messages', 'a tool message needs its tool_call_id');
+      push('user', [{ type: 'tool_result', tool_use_id: m.tool_call_id, content: plainText(T, m.content, 'tool') }]);
+    },
+  });
+  return { system, turns: turns.map((t) => ({ role: t.role, content: t.parts })) };
 }
 
 function tools(list: unknown): Block[] | undefined {

@@ -1,5 +1,5 @@
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import { dataUrl, isObject, plainText, refuse, refuseUnsupported, stopList, toolArguments, type Encoded } from '../codec.js';
+import { alternating, dataUrl, walkMessages, isObject, plainText, refuse, refuseUnsupported, stopList, toolArguments, type Encoded } from '../codec.js';
 
 const T = 'gemini';
 
@@ -42,49 +42,29 @@ function userParts(content: unknown): Part[] {
 }
 
 function contents(list: readonly unknown[]): { system: string | undefined; contents: Content[] } {
-  const system: string[] = [];
-  const out: Content[] = [];
+  const { turns: out, push } = alternating<Content['role'], Part>();
   /** tool_call_id -> function name: Gemini answers a call by name, OpenAI by id. */
   const names = new Map<string, string>();
-  const push = (role: Content['role'], parts: Part[]) => {
-    if (parts.length === 0) return;
-    const last = out[out.length - 1];
-    if (last && last.role === role) last.parts.push(...parts);
-    else out.push({ role, parts });
-  };
-  for (const m of list) {
-    if (!isObject(m)) return refuse(T, 'messages', 'each message must be an object');
-    switch (m.role) {
-      case 'system':
-      case 'developer':
-        system.push(plainText(T, m.content, String(m.role)));
-        break;
-      case 'user':
-        push('user', userParts(m.content));
-        break;
-      case 'assistant': {
-        const parts: Part[] = [];
-        const text = plainText(T, m.content, 'assistant');
-        if (text !== '') parts.push({ text });
-        for (const call of Array.isArray(m.tool_calls) ? (m.tool_calls as unknown[]) : []) {
-          if (!isObject(call) || !isObject(call.function) || typeof call.function.name !== 'string') return refuse(T, 'messages', 'an assistant tool call needs a function name');
-          if (typeof call.id === 'string') names.set(call.id, call.function.name);
-          parts.push({ functionCall: { name: call.function.name, args: toolArguments(T, call.function.arguments) } });
-        }
-        push('model', parts);
-        break;
+  const system = walkMessages(T, list, {
+    user: (m) => push('user', userParts(m.content)),
+    assistant: (m) => {
+      const parts: Part[] = [];
+      const text = plainText(T, m.content, 'assistant');
+      if (text !== '') parts.push({ text });
+      for (const call of Array.isArray(m.tool_calls) ? (m.tool_calls as unknown[]) : []) {
+        if (!isObject(call) || !isObject(call.function) || typeof call.function.name !== 'string') return refuse(T, 'messages', 'an assistant tool call needs a function name');
+        if (typeof call.id === 'string') names.set(call.id, call.function.name);
+        parts.push({ functionCall: { name: call.function.name, args: toolArguments(T, call.function.arguments) } });
       }
-      case 'tool': {
-        const name = typeof m.tool_call_id === 'string' ? names.get(m.tool_call_id) : undefined;
-        if (name === undefined) return refuse(T, 'messages', 'a tool message must answer a tool call of an earlier assistant message');
-        push('user', [{ functionResponse: { name, response: { content: plainText(T, m.content, 'tool') } } }]);
-        break;
-      }
-      default:
-        return refuse(T, 'messages', 'only system, developer, user, assistant and tool messages are supported');
-    }
-  }
-  return { system: system.length > 0 ? system.join('\n\n') : undefined, contents: out };
+      push('model', parts);
+    },
+    tool: (m) => {
+      const name = typeof m.tool_call_id === 'string' ? names.get(m.tool_call_id) : undefined;
+      if (name === undefined) return refuse(T, 'messages', 'a tool message must answer a tool call of an earlier assistant message');
+      push('user', [{ functionResponse: { name, response: { content: plainText(T, m.content, 'tool') } } }]);
+    },
+  });
+  return { system, contents: out };
 }
 
 function toolConfig(choice: unknown): Record<string, unknown> | undefined {
