@@ -2,27 +2,19 @@
 // compiled build (bench/.tmp/dist, see build.ts), run by plain node: startServe with the config file,
 // router, telemetry, express app, JSON request log on stdout (which the bench sends to /dev/null).
 // argv[2]: the build folder, argv[3]: the config file. Plain JavaScript so that no TypeScript loader runs
-// in the process under test. Speaks the bench's IPC protocol (see procs.ts): probe, gc, profileStart,
-// profileStop (the V8 CPU profiler `node --cpu-prof` uses, through node:inspector, so that a profile
-// covers the measured load only), stop.
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+// in the process under test. Speaks the bench's IPC protocol (see procs.ts): probe, gc, stop.
 import { pathToFileURL } from 'node:url';
 
 const [dist, configPath] = process.argv.slice(2);
 const { startServe } = await import(pathToFileURL(`${dist}cli/serve.js`).href);
-
-let unhandled = 0;
-process.on('unhandledRejection', () => void unhandled++);
 const served = await startServe({ configPath, port: 0, host: '127.0.0.1' });
-let session;
 
 function probe() {
   const m = process.memoryUsage();
   const cpu = process.cpuUsage();
   const resources = {};
   for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
-  return { cpuUs: cpu.user + cpu.system, sysUs: cpu.system, rss: m.rss, heapUsed: m.heapUsed, external: m.external, resources, inFlight: served.gateway.inFlight(), unhandled };
+  return { cpuUs: cpu.user + cpu.system, rss: m.rss, heapUsed: m.heapUsed, resources };
 }
 
 const handlers = {
@@ -32,21 +24,6 @@ const handlers = {
     globalThis.gc();
     globalThis.gc();
     return true;
-  },
-  circuits: () => served.router.circuits(),
-  async profileStart({ intervalUs } = {}) {
-    session = new Session();
-    session.connect();
-    await session.post('Profiler.enable');
-    await session.post('Profiler.setSamplingInterval', { interval: intervalUs ?? 200 });
-    await session.post('Profiler.start');
-  },
-  async profileStop({ file }) {
-    const { profile } = await session.post('Profiler.stop');
-    session.disconnect();
-    session = undefined;
-    writeFileSync(file, JSON.stringify(profile));
-    return file;
   },
 };
 

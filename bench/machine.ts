@@ -28,15 +28,13 @@ export function loadAverage(): string {
 /** The last commit that touched src/ (what a run measured), and whether src/ has changes on top; undefined outside git. */
 export interface SrcVersion {
   commit: string;
-  subject: string;
   dirty: boolean;
 }
 
 export function srcVersion(): SrcVersion | undefined {
   try {
     const git = (...a: string[]) => execFileSync('git', a, { cwd: new URL('..', import.meta.url), encoding: 'utf8' }).trim();
-    const [commit = '', subject = ''] = git('log', '-1', '--format=%h%x00%s', '--', 'src').split('\0');
-    return { commit, subject, dirty: git('status', '--porcelain', '--', 'src') !== '' };
+    return { commit: git('log', '-1', '--format=%h', '--', 'src'), dirty: git('status', '--porcelain', '--', 'src') !== '' };
   } catch {
     return undefined;
   }

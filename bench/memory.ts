@@ -9,21 +9,12 @@ import type { ProcessProbe } from './procs.js';
  * are read before (after warm-up and a full GC), every two seconds during the run, and after (idle, full GC).
  */
 
-export interface MemorySample {
-  atS: number;
-  rssMb: number;
-  heapMb: number;
-}
-
 export interface MemoryResult {
-  requested: number;
   completed: number;
-  elapsedS: number;
   before: ProcessProbe;
   after: ProcessProbe;
-  peakRssMb: number;
-  samples: MemorySample[];
-  loads: LoadResult[];
+  /** The highest RSS and heap used seen in the samples. */
+  peak: { rss: number; heapUsed: number };
 }
 
 export async function memoryRun(opts: { requests: number; connections: number; limitMs: number; log: (l: string) => void }): Promise<MemoryResult> {
@@ -38,15 +29,11 @@ export async function memoryRun(opts: { requests: number; connections: number; l
       await sleep(1_000);
       await gateway.call('gc');
       const before = await gateway.call<ProcessProbe>('probe');
-      const samples: MemorySample[] = [];
       const t0 = performance.now();
-      let peak = before.rss;
+      const peak = { rss: before.rss, heapUsed: before.heapUsed };
       const sampler = setInterval(() => {
         void gateway.call<ProcessProbe>('probe').then(
-          (p) => {
-            peak = Math.max(peak, p.rss);
-            samples.push({ atS: (performance.now() - t0) / 1000, rssMb: p.rss / 1048576, heapMb: p.heapUsed / 1048576 });
-          },
+          (p) => void ((peak.rss = Math.max(peak.rss, p.rss)), (peak.heapUsed = Math.max(peak.heapUsed, p.heapUsed))),
           () => undefined,
         );
       }, 2_000);
@@ -71,8 +58,8 @@ export async function memoryRun(opts: { requests: number; connections: number; l
       await gateway.call('gc');
       const after = await gateway.call<ProcessProbe>('probe');
       const completed = loads.reduce((a, l) => a + l.responses, 0);
-      opts.log(`  memory: ${completed} requests in ${elapsedS.toFixed(0)} s; RSS ${(before.rss / 1048576).toFixed(1)} -> ${(after.rss / 1048576).toFixed(1)} MB (peak ${(peak / 1048576).toFixed(1)}), heap after GC ${(before.heapUsed / 1048576).toFixed(1)} -> ${(after.heapUsed / 1048576).toFixed(1)} MB`);
-      return { requested: opts.requests, completed, elapsedS, before, after, peakRssMb: peak / 1048576, samples, loads };
+      opts.log(`  memory: ${completed} requests in ${elapsedS.toFixed(0)} s; RSS ${(before.rss / 1048576).toFixed(1)} -> ${(after.rss / 1048576).toFixed(1)} MB (peak ${(peak.rss / 1048576).toFixed(1)}), heap after GC ${(before.heapUsed / 1048576).toFixed(1)} -> ${(after.heapUsed / 1048576).toFixed(1)} MB`);
+      return { completed, before, after, peak };
     } finally {
       await gateway.stop();
     }

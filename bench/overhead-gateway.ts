@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DIST, ensureBuild } from './build.js';
 import { runLoad, type LoadResult } from './load.js';
-import { fallbackConfig, startPeer, type Peer, type PeerInstall } from './peer.js';
+import { fallbackConfig, tryStartPeer, type PeerInstall } from './peer.js';
 import { spawnChild, type Child, type ProcessProbe, type SpawnOptions } from './procs.js';
 
 /*
@@ -14,7 +14,7 @@ import { spawnChild, type Child, type ProcessProbe, type SpawnOptions } from './
  */
 
 export type Target = 'direct' | 'bare proxy' | 'switchyard' | 'portkey';
-export const TARGETS: Target[] = ['direct', 'bare proxy', 'switchyard', 'portkey'];
+const TARGETS: Target[] = ['direct', 'bare proxy', 'switchyard', 'portkey'];
 export type Mode = 'plain' | 'stream';
 
 export interface GatewayCell {
@@ -24,48 +24,36 @@ export interface GatewayCell {
   result?: LoadResult;
   /** CPU time of the target's own process per response (µs), in the kept round: the simulator's for `direct`. */
   cpuUsPerRequest?: number;
-  /** The kernel's part of it (system CPU time), µs per response. */
-  sysUsPerRequest?: number;
   /** Why there is no result. */
   missing?: string;
   /** Every round's throughput, in round order: round i of every target of a cell group ran back to back. */
   rounds: number[];
-  /** Every round's CPU per response (µs), aligned with `rounds`. */
-  cpuRounds?: number[];
   /** Every round's latency quantiles (ms), aligned with `rounds`. */
-  latencyRounds?: { p50: number; p99: number }[];
+  latencyRounds: { p50: number; p99: number }[];
 }
 
 export interface GatewayOverhead {
   cells: GatewayCell[];
   durationMs: number;
   rounds: number;
-  /** 'all': every concurrency ran `rounds` paired rounds of `durationMs` (from the thirteenth run). */
-  paired?: 'all';
   peer: PeerInstall;
 }
 
 export const TMP_DIR = fileURLToPath(new URL('./.tmp/', import.meta.url));
 
-/** The upstreams' processes and a config file routing `chat` over them (primary -> secondary). */
-export async function startUpstreams(): Promise<{ sims: Child; urls: Record<string, string>; configPath: string }> {
-  const sims = await spawnChild('sim-child.ts', [JSON.stringify({ names: ['a', 'b'] })]);
-  const urls = sims.ready.urls as Record<string, string>;
+/** The upstreams' processes and a config (also written to a file) routing `chat` over them (primary -> secondary). */
+export async function startUpstreams() {
+  const sims = await spawnChild('sim-child.ts', ['a', 'b']);
+  const urls = sims.ready.urls as { a: string; b: string };
+  const config = {
+    providers: { a: { baseURL: urls.a, apiKey: 'sk-bench-a' }, b: { baseURL: urls.b, apiKey: 'sk-bench-b' } },
+    endpoints: { primary: { provider: 'a', model: 'sim-model' }, secondary: { provider: 'b', model: 'sim-model' } },
+    routes: { chat: { endpoints: ['primary', 'secondary'] } },
+  };
   mkdirSync(TMP_DIR, { recursive: true });
   const configPath = `${TMP_DIR}overhead-config.json`;
-  writeFileSync(
-    configPath,
-    JSON.stringify(
-      {
-        providers: { a: { baseURL: urls.a }, b: { baseURL: urls.b } },
-        endpoints: { primary: { provider: 'a', model: 'sim-model' }, secondary: { provider: 'b', model: 'sim-model' } },
-        routes: { chat: { endpoints: ['primary', 'secondary'] } },
-      },
-      null,
-      2,
-    ),
-  );
-  return { sims, urls, configPath };
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  return { sims, urls, config, configPath };
 }
 
 /** `switchyard serve --config FILE` from the compiled build, in a child process run by plain node. */
@@ -106,18 +94,10 @@ export async function gatewayOverhead(opts: {
   try {
     const gateway = await startGateway(configPath);
     stops.push(() => gateway.stop());
-    const proxy = await spawnChild('bare-proxy.ts', [urls.a!.replace(/\/v1$/, '')]);
+    const proxy = await spawnChild('bare-proxy.ts', [urls.a.replace(/\/v1$/, '')]);
     stops.push(() => proxy.stop());
-    let peer: Peer | undefined;
-    let peerMissing = opts.peerInstall.ok ? undefined : `peer not available: ${opts.peerInstall.reason}`;
-    if (opts.peerInstall.ok) {
-      try {
-        peer = await startPeer();
-        stops.push(() => peer!.stop());
-      } catch (e) {
-        peerMissing = `peer not available: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
-      }
-    }
+    const { peer, missing: peerMissing } = await tryStartPeer(opts.peerInstall);
+    if (peer) stops.push(() => peer.stop());
     const endpoints: Record<Target, Endpoint | undefined> = {
       direct: { url: `${urls.a}/chat/completions`, model: 'sim-model', proc: sims },
       'bare proxy': { url: `${proxy.ready.url as string}/v1/chat/completions`, model: 'sim-model', proc: proxy },
@@ -127,7 +107,7 @@ export async function gatewayOverhead(opts: {
             url: `${peer.url}/v1/chat/completions`,
             model: 'sim-model',
             proc: peer.child,
-            headers: { 'x-portkey-config': fallbackConfig([{ baseURL: urls.a! }, { baseURL: urls.b! }]) },
+            headers: { 'x-portkey-config': fallbackConfig([{ baseURL: urls.a }, { baseURL: urls.b }]) },
           }
         : undefined,
     };
@@ -135,7 +115,7 @@ export async function gatewayOverhead(opts: {
     const cells: GatewayCell[] = [];
     const cell = (mode: Mode, connections: number, target: Target) => {
       let c = cells.find((x) => x.mode === mode && x.connections === connections && x.target === target);
-      if (!c) cells.push((c = { mode, connections, target, rounds: [] }));
+      if (!c) cells.push((c = { mode, connections, target, rounds: [], latencyRounds: [] }));
       return c;
     };
     // Every server gets the same warm-up before the first measured cell, so that no target's first cell
@@ -170,14 +150,11 @@ export async function gatewayOverhead(opts: {
             const r = await runLoad({ ...load, durationMs: opts.durationMs });
             const after = await ep.proc.call<ProcessProbe>('probe');
             const cpu = (after.cpuUs - before.cpuUs) / Math.max(1, r.responses);
-            const sys = (after.sysUs - before.sysUs) / Math.max(1, r.responses);
             c.rounds.push(Math.round(r.rps));
-            (c.cpuRounds ??= []).push(Math.round(cpu * 10) / 10);
-            (c.latencyRounds ??= []).push({ p50: r.latency.p50, p99: r.latency.p99 });
+            c.latencyRounds.push({ p50: r.latency.p50, p99: r.latency.p99 });
             if (!c.result || r.rps > c.result.rps) {
               c.result = r;
               c.cpuUsPerRequest = cpu;
-              c.sysUsPerRequest = sys;
             }
             opts.log(
               `  ${mode.padEnd(6)} c=${String(connections).padEnd(2)} ${target.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50.toFixed(3)} ms  p99 ${r.latency.p99.toFixed(3)} ms  cpu ${cpu.toFixed(0)} µs/req${r.non2xx || r.errors ? `  (non-2xx ${r.non2xx}, errors ${r.errors})` : ''}`,
@@ -186,7 +163,7 @@ export async function gatewayOverhead(opts: {
         }
       }
     }
-    return { cells, durationMs: opts.durationMs, rounds: opts.rounds, paired: 'all', peer: opts.peerInstall };
+    return { cells, durationMs: opts.durationMs, rounds: opts.rounds, peer: opts.peerInstall };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   }

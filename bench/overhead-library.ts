@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
 import { importDist } from './build.js';
-import { spawnChild } from './procs.js';
+import { startUpstreams } from './overhead-gateway.js';
 import { summarize, type Summary } from './stats.js';
 
 /*
@@ -13,7 +13,6 @@ import { summarize, type Summary } from './stats.js';
 
 export interface LibraryRow {
   variant: string;
-  transport: 'native' | 'sdk';
   /** What the router is compared with. */
   baseline: 'openai' | 'native transport';
   mode: 'plain' | 'stream';
@@ -40,24 +39,17 @@ async function interleave(a: Call, b: Call, pairs: number, limitMs: number): Pro
   const tb: number[] = [];
   const diff: number[] = [];
   const until = performance.now() + limitMs;
+  const time = async (fn: Call) => {
+    const t = performance.now();
+    await fn();
+    return performance.now() - t;
+  };
   for (let i = 0; i < pairs && performance.now() < until; i++) {
+    // A B, then B A: neither side always goes first.
     let da: number;
     let db: number;
-    if (i % 2 === 0) {
-      let t = performance.now();
-      await a();
-      da = performance.now() - t;
-      t = performance.now();
-      await b();
-      db = performance.now() - t;
-    } else {
-      let t = performance.now();
-      await b();
-      db = performance.now() - t;
-      t = performance.now();
-      await a();
-      da = performance.now() - t;
-    }
+    if (i % 2 === 0) (da = await time(a)), (db = await time(b));
+    else (db = await time(b)), (da = await time(a));
     ta.push(da);
     tb.push(db);
     diff.push(da - db);
@@ -100,22 +92,16 @@ export async function libraryOverhead(opts: {
   const { instrument } = await importDist<typeof import('../src/telemetry/index.js')>('telemetry/index.js');
   const { nativeTransport } = await importDist<typeof import('../src/endpoint/native-transport.js')>('endpoint/native-transport.js');
   const { CancelSource } = await importDist<typeof import('../src/endpoint/cancellation.js')>('endpoint/cancellation.js');
-  const sims = await spawnChild('sim-child.ts', [JSON.stringify({ names: ['a', 'b'] })]);
-  const urls = sims.ready.urls as Record<string, string>;
+  const { sims, urls, config } = await startUpstreams();
   const rows: LibraryRow[] = [];
   try {
-    const config = {
-      providers: { a: { baseURL: urls.a!, apiKey: 'sk-bench-a' }, b: { baseURL: urls.b!, apiKey: 'sk-bench-b' } },
-      endpoints: { primary: { provider: 'a', model: 'sim-model' }, secondary: { provider: 'b', model: 'sim-model' } },
-      routes: { chat: { endpoints: ['primary', 'secondary'] } },
-    };
-    const bare = new OpenAI({ baseURL: urls.a!, apiKey: 'sk-bench-a', maxRetries: 0 });
+    const bare = new OpenAI({ baseURL: urls.a, apiKey: 'sk-bench-a', maxRetries: 0 });
     const bareCall: Call = () => bare.chat.completions.create({ model: 'sim-model', messages: MESSAGES });
     const bareStream: Call = async () => drain(await bare.chat.completions.create({ model: 'sim-model', messages: MESSAGES, stream: true }));
 
     type Baseline = { name: NonNullable<LibraryRow['baseline']>; plain: Call; stream: Call };
     const openai: Baseline = { name: 'openai', plain: bareCall, stream: bareStream };
-    const measure = async (variant: string, transport: 'native' | 'sdk', routerCall: Call, routerStream: Call, baseline = openai) => {
+    const measure = async (variant: string, routerCall: Call, routerStream: Call, baseline = openai) => {
       for (const [mode, r, b, pairs] of [
         ['plain', routerCall, baseline.plain, opts.pairs],
         ['stream', routerStream, baseline.stream, opts.streamPairs],
@@ -126,7 +112,6 @@ export async function libraryOverhead(opts: {
         const [routerCpuUs, bareCpuUs] = await cpuPerCall(r, b, opts.cpuCalls);
         const row: LibraryRow = {
           variant,
-          transport,
           baseline: baseline.name,
           mode,
           pairs: a.length,
@@ -144,7 +129,7 @@ export async function libraryOverhead(opts: {
     };
 
     // The transport the router uses by default, called alone: as Endpoint calls it (model and stream set).
-    const lone = nativeTransport({ baseURL: urls.a!, apiKey: 'sk-bench-a' });
+    const lone = nativeTransport({ baseURL: urls.a, apiKey: 'sk-bench-a' });
     const native: Baseline = {
       name: 'native transport',
       plain: () => lone.complete({ model: 'sim-model', messages: MESSAGES, stream: false }, new CancelSource()),
@@ -161,10 +146,10 @@ export async function libraryOverhead(opts: {
         const plain = () => router.chat.completions.create({ model: 'chat', messages: MESSAGES });
         const stream = async () => drain(await router.chat.completions.create({ model: 'chat', messages: MESSAGES, stream: true }));
         if (transport === 'native') {
-          await measure('as shipped: metrics + tracing API (no SDK)', transport, plain, stream);
-          await measure('as shipped, against its transport called alone', transport, plain, stream, native);
+          await measure('as shipped: metrics + tracing API (no SDK)', plain, stream);
+          await measure('as shipped, against its transport called alone', plain, stream, native);
         } else {
-          await measure("over the SDK transport (`transport: 'sdk'`): metrics + tracing API", transport, plain, stream);
+          await measure("over the SDK transport (`transport: 'sdk'`): metrics + tracing API", plain, stream);
         }
       } finally {
         telemetry.stop();

@@ -38,7 +38,7 @@ process.on('message', (m) => {
   } else if (m.op === 'probe') {
     const mem = process.memoryUsage();
     const cpu = process.cpuUsage();
-    result = { cpuUs: cpu.user + cpu.system, sysUs: cpu.system, rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, resources: {} };
+    result = { cpuUs: cpu.user + cpu.system, rss: mem.rss, heapUsed: mem.heapUsed, resources: {} };
   }
   process.send?.({ type: 'reply', id: m.id, result });
 });

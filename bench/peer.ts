@@ -58,6 +58,16 @@ export interface Peer {
   stop(): Promise<void>;
 }
 
+/** Starts Portkey when it is installed; a reason instead when it cannot run. */
+export async function tryStartPeer(install: PeerInstall): Promise<{ peer?: Peer; missing?: string }> {
+  if (!install.ok) return { missing: `peer not available: ${install.reason}` };
+  try {
+    return { peer: await startPeer() };
+  } catch (e) {
+    return { missing: `peer not available: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
+  }
+}
+
 /** Starts Portkey headless on a free loopback port; resolves once it listens. */
 export async function startPeer(): Promise<Peer> {
   const child = await spawnChild(START, ['--port=0', '--headless'], {

@@ -17,10 +17,6 @@ export interface Child {
   call<T = unknown>(op: string, args?: unknown, timeoutMs?: number): Promise<T>;
   /** Asks the child to stop (op `stop`), then SIGTERM, then SIGKILL; resolves with its exit code. */
   stop(): Promise<number | null>;
-  /** The last lines it wrote to stderr (for error messages). */
-  stderrTail(): string;
-  /** Resolves when the child exits. */
-  readonly exited: Promise<number | null>;
 }
 
 export interface SpawnOptions {
@@ -99,8 +95,6 @@ export async function spawnChild(file: string, args: string[] = [], opts: SpawnO
   return {
     pid: child.pid!,
     ready,
-    exited,
-    stderrTail: () => tail,
     call<T>(op: string, a?: unknown, timeoutMs = 30_000): Promise<T> {
       const id = ++nextId;
       const p = new Promise<T>((resolve, reject) => {
@@ -159,11 +153,8 @@ export function childMain(info: Record<string, unknown>, handlers: Record<string
 export interface ProcessProbe {
   /** process.cpuUsage(): user + system CPU time of the whole process so far, µs. */
   cpuUs: number;
-  /** The system (kernel) part of `cpuUs`, µs. */
-  sysUs: number;
   rss: number;
   heapUsed: number;
-  external: number;
   resources: Record<string, number>;
 }
 
@@ -172,14 +163,5 @@ export function probeSelf(): ProcessProbe {
   const resources: Record<string, number> = {};
   for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
   const cpu = process.cpuUsage();
-  return { cpuUs: cpu.user + cpu.system, sysUs: cpu.system, rss: m.rss, heapUsed: m.heapUsed, external: m.external, resources };
-}
-
-/** Full GC when the process runs with --expose-gc; a no-op otherwise. */
-export function collectGarbage(): boolean {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) return false;
-  gc();
-  gc();
-  return true;
+  return { cpuUs: cpu.user + cpu.system, rss: m.rss, heapUsed: m.heapUsed, resources };
 }

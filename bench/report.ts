@@ -49,12 +49,9 @@ const cellOf = (g: GatewayOverhead, mode: Mode, c: number, t: Target): GatewayCe
 
 /** Median over paired rounds of `t`'s latency minus the direct call's at quantile `q` (ms). */
 function added(g: GatewayOverhead, mode: Mode, c: number, t: Target, q: 'p50' | 'p99'): number | undefined {
-  const a = cellOf(g, mode, c, t)?.latencyRounds;
-  const b = cellOf(g, mode, c, 'direct')?.latencyRounds;
-  if (a && b) return pairedMedian(a.map((x) => x[q]), b.map((x) => x[q]), (x, y) => x - y)?.median;
-  const ra = cellOf(g, mode, c, t)?.result;
-  const rb = cellOf(g, mode, c, 'direct')?.result;
-  return ra && rb ? ra.latency[q] - rb.latency[q] : undefined;
+  const a = cellOf(g, mode, c, t)?.latencyRounds ?? [];
+  const b = cellOf(g, mode, c, 'direct')?.latencyRounds ?? [];
+  return pairedMedian(a.map((x) => x[q]), b.map((x) => x[q]), (x, y) => x - y)?.median;
 }
 
 /** `t`'s throughput over `base`'s, median of paired rounds with its range. */
@@ -153,7 +150,7 @@ function memorySection(m: MemoryResult): string {
     ['', 'RSS', 'heap used', 'sockets / timers'],
     [
       ['after warm-up + GC', mb(m.before.rss), mb(m.before.heapUsed), JSON.stringify(m.before.resources)],
-      ['peak during the run', `${m.peakRssMb.toFixed(1)} MB`, `${Math.max(...m.samples.map((s) => s.heapMb), 0).toFixed(1)} MB`, ''],
+      ['peak during the run', mb(m.peak.rss), mb(m.peak.heapUsed), ''],
       [`after ${int(m.completed)} requests, idle + GC`, mb(m.after.rss), mb(m.after.heapUsed), JSON.stringify(m.after.resources)],
     ],
   );

@@ -1,7 +1,7 @@
 /*
  * The bench entry point.
  *   npm run bench         full run (about 20 minutes), writes bench/RESULTS.md
- *   npm run bench:quick   quick check that everything works (about 5 minutes), writes bench/.tmp/RESULTS.quick.md
+ *   npm run bench:quick   quick check that everything works (about 5 minutes), writes bench/RESULTS.quick.md
  *   npm run bench:instructions   instructions per request under callgrind, writes bench/INSTRUCTIONS.md
  * Options: --only=library,gateway,memory,failover,fleet,soak   --out=FILE
  */
@@ -14,7 +14,7 @@ import { loadAverage, machine, srcVersion } from './machine.js';
 import { memoryRun } from './memory.js';
 import { libraryOverhead } from './overhead-library.js';
 import { gatewayOverhead } from './overhead-gateway.js';
-import { ensurePeer, startPeer, type Peer } from './peer.js';
+import { ensurePeer, tryStartPeer } from './peer.js';
 import { renderReport, type BenchResults } from './report.js';
 import { runSoak } from './soak/index.js';
 
@@ -22,43 +22,27 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const here = fileURLToPath(new URL('.', import.meta.url));
-const outFile = args.find((a) => a.startsWith('--out='))?.slice(6) ?? (quick ? `${here}.tmp/RESULTS.quick.md` : `${here}RESULTS.md`);
+const outFile = args.find((a) => a.startsWith('--out='))?.slice(6) ?? `${here}RESULTS${quick ? '.quick' : ''}.md`;
 
-const P = quick
-  ? {
-      libraryPairs: 1_500,
-      libraryStreamPairs: 800,
-      libraryCpuCalls: 800,
-      gatewayConnections: [1, 32],
-      gatewayDurationMs: 1_000,
-      gatewayWarmupMs: 300,
-      gatewayInitialWarmupMs: 500,
-      gatewayRounds: 2,
-      memoryRequests: 10_000,
-      memoryLimitMs: 60_000,
-      failoverDurationMs: 2_500,
-      failoverRate: 40,
-      fleetP50Requests: 500,
-      soakDurationMs: 10_000,
-      soakConcurrency: 8,
-    }
-  : {
-      libraryPairs: 8_000,
-      libraryStreamPairs: 4_000,
-      libraryCpuCalls: 3_000,
-      gatewayConnections: [1, 32],
-      gatewayDurationMs: 1_500,
-      gatewayWarmupMs: 300,
-      gatewayInitialWarmupMs: 2_000,
-      gatewayRounds: 10,
-      memoryRequests: 120_000,
-      memoryLimitMs: 170_000,
-      failoverDurationMs: 4_000,
-      failoverRate: 50,
-      fleetP50Requests: 2_000,
-      soakDurationMs: 45_000,
-      soakConcurrency: 16,
-    };
+// [quick, full] for every parameter.
+const both = {
+  libraryPairs: [1_500, 8_000],
+  libraryStreamPairs: [800, 4_000],
+  libraryCpuCalls: [800, 3_000],
+  gatewayDurationMs: [1_000, 1_500],
+  gatewayInitialWarmupMs: [500, 2_000],
+  gatewayRounds: [2, 10],
+  memoryRequests: [10_000, 120_000],
+  memoryLimitMs: [60_000, 170_000],
+  failoverDurationMs: [2_500, 4_000],
+  failoverRate: [40, 50],
+  fleetP50Requests: [500, 2_000],
+  soakDurationMs: [10_000, 45_000],
+  soakConcurrency: [8, 16],
+} as const;
+const P = Object.fromEntries(Object.entries(both).map(([k, v]) => [k, v[quick ? 0 : 1]])) as { [K in keyof typeof both]: number };
+const GATEWAY_CONNECTIONS = [1, 32];
+const GATEWAY_WARMUP_MS = 300;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const want = (section: string) => !only || only.includes(section);
@@ -75,7 +59,7 @@ async function main(): Promise<void> {
     machine: machine(),
     ...(src ? { src } : {}),
     loadAverage: { start: loadAverage(), end: '' },
-    params: P,
+    params: { ...P, gatewayConnections: GATEWAY_CONNECTIONS, gatewayWarmupMs: GATEWAY_WARMUP_MS },
     errors: {},
   };
   log(`Switchyard bench (${quick ? 'quick' : 'full'}), ${results.machine.cpu} × ${results.machine.cores}, Node ${results.machine.node}, load ${results.loadAverage.start}`);
@@ -107,9 +91,9 @@ async function main(): Promise<void> {
   });
   await section('gateway', async () => {
     results.gateway = await gatewayOverhead({
-      connections: P.gatewayConnections,
+      connections: GATEWAY_CONNECTIONS,
       durationMs: P.gatewayDurationMs,
-      warmupMs: P.gatewayWarmupMs,
+      warmupMs: GATEWAY_WARMUP_MS,
       initialWarmupMs: P.gatewayInitialWarmupMs,
       rounds: P.gatewayRounds,
       peerInstall,
@@ -120,15 +104,7 @@ async function main(): Promise<void> {
     results.memory = await memoryRun({ requests: P.memoryRequests, connections: 32, limitMs: P.memoryLimitMs, log });
   });
   await section('failover', async () => {
-    let peer: Peer | undefined;
-    let peerMissing = peerInstall.ok ? undefined : `peer not available: ${peerInstall.reason}`;
-    if (peerInstall.ok) {
-      try {
-        peer = await startPeer();
-      } catch (e) {
-        peerMissing = `peer not available: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
-      }
-    }
+    const { peer, missing: peerMissing } = await tryStartPeer(peerInstall);
     try {
       results.failover = await failover({ durationMs: P.failoverDurationMs, rate: P.failoverRate, peer, peerMissing, log });
     } finally {

@@ -1,13 +1,5 @@
 /** Small statistics and formatting helpers shared by every part of the bench. */
 
-/** The q-quantile (0..1) of `values` (nearest rank on a sorted copy); NaN for no values. */
-export function quantile(values: ArrayLike<number>, q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = Float64Array.from(values).sort();
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i]!;
-}
-
 export interface Summary {
   n: number;
   p50: number;

@@ -31,7 +31,6 @@ export interface FailoverResult {
   stopMs: number | null | undefined;
   /** ms from the primary's recovery to the first request it answered; null = not within the run. */
   returnMs: number | null | undefined;
-  answeredByPrimary: number;
   /** Requests still unanswered when the run's time limit hit (counted as failures). */
   unfinished: number;
 }
@@ -47,7 +46,7 @@ function stopTime(calls: number[], t0: number, windowEnd: number): number | null
   return windowEnd - prev >= STOP_GAP_MS ? prev - t0 : null;
 }
 
-export async function runScenario(
+async function runScenario(
   scenario: Scenario,
   system: System,
   opts: { durationMs: number; rate: number; peer?: Peer | undefined; seed: number },
@@ -116,7 +115,6 @@ export async function runScenario(
       primaryFetches: calls.length,
       stopMs: scenario.repeating ? undefined : stopTime(calls, t0, faultEnd),
       returnMs: recoveredAt === undefined ? undefined : firstBack ? firstBack.started - recoveredAt : null,
-      answeredByPrimary: outcomes.filter((o) => o.answeredBy === 'primary').length,
       unfinished,
     };
   } finally {
@@ -131,30 +129,15 @@ export async function failover(opts: {
   peer?: Peer | undefined;
   peerMissing?: string | undefined;
   log: (l: string) => void;
-  only?: string[];
 }): Promise<FailoverResult[]> {
   const out: FailoverResult[] = [];
   let seed = 100;
   for (const scenario of scenarios(opts.durationMs)) {
-    if (opts.only && !opts.only.includes(scenario.id)) continue;
     opts.log(`  ${scenario.title}`);
     for (const system of SYSTEMS) {
       if (system.name.startsWith('portkey') && !opts.peer) {
-        out.push({
-          scenario,
-          system: system.name,
-          missing: opts.peerMissing ?? 'peer not available',
-          requests: 0,
-          ok: 0,
-          latency: summarize([]),
-          primaryAttempts: 0,
-          wasted: 0,
-          primaryFetches: 0,
-          stopMs: undefined,
-          returnMs: undefined,
-          answeredByPrimary: 0,
-          unfinished: 0,
-        });
+        const none = { requests: 0, ok: 0, latency: summarize([]), primaryAttempts: 0, wasted: 0, primaryFetches: 0, stopMs: undefined, returnMs: undefined, unfinished: 0 };
+        out.push({ scenario, system: system.name, missing: opts.peerMissing ?? 'peer not available', ...none });
         continue;
       }
       const r = await runScenario(scenario, system, { durationMs: opts.durationMs, rate: opts.rate, peer: opts.peer, seed: seed++ });

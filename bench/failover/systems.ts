@@ -1,15 +1,20 @@
+import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { SwitchyardConfigInput } from '../../src/config/index.js';
 import { createRouter } from '../../src/router/router.js';
 import type { Router } from '../../src/router/types.js';
 import { startInProcessGateway } from '../inprocess-gateway.js';
-import { createNaive } from '../naive.js';
 import { fallbackConfig, type Peer } from '../peer.js';
 import { ATTEMPT_TIMEOUT_MS, BENCH_BREAKER } from './scenarios.js';
 
 /*
  * The systems under failure: Switchyard (as a library and as the gateway), the naive try/except fallback over
  * the openai SDK, and Portkey's fallback config, each behind the same small interface.
+ *
+ * The naive pattern is what Switchyard replaces, as most code writes it: call the primary; on an exception or an
+ * empty answer, call the secondary. Two openai clients with the SDK's defaults apart from the timeout (its
+ * default is 10 minutes, which no one keeps): `maxRetries` stays at 2 with its backoff and Retry-After handling;
+ * a second variant sets `maxRetries: 0` (the pattern's best case: no blind retries).
  */
 
 export interface Env {
@@ -130,17 +135,19 @@ export const SYSTEMS: System[] = [
       name: maxRetries === undefined ? 'naive try/except (SDK default retries)' : 'naive try/except (maxRetries 0)',
       async start(env) {
         let log: [number, string][] = [];
-        const naive = createNaive({
-          primaryURL: env.primaryURL,
-          secondaryURL: env.secondaryURL,
-          timeoutMs: ATTEMPT_TIMEOUT_MS,
-          ...(maxRetries !== undefined ? { maxRetries } : {}),
-          fetch: (i, n) => loggingFetch(log)(i, n),
-        });
+        const client = (baseURL: string) =>
+          new OpenAI({ baseURL, apiKey: 'sk-naive', timeout: ATTEMPT_TIMEOUT_MS, ...(maxRetries !== undefined ? { maxRetries } : {}), fetch: (i, n) => loggingFetch(log)(i, n) });
+        const [primary, secondary] = [client(env.primaryURL), client(env.secondaryURL)];
         return {
           async call() {
-            const r = await naive.create(PARAMS);
-            return { ok: !!r.completion.choices[0]?.message?.content, answeredBy: r.answeredBy };
+            try {
+              const c = await primary.chat.completions.create(PARAMS);
+              if (c.choices[0]?.message?.content) return { ok: true, answeredBy: 'primary' };
+            } catch {
+              // fall through to the secondary
+            }
+            const c = await secondary.chat.completions.create(PARAMS);
+            return { ok: !!c.choices[0]?.message?.content, answeredBy: 'secondary' };
           },
           fetches: async () => [log, (log = [])][0]!,
           close: async () => undefined,

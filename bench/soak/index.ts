@@ -7,10 +7,37 @@ import { startInProcessGateway, type InProcessGateway } from '../inprocess-gatew
 import { check } from './check.js';
 import { send, type Sent } from './client.js';
 import { between, pick, randomSpec } from './faults.js';
+import { summarize } from '../stats.js';
 import { gc, parseAttempts, resources } from './process-state.js';
-import type { SoakOptions, SoakReport } from './types.js';
 
-export type { SoakOptions, SoakReport } from './types.js';
+export interface SoakOptions {
+  durationMs: number;
+  /** Callers sending requests back to back. */
+  concurrency: number;
+  /** Upper bound on requests, whatever the duration. */
+  maxRequests: number;
+  seed: number;
+  /** Route deadline given to the gateway (request.deadlineMs). */
+  deadlineMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface SoakReport {
+  requests: number;
+  /** Requests by what came back, e.g. `plain 200`, `stream 200 [DONE]`, `stream 200 error event`, `plain 502`. */
+  outcomes: Record<string, number>;
+  violations: string[];
+  violationCount: number;
+  maxMs: number;
+  p99Ms: number;
+  unhandledRejections: number;
+  uncaughtExceptions: number;
+  faultChanges: number;
+  circuitTransitions: Record<string, number>;
+  attempts: { byEndpoint: Record<string, { metric: number; simulator: number; cancelled: number }>; refused: number; agree: boolean };
+  /** Sockets and timers of this process, and heap used after GC (MB): after warm-up, and after the run. */
+  resources: { socketsBefore: number; socketsAfter: number; timersBefore: number; timersAfter: number; heapBeforeMb: number; heapAfterMb: number };
+}
 
 /*
  * Chaos soak: mixed plain and streamed traffic (some of it JSON mode, some of it abandoned by its caller,
@@ -92,8 +119,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     gw = await startInProcessGateway(config);
     const transitions: Record<string, number> = {};
     gw.router.events.on('circuit', (_ep, _from, to) => void (transitions[to] = (transitions[to] ?? 0) + 1));
-    const skips: Record<string, number> = {};
-    gw.router.events.on('skip', (_req, _ep, reason) => void (skips[reason] = (skips[reason] ?? 0) + 1));
     agent = new Agent({ keepAlive: true, maxSockets: o.concurrency });
     const url = new URL(`${gw.url}/v1/chat/completions`);
     const hardLimitMs = deadlineMs + 5_000;
@@ -108,16 +133,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
 
     const outcomes: Record<string, number> = {};
     const durations: number[] = [];
-    const heapSamples: number[] = [];
-    let socketsPeak = 0;
     let requests = 0;
-    let late = 0;
     let faultChanges = 0;
     const end = Date.now() + o.durationMs;
-    const sampler = setInterval(() => {
-      heapSamples.push(process.memoryUsage().heapUsed / 1048576);
-      socketsPeak = Math.max(socketsPeak, resources().sockets);
-    }, 1_000);
 
     const chaos = (async () => {
       while (Date.now() < end) {
@@ -154,16 +172,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
           ...(abandon ? (stream && crng() < 0.5 ? { abandonAfterFirstChunk: true } : { abandonAfterMs: between(crng, 0, 600) }) : {}),
         });
         const result: Sent = { kind, ...sent };
-        if (!result.abandoned) {
-          durations.push(result.ms);
-          if (result.ms > (model === 'solo' ? SOLO_DEADLINE_MS : deadlineMs) + 1_000) late++;
-        }
+        if (!result.abandoned) durations.push(result.ms);
         const problem = check(result, stream && !bad && !unknown, jsonMode, outcomes, ENDPOINT_IDS);
         if (problem) violate(problem);
       }
     };
     await Promise.all([chaos, ...Array.from({ length: o.concurrency }, (_, i) => caller(i))]);
-    clearInterval(sampler);
     log(`  soak: ${requests} requests, ${faultChanges} fault changes, ${violationCount} violations`);
 
     // Quiescence: nothing in flight anywhere.
@@ -177,7 +191,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     // Attempts: the metric against the simulators.
     const metricsText = await (await fetch(`${gw.url}/metrics`)).text();
     const { byEndpoint } = parseAttempts(metricsText);
-    const attempts: SoakReport['attempts'] = { byEndpoint: {}, refused: 0, total: 0, agree: true };
+    const attempts: SoakReport['attempts'] = { byEndpoint: {}, refused: 0, agree: true };
     for (const id of ENDPOINT_IDS) {
       const m = byEndpoint[id] ?? {};
       const w = warm[id] ?? {};
@@ -185,7 +199,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       const simulator = sims[id]!.stats().requests;
       const cancelled = (m.cancelled ?? 0) - (w.cancelled ?? 0);
       attempts.byEndpoint[id] = { metric, simulator, cancelled };
-      attempts.total += metric;
       if (simulator > metric || metric > simulator + cancelled) {
         attempts.agree = false;
         violate(`attempts on ${id}: switchyard_attempts_total ${metric} (cancelled ${cancelled}) but the simulator counted ${simulator}`);
@@ -195,8 +208,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const deadNotRefused = Object.entries(byEndpoint.dead ?? {}).filter(([k, v]) => k !== 'connection_error' && k !== 'cancelled' && v > 0);
     if (deadNotRefused.length > 0) violate(`the refusing endpoint has attempts other than connection_error: ${JSON.stringify(deadNotRefused)}`);
     for (const line of gw.errorLines()) violate(`gateway error log line: ${line.slice(0, 200)}`);
-    const simulatorResults: Record<string, number> = {};
-    for (const s of Object.values(sims)) for (const [k, v] of Object.entries(s.stats().byResult)) simulatorResults[k] = (simulatorResults[k] ?? 0) + v;
 
     // Resources: close our client sockets, let keep-alive sockets to the upstreams expire (4-5 s), compare.
     agent.destroy();
@@ -209,35 +220,26 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     if (after.sockets > before.sockets) violate(`open sockets: ${before.sockets} before the run, ${after.sockets} after it settled`);
     // Unref'd timers (opossum's) are not counted; a few may belong to the test runner.
     if (after.timers > before.timers + 2) violate(`active timers: ${before.timers} before the run, ${after.timers} after it`);
-    const sorted = [...durations].sort((a, b) => a - b);
+    const latency = summarize(durations);
     return {
-      durationMs: o.durationMs,
       requests,
       outcomes,
       violations,
       violationCount,
-      deadlineMs,
-      late,
-      maxMs: sorted.at(-1) ?? 0,
-      p99Ms: sorted[Math.max(0, Math.ceil(sorted.length * 0.99) - 1)] ?? 0,
+      maxMs: latency.max,
+      p99Ms: latency.p99,
       unhandledRejections,
       uncaughtExceptions,
       faultChanges,
-      simulatorResults,
       circuitTransitions: transitions,
-      skips,
       attempts,
       resources: {
         socketsBefore: before.sockets,
-        socketsPeak,
         socketsAfter: after.sockets,
         timersBefore: before.timers,
         timersAfter: after.timers,
         heapBeforeMb: heapBefore.heapUsed / 1048576,
         heapAfterMb: heapAfter.heapUsed / 1048576,
-        rssBeforeMb: heapBefore.rss / 1048576,
-        rssAfterMb: heapAfter.rss / 1048576,
-        heapSamplesMb: heapSamples,
       },
     };
   } finally {
