@@ -42,7 +42,7 @@ const BURST_LENGTH = 16 * 1024;
  * Resolves on 'drain', or on 'close' (the client left); both listeners go whichever comes first. A response
  * already destroyed has emitted its 'close' and will never drain: waiting on it would never end.
  */
-function drainOrClose(res: ServerResponse): Promise<void> {
+export function drainOrClose(res: ServerResponse): Promise<void> {
   if (res.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {

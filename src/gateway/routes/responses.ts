@@ -6,7 +6,7 @@ import type { Cancellation } from '../../endpoint/cancellation.js';
 import type { Router } from '../../router/types.js';
 import { mapError } from '../errors.js';
 import { methodNotAllowed } from '../methods.js';
-import type { StreamEnd } from '../sse.js';
+import { drainOrClose, type StreamEnd } from '../sse.js';
 import { apiRoute, invalid, requireModel, type ApiRouteOptions } from './api-call.js';
 
 export const RESPONSES_PATH = '/v1/responses';
@@ -19,18 +19,6 @@ function check(body: unknown): ResponseCreateParams {
 
 const frame = (type: string, data: string) => `event: ${type}\ndata: ${data}\n\n`;
 
-function drainOrClose(res: ServerResponse): Promise<void> {
-  if (res.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
 
 /**
  * A Responses stream as OpenAI sends it: one named event per item (`event: response.output_text.delta`),
