@@ -2,24 +2,19 @@ import { z } from 'zod';
 import { OPERATIONS } from '../endpoint/operation.js';
 import { ATTEMPT_OUTCOMES, isFailureOutcome } from '../endpoint/outcome.js';
 import { crossCheck } from './cross-check.js';
-import { DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS, ID_PATTERN, MAX_TIMER_MS } from './defaults.js';
+import { DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS, ID_PATTERN } from './defaults.js';
 import { MIN_SECRET_CHARS } from './secrets.js';
+import { millis, nonNegativeInt, nonNegativeMillis, positiveInt } from './numbers.js';
+import { stateSchema } from './state-schema.js';
 
 export { ID_PATTERN } from './defaults.js';
+export { stateSchema } from './state-schema.js';
 
 /*
  * The whole configuration file as one zod schema; every default lives here. Messages never quote the
  * received value, because it may be a key.
  */
 
-const positiveInt = (what = 'a positive integer') =>
-  z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
-const nonNegativeInt = (what = 'a non-negative integer') =>
-  z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).min(0, { error: `expected ${what}` });
-/** Every duration here ends up in a timer: none longer than Node keeps (see MAX_TIMER_MS). */
-const tooLong = { error: `expected at most ${MAX_TIMER_MS} (milliseconds; about 24.8 days, Node's longest timer)` };
-const millis = (what: string) => positiveInt(what).max(MAX_TIMER_MS, tooLong);
-const nonNegativeMillis = (what: string) => nonNegativeInt(what).max(MAX_TIMER_MS, tooLong);
 const fraction = z
   .number({ error: 'expected a number from 0 to 1' })
   .min(0, { error: 'expected a number from 0 to 1' })
@@ -260,34 +255,6 @@ export const limitsSchema = z.strictObject({
    * would pass it fails on this side (`local_error`, counted against no endpoint).
    */
   maxStreamBytes: positiveInt('a positive integer (bytes)').default(32 * 1024 * 1024),
-});
-
-/** Where circuit state lives (docs/shared-state.md). */
-export const stateSchema = z.strictObject({
-  /** `memory`: this process only. `redis`: shared by every replica with the same url and keyPrefix. */
-  store: z.enum(['memory', 'redis'], { error: "expected 'memory' or 'redis'" }).default('memory'),
-  /** Redis or Valkey (a single primary; not Cluster). May carry a password: it is never logged nor stored. */
-  url: z
-    .string({ error: 'expected a redis:// or rediss:// URL' })
-    .regex(/^rediss?:\/\/[^\s]+$/, { error: 'expected a redis:// or rediss:// URL' })
-    .default('redis://127.0.0.1:6379'),
-  /** Every key and the pub/sub channel start with this, so several fleets can share one Redis. */
-  keyPrefix: z
-    .string({ error: 'expected a key prefix' })
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, { error: 'expected 1-64 letters, digits, ".", "_", ":" or "-"' })
-    .default('switchyard'),
-  /** A command not answered within this long fails; the replica falls back to its own breakers. */
-  commandTimeoutMs: millis('a positive integer (milliseconds)').max(10_000, { error: 'expected at most 10000' }).default(50),
-  /** The periodic full read that backs up pub/sub (a missed message, a reconnect). */
-  syncIntervalMs: millis('a positive integer (milliseconds)').default(1_000),
-  /** How long a closed circuit's key outlives its last write (an open one: its deadline plus this). */
-  keepMs: millis('a positive integer (milliseconds)').default(86_400_000),
-  /**
-   * How long the fleet remembers which provider holds a Responses API conversation (`previous_response_id`),
-   * so a follow-up reaching another replica goes to the same provider. Written only for routes whose
-   * Responses endpoints span several providers.
-   */
-  conversationTtlMs: millis('a positive integer (milliseconds)').default(86_400_000),
 });
 
 const record = <T extends z.ZodType>(value: T) => z.record(idKey, value);
