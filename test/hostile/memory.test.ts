@@ -86,9 +86,11 @@ describe('memory under hostile providers and stalled readers (a gateway with a 2
       const lines = await Promise.all(
         Array.from({ length: ENDLESS }, (_, i) => streamRequest(url, i % 2 ? 'endless-sdk' : 'endless-native', false)),
       );
-      // Each endless line was cut before any chunk: an OpenAI-shaped failure, not a reset or a hang.
+      // Each endless line was cut before any chunk: an OpenAI-shaped failure, not a reset or a hang. Cut at its
+      // own limit it is the provider's (502); when the lines together reach limits.maxStreamBytes first, which
+      // depends on how the thirty interleave, it fails on this side as documented (local_error, 500).
       for (const l of lines) {
-        expect(l.status).toBe(502);
+        expect([500, 502]).toContain(l.status);
         expect(l.body).toContain('"error"');
       }
       // Backpressure: with every stalled reader's buffers full, their provider is no longer read from.
