@@ -7,18 +7,17 @@ import type { Endpoint } from '../endpoint/endpoint.js';
 import type { Operation } from '../endpoint/operation.js';
 import type { RequestOutcome } from '../endpoint/outcome.js';
 import {
-  AllAttemptsFailedError,
   DeadlineExceededError,
   LocalAttemptError,
   RequestCancelledError,
   RouterClosedError,
-  RouteUnavailableError,
   UpstreamClientError,
   type AttemptRecord,
 } from '../errors/router-errors.js';
 import { Ledger, type CallerWindow, type ChargeReason } from './attribution.js';
 import { Attempt, failureResult, WATCHED, type AttemptFinisher, type AttemptHooks, type AttemptRun } from './attempt.js';
-import { INELIGIBLE_SKIPS, type AttemptInfo, type RequestInfo, type RouterEvents, type SkipReason } from './events.js';
+import { chainVerdict, type ChainWalked } from './chain-verdict.js';
+import { type AttemptInfo, type RequestInfo, type RouterEvents, type SkipReason } from './events.js';
 import type { LiveList } from './live-list.js';
 import type { Liveness } from './liveness.js';
 import type { AttemptScope, RequestScope } from './scope.js';
@@ -58,10 +57,8 @@ export class RequestRun {
   private readonly leave: () => void;
   /** Unclear failures waiting for evidence (router/attribution.ts). */
   private readonly ledger = new Ledger();
-  /** The first unclear failure with the provider's own error, and whether any failure was the endpoint's. */
-  private unclear: { endpoint: string; classified: Classified; body: unknown; headers?: Headers | undefined } | undefined;
-  /** The first endpoint that could never take this request (Transport.refusal), and why. */
-  private refusal: { endpoint: string; error: Error } | undefined;
+  private unclear: ChainWalked['unclear'];
+  private refusal: ChainWalked['refusal'];
   private endpointFault = false;
   /** Who answered, once someone did. */
   endpoint: string | undefined;
@@ -153,28 +150,17 @@ export class RequestRun {
         if (!(await this.scope.sleep(delay))) throw this.failAborted();
       }
     }
-    if (this.attempts.length === 0) {
-      const refused = this.refusal;
-      if (refused && this.skipped!.every((s) => INELIGIBLE_SKIPS.includes(s.reason))) {
-        // No endpoint of the chain can take the request as asked: the caller's to change, told as a 400.
-        this.end('client_error');
-        throw new UpstreamClientError(this.route, refused.endpoint, 400, refused.error.message, (refused.error as { body?: unknown }).body);
-      }
-      this.end('unavailable');
-      const skipped = this.skipped ?? [];
-      const earliestRetry = skipped.length ? Math.min(...skipped.map((s) => s.retryAt)) : now();
-      throw new RouteUnavailableError(this.route, earliestRetry, [], skipped);
-    }
-    // Every attempt met the same kind of trouble, none the endpoint's for sure: the request's problem, told
-    // as the provider told it.
-    if (!this.endpointFault && this.unclear) {
-      const u = this.unclear;
-      this.end('client_error');
-      // An error event inside a 200 stream has no status of its own: a client type reads as OpenAI's 400.
-      throw new UpstreamClientError(this.route, u.endpoint, u.classified.status ?? 400, u.classified.message, u.body, u.headers);
-    }
-    this.end('failed');
-    throw new AllAttemptsFailedError(this.route, this.attempts);
+    const verdict = chainVerdict({
+      route: this.route,
+      attempts: this.attempts,
+      skipped: this.skipped ?? [],
+      refusal: this.refusal,
+      unclear: this.unclear,
+      endpointFault: this.endpointFault,
+      now: now(),
+    });
+    this.end(verdict.outcome);
+    throw verdict.error;
   }
 
   /**
