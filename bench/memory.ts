@@ -1,69 +1,54 @@
-import { sleep } from './cleanup.js';
-import { runLoad, type LoadResult } from './load.js';
-import { body, startGateway, startUpstreams } from './overhead-gateway.js';
-import type { ProcessProbe } from './procs.js';
+import { runLoad } from './load.js';
+import { sleep } from './procs.js';
+import { body, startGateway, startUpstreams } from './servers.js';
 
 /*
- * Memory over a long run: the gateway child (with --expose-gc, so "after GC" means something) takes
- * `requests` requests at high concurrency, three quarters plain and one quarter streamed; its RSS and heap
- * are read before (after warm-up and a full GC), every two seconds during the run, and after (idle, full GC).
+ * Memory over a long run: `switchyard serve` takes `requests` requests at high concurrency, three quarters
+ * plain and one quarter streamed; its RSS (/proc) and heap after a full GC are read after warm-up, every two
+ * seconds during the run (RSS), and after it (idle, full GC). The heap is read by a one-line preload: on
+ * SIGUSR2 it collects garbage and prints the heap used.
  */
+
+const HEAP_PROBE = 'data:text/javascript,process.on("SIGUSR2",()=>{gc();gc();process.stderr.write("heap-used "+process.memoryUsage().heapUsed+"\\n")})';
 
 export interface MemoryResult {
   completed: number;
-  before: ProcessProbe;
-  after: ProcessProbe;
-  /** The highest RSS and heap used seen in the samples. */
-  peak: { rss: number; heapUsed: number };
+  before: { rss: number; heapUsed: number };
+  after: { rss: number; heapUsed: number };
+  peakRss: number;
 }
 
 export async function memoryRun(opts: { requests: number; connections: number; limitMs: number; log: (l: string) => void }): Promise<MemoryResult> {
-  const { sims, configPath } = await startUpstreams();
+  const { configPath } = await startUpstreams();
+  const gateway = await startGateway(configPath, { nodeArgs: ['--expose-gc', '--import', HEAP_PROBE] });
+  const read = async () => {
+    const from = gateway.mark();
+    gateway.signal('SIGUSR2');
+    const heapUsed = Number((await gateway.waitFor(/heap-used (\d+)/, from))[1]);
+    return { rss: gateway.rssBytes(), heapUsed };
+  };
+  const load = (stream: boolean, amount: number, limitMs?: number) =>
+    runLoad({ url: `${gateway.url}/v1/chat/completions`, body: body('chat', stream), connections: opts.connections, amount, ...(limitMs ? { limitMs } : {}) });
+  await load(false, 5_000);
+  await load(true, 1_700);
+  await sleep(1_000);
+  const before = await read();
+  let peakRss = before.rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, gateway.rssBytes())), 2_000);
+  let completed = 0;
+  const t0 = performance.now();
   try {
-    const gateway = await startGateway(configPath, { nodeArgs: ['--expose-gc'] });
-    try {
-      const url = `${gateway.ready.url as string}/v1/chat/completions`;
-      const warm = 5_000;
-      await runLoad({ url, body: body('chat', false), connections: opts.connections, amount: warm });
-      await runLoad({ url, body: body('chat', true), connections: opts.connections, amount: Math.round(warm / 3) });
-      await sleep(1_000);
-      await gateway.call('gc');
-      const before = await gateway.call<ProcessProbe>('probe');
-      const t0 = performance.now();
-      const peak = { rss: before.rss, heapUsed: before.heapUsed };
-      const sampler = setInterval(() => {
-        void gateway.call<ProcessProbe>('probe').then(
-          (p) => void ((peak.rss = Math.max(peak.rss, p.rss)), (peak.heapUsed = Math.max(peak.heapUsed, p.heapUsed))),
-          () => undefined,
-        );
-      }, 2_000);
-      const loads: LoadResult[] = [];
-      try {
-        const plain = Math.round(opts.requests * 0.75);
-        const until = performance.now() + opts.limitMs;
-        let done = 0;
-        const progress = (n: number) => {
-          if (Math.floor((done + n) / 20_000) !== Math.floor((done + n - 1) / 20_000)) opts.log(`  memory run: ${done + n} requests`);
-        };
-        loads.push(await runLoad({ url, body: body('chat', false), connections: opts.connections, amount: plain, limitMs: opts.limitMs, onTick: progress }));
-        done += loads[0]!.responses;
-        const left = Math.max(1_000, until - performance.now());
-        loads.push(await runLoad({ url, body: body('chat', true), connections: opts.connections, amount: opts.requests - plain, limitMs: left, onTick: progress }));
-      } finally {
-        clearInterval(sampler);
-      }
-      const elapsedS = (performance.now() - t0) / 1000;
-      // Idle: keep-alive sockets to the upstream expire (4-5 s), then a full GC.
-      await sleep(6_000);
-      await gateway.call('gc');
-      const after = await gateway.call<ProcessProbe>('probe');
-      const completed = loads.reduce((a, l) => a + l.responses, 0);
-      opts.log(`  memory: ${completed} requests in ${elapsedS.toFixed(0)} s; RSS ${(before.rss / 1048576).toFixed(1)} -> ${(after.rss / 1048576).toFixed(1)} MB (peak ${(peak.rss / 1048576).toFixed(1)}), heap after GC ${(before.heapUsed / 1048576).toFixed(1)} -> ${(after.heapUsed / 1048576).toFixed(1)} MB`);
-      return { completed, before, after, peak };
-    } finally {
-      await gateway.stop();
-    }
+    const plain = Math.round(opts.requests * 0.75);
+    completed += (await load(false, plain, opts.limitMs)).responses;
+    opts.log(`  memory run: ${completed} requests`);
+    completed += (await load(true, opts.requests - plain, Math.max(1_000, opts.limitMs - (performance.now() - t0)))).responses;
   } finally {
-    await sims.stop();
+    clearInterval(sampler);
   }
+  // Idle: keep-alive sockets to the upstream expire (4-5 s), then a full GC.
+  await sleep(6_000);
+  const after = await read();
+  const mb = (b: number) => (b / 1048576).toFixed(1);
+  opts.log(`  memory: ${completed} requests; RSS ${mb(before.rss)} -> ${mb(after.rss)} MB (peak ${mb(peakRss)}), heap after GC ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} MB`);
+  return { completed, before, after, peakRss };
 }

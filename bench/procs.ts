@@ -1,167 +1,134 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { onCleanup, withTimeout } from './cleanup.js';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 /*
- * Child processes with a tiny request/response protocol over the IPC channel. Servers under test run in
- * processes of their own so that the load generator, the server and the upstream do not share one event
- * loop (on a 2-core machine they still share the cores: that is stated in RESULTS.md).
+ * Everything the bench starts registers how to stop it, so a run that fails halfway or is interrupted with
+ * Ctrl-C leaves nothing behind. Servers under test run as processes of their own, started as a user starts
+ * them (`switchyard serve`, `switchyard simulate`, `redis-server`, Portkey's start-server), and are read from
+ * outside: ready when their output says so, CPU time and RSS from /proc. On a 2-core machine the load
+ * generator, the server and the upstream still share the cores: RESULTS.md says so.
  */
 
-type Handler = (args: any) => unknown;
+type Stop = () => Promise<void> | void;
+const stack: { name: string; stop: Stop }[] = [];
 
-export interface Child {
-  readonly pid: number;
-  /** Whatever the child sent with its `ready` message. */
-  readonly ready: Record<string, unknown>;
-  call<T = unknown>(op: string, args?: unknown, timeoutMs?: number): Promise<T>;
-  /** Asks the child to stop (op `stop`), then SIGTERM, then SIGKILL; resolves with its exit code. */
-  stop(): Promise<number | null>;
+/** Registers `stop`; returns a function that runs it now (once) and forgets it. */
+export function onCleanup(name: string, stop: Stop): () => Promise<void> {
+  const entry = { name, stop };
+  stack.push(entry);
+  let done: Promise<void> | undefined;
+  return () =>
+    (done ??= (async () => {
+      const i = stack.indexOf(entry);
+      if (i !== -1) stack.splice(i, 1);
+      await stop();
+    })());
 }
 
-export interface SpawnOptions {
-  /** Extra node flags (before `--import tsx`), e.g. --cpu-prof, --expose-gc. */
-  nodeArgs?: string[];
-  env?: NodeJS.ProcessEnv;
-  readyTimeoutMs?: number;
-  /** Load tsx (default true): false for plain JavaScript such as the peer. */
-  tsx?: boolean;
-  /** A command node runs under, with its flags (e.g. valgrind's); the child keeps node's pid and IPC channel. */
-  wrapper?: string[];
+/** Stops everything still registered, newest first; errors are reported, never thrown. */
+export async function cleanupAll(): Promise<void> {
+  for (let entry = stack.pop(); entry; entry = stack.pop()) {
+    await withTimeout(Promise.resolve().then(entry.stop), 10_000, `stopping ${entry.name}`).catch((e: unknown) =>
+      process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`),
+    );
+  }
 }
 
-const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
-
-/** Starts `node --import tsx bench/<file> ...args` (or an absolute path) and waits for its `ready` message. */
-export async function spawnChild(file: string, args: string[] = [], opts: SpawnOptions = {}): Promise<Child> {
-  const script = file.startsWith('/') ? file : `${BENCH_DIR}${file}`;
-  const loader = opts.tsx === false ? [] : ['--import', 'tsx'];
-  const [command, ...wrapperArgs] = opts.wrapper ?? [];
-  const nodeArgv = [...(opts.nodeArgs ?? []), ...loader, script, ...args];
-  const child: ChildProcess = spawn(command ?? process.execPath, command ? [...wrapperArgs, process.execPath, ...nodeArgv] : nodeArgv, {
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { ...process.env, ...opts.env },
-  });
-  let tail = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => {
-    tail = (tail + d).slice(-4000);
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let nextId = 0;
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  let readyResolve!: (v: Record<string, unknown>) => void;
-  let readyReject!: (e: Error) => void;
-  const readyP = new Promise<Record<string, unknown>>((res, rej) => {
-    readyResolve = res;
-    readyReject = rej;
-  });
-  child.on('message', (m: any) => {
-    if (m?.type === 'ready') readyResolve(m.info ?? {});
-    else if (m?.type === 'reply') {
-      const p = pending.get(m.id);
-      pending.delete(m.id);
-      if (m.error) p?.reject(new Error(m.error));
-      else p?.resolve(m.result);
-    }
-  });
-  void exited.then((code) => {
-    const e = new Error(`${file} exited (${code}) ${tail.split('\n').slice(-8).join('\n')}`);
-    readyReject(e);
-    for (const p of pending.values()) p.reject(e);
-    pending.clear();
-  });
-
-  const kill = async (): Promise<number | null> => {
-    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    if (child.connected) child.send({ type: 'call', id: -1, op: 'stop' }, () => undefined);
-    const byItself = await Promise.race([exited, new Promise<'slow'>((r) => setTimeout(() => r('slow'), 8_000).unref())]);
-    if (byItself !== 'slow') return byItself;
-    child.kill('SIGTERM');
-    const termed = await Promise.race([exited, new Promise<'slow'>((r) => setTimeout(() => r('slow'), 3_000).unref())]);
-    if (termed !== 'slow') return termed;
-    child.kill('SIGKILL');
-    return exited;
+/** Ctrl-C / SIGTERM: stop everything, then exit. */
+export function installSignalCleanup(): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\nbench: ${signal}, stopping everything...\n`);
+    void cleanupAll().finally(() => process.exit(130));
   };
-  const stop = onCleanup(`child ${file} (pid ${child.pid})`, async () => void (await kill()));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}
 
-  let ready: Record<string, unknown>;
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms)));
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface Proc {
+  readonly pid: number;
+  /** What `ready` matched in the process's output. */
+  readonly ready: RegExpExecArray;
+  /** Where its output (stdout and stderr) ends now, for `waitFor` and `output`. */
+  mark(): number;
+  /** What it printed after `from` (at most the last 64 KB). */
+  output(from: number): string;
+  /** The first match of `re` in what it printed after `from`. */
+  waitFor(re: RegExp, from: number, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** User + system CPU time of the process so far, µs (/proc/<pid>/stat, in clock ticks of 10 ms). */
+  cpuUs(): number;
+  rssBytes(): number;
+  signal(signal: NodeJS.Signals): void;
+  /** SIGTERM, then SIGKILL after 8 s. */
+  stop(): Promise<void>;
+}
+
+/** Starts `argv` and resolves once `ready` matches its output. `stdout: 'ignore'` for servers that log every request. */
+export async function startProc(argv: string[], ready: RegExp, o: { env?: NodeJS.ProcessEnv; stdout?: 'ignore'; timeoutMs?: number } = {}): Promise<Proc> {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', o.stdout ?? 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  // The last 64 KB of output; `base` is the offset of its first character in everything printed.
+  let text = '';
+  let base = 0;
+  const listeners = new Set<() => void>();
+  for (const s of [child.stdout, child.stderr]) {
+    s?.setEncoding('utf8').on('data', (d: string) => {
+      text += d;
+      if (text.length > 65_536) (base += text.length - 65_536), (text = text.slice(-65_536));
+      for (const l of listeners) l();
+    });
+  }
+  const waitFor = (re: RegExp, from: number, timeoutMs = 30_000) =>
+    withTimeout(
+      new Promise<RegExpExecArray>((resolve, reject) => {
+        const check = () => {
+          const m = re.exec(text.slice(Math.max(0, from - base)));
+          if (m) resolve(m);
+          if (m || child.exitCode !== null || child.signalCode !== null) listeners.delete(check);
+        };
+        listeners.add(check);
+        child.once('error', reject);
+        void exited.then(() => reject(new Error(`${argv.join(' ')} exited (${child.exitCode ?? child.signalCode}): ${text.slice(-2_000)}`)));
+        check();
+      }),
+      timeoutMs,
+      `${argv[0]}: waiting for ${re}`,
+    );
+  const stop = onCleanup(`${argv.slice(0, 3).join(' ')} (pid ${child.pid})`, async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    if (await Promise.race([exited.then(() => true), sleep(8_000).then(() => false)])) return;
+    child.kill('SIGKILL');
+    await exited;
+  });
+  let match: RegExpExecArray;
   try {
-    ready = await withTimeout(readyP, opts.readyTimeoutMs ?? 60_000, `starting ${file}`);
+    match = await waitFor(ready, 0, o.timeoutMs ?? 60_000);
   } catch (e) {
     await stop();
     throw e;
   }
+  const proc = (file: string) => readFileSync(`/proc/${child.pid}/${file}`, 'utf8');
   return {
     pid: child.pid!,
-    ready,
-    call<T>(op: string, a?: unknown, timeoutMs = 30_000): Promise<T> {
-      const id = ++nextId;
-      const p = new Promise<T>((resolve, reject) => {
-        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        child.send({ type: 'call', id, op, args: a }, (err) => {
-          if (err) {
-            pending.delete(id);
-            reject(err);
-          }
-        });
-      });
-      return withTimeout(p, timeoutMs, `${file}: ${op}`);
+    ready: match,
+    mark: () => base + text.length,
+    output: (from) => text.slice(Math.max(0, from - base)),
+    waitFor,
+    // Fields 14 and 15 (utime, stime) of stat; the name before them may hold spaces, hence from the last ')'.
+    cpuUs: () => {
+      const stat = proc('stat');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 13).reduce((a, t) => a + Number(t) * 10_000, 0);
     },
-    async stop() {
-      await stop();
-      return child.exitCode;
-    },
+    rssBytes: () => Number(/VmRSS:\s+(\d+) kB/.exec(proc('status'))?.[1] ?? NaN) * 1024,
+    signal: (signal) => void child.kill(signal),
+    stop,
   };
-}
-
-/**
- * The child side: announces `ready` with `info`, answers calls with `handlers`, and on `stop` (or when the
- * parent goes away) runs `handlers.stop` and exits.
- */
-export function childMain(info: Record<string, unknown>, handlers: Record<string, Handler> & { stop: () => Promise<void> | void }): void {
-  let stopping = false;
-  const stop = async (code = 0) => {
-    if (stopping) return;
-    stopping = true;
-    try {
-      await handlers.stop();
-    } finally {
-      process.exit(code);
-    }
-  };
-  process.on('message', (m: any) => {
-    if (m?.type !== 'call') return;
-    if (m.op === 'stop') return void stop();
-    const h = handlers[m.op];
-    Promise.resolve()
-      .then(() => {
-        if (!h) throw new Error(`unknown op ${m.op}`);
-        return h(m.args);
-      })
-      .then(
-        (result) => process.connected && process.send!({ type: 'reply', id: m.id, result }),
-        (e: unknown) => process.connected && process.send!({ type: 'reply', id: m.id, error: e instanceof Error ? e.message : String(e) }),
-      );
-  });
-  process.once('disconnect', () => void stop());
-  process.once('SIGTERM', () => void stop());
-  process.send!({ type: 'ready', info });
-}
-
-/** What a child reports about itself (memory, live sockets and timers). */
-export interface ProcessProbe {
-  /** process.cpuUsage(): user + system CPU time of the whole process so far, µs. */
-  cpuUs: number;
-  rss: number;
-  heapUsed: number;
-  resources: Record<string, number>;
-}
-
-export function probeSelf(): ProcessProbe {
-  const m = process.memoryUsage();
-  const resources: Record<string, number> = {};
-  for (const r of process.getActiveResourcesInfo()) resources[r] = (resources[r] ?? 0) + 1;
-  const cpu = process.cpuUsage();
-  return { cpuUs: cpu.user + cpu.system, rss: m.rss, heapUsed: m.heapUsed, resources };
 }

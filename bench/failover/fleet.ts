@@ -3,28 +3,17 @@
  * and what the shared layer adds at concurrency 1. A section of `npm run bench` (`--only=fleet`). Needs
  * `redis-server` on PATH; starts its own on a free loopback port.
  */
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createRouter } from '../../src/router/router.js';
 import type { Router } from '../../src/router/types.js';
-import { startSimulator, type FaultSpec } from '../../src/simulator/index.js';
+import { closedPort, startSimulator, type FaultSpec } from '../../src/simulator/index.js';
+import { startProc } from '../procs.js';
 
 const ask = { model: 'chat', messages: [{ role: 'user' as const, content: 'hello' }] };
 
-async function startRedis(): Promise<{ url: string; stop(): void }> {
-  const port = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()).includes('Ready to accept') && resolve());
-    child.once('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
-  });
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = String(await closedPort());
+  const redis = await startProc(['redis-server', '--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], /Ready to accept connections/);
+  return { url: `redis://127.0.0.1:${port}`, stop: redis.stop };
 }
 
 let prefix = 0;
@@ -115,6 +104,6 @@ export async function fleetBench(o: { p50Requests: number }): Promise<FleetResul
     const mid = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
     return { rows, p50: { memory: mid(mems), shared: mid(shareds), requests: o.p50Requests } };
   } finally {
-    redis.stop();
+    await redis.stop();
   }
 }

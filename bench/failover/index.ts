@@ -1,6 +1,6 @@
 import { closedPort, startSimulator, type FaultSpec, type Simulator } from '../../src/simulator/index.js';
-import { sleep, withTimeout } from '../cleanup.js';
-import type { Peer } from '../peer.js';
+import { sleep, withTimeout } from '../procs.js';
+import { tryStartPeer, type Peer, type PeerInstall } from '../peer.js';
 import { summarize, type Summary } from '../stats.js';
 import { STOP_GAP_MS, scenarios, type Scenario } from './scenarios.js';
 import { SYSTEMS, type System, type SystemRun } from './systems.js';
@@ -17,6 +17,7 @@ import { SYSTEMS, type System, type SystemRun } from './systems.js';
 export interface FailoverResult {
   scenario: Scenario;
   system: string;
+  /** Why the system did not run (Portkey not installed). */
   missing?: string;
   requests: number;
   ok: number;
@@ -25,14 +26,10 @@ export interface FailoverResult {
   primaryAttempts: number;
   /** Of those, the ones that did not produce a usable answer. */
   wasted: number;
-  /** Logged calls to the primary: attempts (Switchyard), fetches (naive, Portkey); a cross-check of the simulator. */
-  primaryFetches: number;
   /** ms from the fault's start to the last call before traffic stopped; null = never stopped. */
   stopMs: number | null | undefined;
   /** ms from the primary's recovery to the first request it answered; null = not within the run. */
   returnMs: number | null | undefined;
-  /** Requests still unanswered when the run's time limit hit (counted as failures). */
-  unfinished: number;
 }
 
 function stopTime(calls: number[], t0: number, windowEnd: number): number | null {
@@ -65,7 +62,7 @@ async function runScenario(
     // Warm-up while everything is healthy (connection pools, JIT; the breaker's window sees successes, as
     // it would in production before an incident). Not counted.
     if (primarySim) for (let i = 0; i < 10; i++) await run.call().catch(() => undefined);
-    await run.fetches();
+    run.fetches();
     primarySim?.resetStats();
     secondarySim.resetStats();
 
@@ -88,13 +85,9 @@ async function runScenario(
         ),
       );
     }
-    let unfinished = 0;
-    try {
-      await withTimeout(Promise.all(inflight), 60_000, `${scenario.id} / ${system.name}`);
-    } catch {
-      unfinished = n - outcomes.length;
-    }
-    const calls = (await run.fetches()).filter(([, host]) => host === primaryHost).map(([t]) => t).sort((a, b) => a - b);
+    // Requests still unanswered after a minute count as failures.
+    await withTimeout(Promise.all(inflight), 60_000, `${scenario.id} / ${system.name}`).catch(() => undefined);
+    const calls = run.fetches().filter(([, host]) => host === primaryHost).map(([t]) => t).sort((a, b) => a - b);
     const simStats = primarySim?.stats();
     const primaryAttempts = simStats ? simStats.requests : calls.length;
     const wasted = simStats ? simStats.requests - (simStats.byResult.ok ?? 0) : calls.length;
@@ -112,10 +105,8 @@ async function runScenario(
       latency: summarize(outcomes.map((o) => o.ms)),
       primaryAttempts,
       wasted,
-      primaryFetches: calls.length,
       stopMs: scenario.repeating ? undefined : stopTime(calls, t0, faultEnd),
       returnMs: recoveredAt === undefined ? undefined : firstBack ? firstBack.started - recoveredAt : null,
-      unfinished,
     };
   } finally {
     await run?.close().catch(() => undefined);
@@ -123,30 +114,29 @@ async function runScenario(
   }
 }
 
-export async function failover(opts: {
-  durationMs: number;
-  rate: number;
-  peer?: Peer | undefined;
-  peerMissing?: string | undefined;
-  log: (l: string) => void;
-}): Promise<FailoverResult[]> {
+/** Every scenario on every system; Portkey's rows say why they are missing when it cannot run. */
+export async function failover(opts: { durationMs: number; rate: number; peerInstall: PeerInstall; log: (l: string) => void }): Promise<FailoverResult[]> {
+  const { peer, missing } = await tryStartPeer(opts.peerInstall, true);
   const out: FailoverResult[] = [];
   let seed = 100;
-  for (const scenario of scenarios(opts.durationMs)) {
-    opts.log(`  ${scenario.title}`);
-    for (const system of SYSTEMS) {
-      if (system.name.startsWith('portkey') && !opts.peer) {
-        const none = { requests: 0, ok: 0, latency: summarize([]), primaryAttempts: 0, wasted: 0, primaryFetches: 0, stopMs: undefined, returnMs: undefined, unfinished: 0 };
-        out.push({ scenario, system: system.name, missing: opts.peerMissing ?? 'peer not available', ...none });
-        continue;
+  try {
+    for (const scenario of scenarios(opts.durationMs)) {
+      opts.log(`  ${scenario.title}`);
+      for (const system of SYSTEMS) {
+        if (system.name.startsWith('portkey') && !peer) {
+          out.push({ scenario, system: system.name, missing: missing!, requests: 0, ok: 0, latency: summarize([]), primaryAttempts: 0, wasted: 0, stopMs: undefined, returnMs: undefined });
+          continue;
+        }
+        const r = await runScenario(scenario, system, { durationMs: opts.durationMs, rate: opts.rate, peer, seed: seed++ });
+        out.push(r);
+        const f = (v: number | null | undefined) => (v === undefined ? '-' : v === null ? 'never' : `${v} ms`);
+        opts.log(
+          `    ${system.name.padEnd(40)} ok ${((100 * r.ok) / r.requests).toFixed(1).padStart(5)} %  p50 ${r.latency.p50.toFixed(1).padStart(7)} ms  p99 ${r.latency.p99.toFixed(1).padStart(7)} ms  primary ${String(r.primaryAttempts).padStart(4)} (wasted ${String(r.wasted).padStart(4)})  stop ${f(r.stopMs)}  return ${f(r.returnMs)}`,
+        );
       }
-      const r = await runScenario(scenario, system, { durationMs: opts.durationMs, rate: opts.rate, peer: opts.peer, seed: seed++ });
-      out.push(r);
-      const f = (v: number | null | undefined) => (v === undefined ? '-' : v === null ? 'never' : `${v} ms`);
-      opts.log(
-        `    ${system.name.padEnd(40)} ok ${((100 * r.ok) / r.requests).toFixed(1).padStart(5)} %  p50 ${r.latency.p50.toFixed(1).padStart(7)} ms  p99 ${r.latency.p99.toFixed(1).padStart(7)} ms  primary ${String(r.primaryAttempts).padStart(4)} (wasted ${String(r.wasted).padStart(4)}, logged ${r.primaryFetches})  stop ${f(r.stopMs)}  return ${f(r.returnMs)}`,
-      );
     }
+  } finally {
+    await peer?.proc.stop();
   }
   return out;
 }

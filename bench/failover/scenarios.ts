@@ -20,8 +20,6 @@ export const STOP_GAP_MS = 250;
 export interface Scenario {
   id: string;
   title: string;
-  /** A few words for running text. */
-  short: string;
   primary: FaultSpec | 'refused';
   secondary: FaultSpec;
   /** When the primary is healthy again (ms after the start), if it recovers within the run. */
@@ -33,12 +31,12 @@ export interface Scenario {
 export function scenarios(durationMs: number): Scenario[] {
   const half = Math.round(durationMs / 2);
   return [
-    { id: 'down', short: 'hard down', title: 'primary hard down (connection refused)', primary: 'refused', secondary: {} },
-    { id: 'errors50', short: '500 half the time', title: 'primary returns 500 half the time', primary: { statusRates: { '500': 0.5 } }, secondary: {} },
-    { id: 'hang', short: 'black hole', title: 'primary hangs (black hole)', primary: { always: { kind: 'hang' } }, secondary: {} },
+    { id: 'down', title: 'primary hard down (connection refused)', primary: 'refused', secondary: {} },
+    { id: 'errors50', title: 'primary returns 500 half the time', primary: { statusRates: { '500': 0.5 } }, secondary: {} },
+    { id: 'hang', title: 'primary hangs (black hole)', primary: { always: { kind: 'hang' } }, secondary: {} },
     {
       id: 'rate429',
-      short: '429 + Retry-After',
+     
       title: `primary returns 429 with Retry-After: 1 for ${half / 1000} s`,
       primary: { outages: [{ afterMs: 0, durationMs: half, fault: { kind: 'status', status: 429, retryAfterSeconds: 1 } }] },
       secondary: {},
@@ -46,7 +44,7 @@ export function scenarios(durationMs: number): Scenario[] {
     },
     {
       id: 'flapping',
-      short: 'flapping',
+     
       title: 'primary flapping (503 for 400 ms of every 1000 ms)',
       primary: { outages: [{ afterMs: 0, durationMs: 400, everyMs: 1_000, fault: { kind: 'status', status: 503 } }] },
       secondary: {},
@@ -54,7 +52,7 @@ export function scenarios(durationMs: number): Scenario[] {
     },
     {
       id: 'recovery',
-      short: 'outage then recovery',
+     
       title: `primary recovers after a ${half / 1000} s outage (connections reset)`,
       primary: { outages: [{ afterMs: 0, durationMs: half, fault: { kind: 'reset' } }] },
       secondary: {},
@@ -62,7 +60,7 @@ export function scenarios(durationMs: number): Scenario[] {
     },
     {
       id: 'alldown',
-      short: 'everything down',
+     
       title: 'every endpoint down (both return 503)',
       primary: { always: { kind: 'status', status: 503 } },
       secondary: { always: { kind: 'status', status: 503 } },

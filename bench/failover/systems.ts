@@ -1,5 +1,4 @@
 import OpenAI from 'openai';
-import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { SwitchyardConfigInput } from '../../src/config/index.js';
 import { createRouter } from '../../src/router/router.js';
 import type { Router } from '../../src/router/types.js';
@@ -8,13 +7,11 @@ import { fallbackConfig, type Peer } from '../peer.js';
 import { ATTEMPT_TIMEOUT_MS, BENCH_BREAKER } from './scenarios.js';
 
 /*
- * The systems under failure: Switchyard (as a library and as the gateway), the naive try/except fallback over
- * the openai SDK, and Portkey's fallback config, each behind the same small interface.
- *
- * The naive pattern is what Switchyard replaces, as most code writes it: call the primary; on an exception or an
- * empty answer, call the secondary. Two openai clients with the SDK's defaults apart from the timeout (its
- * default is 10 minutes, which no one keeps): `maxRetries` stays at 2 with its backoff and Retry-After handling;
- * a second variant sets `maxRetries: 0` (the pattern's best case: no blind retries).
+ * The systems under failure, behind one small interface: Switchyard as a library and as the gateway, the naive
+ * try/except fallback, and Portkey's fallback config. The naive pattern is what Switchyard replaces, as most
+ * code writes it: call the primary; on an exception or an empty answer, call the secondary; two openai clients
+ * with the SDK's defaults (`maxRetries` 2 with its backoff and Retry-After handling) apart from the timeout (its
+ * default is 10 minutes, which no one keeps).
  */
 
 export interface Env {
@@ -25,13 +22,13 @@ export interface Env {
 
 export interface CallResult {
   ok: boolean;
-  answeredBy?: 'primary' | 'secondary';
+  answeredBy?: 'primary' | 'secondary' | undefined;
 }
 
 export interface SystemRun {
   call(): Promise<CallResult>;
-  /** Calls made to upstreams since the start (or the last drain): [epoch ms, host:port]. */
-  fetches(): Promise<[number, string][]>;
+  /** Calls made to upstreams since the last drain: [epoch ms, host:port]. */
+  fetches(): [number, string][];
   close(): Promise<void>;
 }
 
@@ -40,34 +37,20 @@ export interface System {
   start(env: Env): Promise<SystemRun>;
 }
 
-const MESSAGES = [{ role: 'user' as const, content: 'hello' }];
-const PARAMS: ChatCompletionCreateParamsNonStreaming = { model: 'chat', messages: MESSAGES };
+const PARAMS = { model: 'chat', messages: [{ role: 'user' as const, content: 'hello' }] };
+type Log = { calls: [number, string][] };
+const drain = (log: Log) => () => log.calls.splice(0);
 
 /** Logs each attempt the router starts as [time, host of the endpoint's provider]. */
-function logAttempts(router: Router, env: Env, log: () => [number, string][]): void {
+function logAttempts(router: Router, env: Env, log: Log): void {
   const hosts: Record<string, string> = { primary: new URL(env.primaryURL).host, secondary: new URL(env.secondaryURL).host };
-  router.events.on('attempt:start', (a) => void log().push([Date.now(), hosts[a.endpoint] ?? a.endpoint]));
+  router.events.on('attempt:start', (a) => void log.calls.push([Date.now(), hosts[a.endpoint] ?? a.endpoint]));
 }
 
-function loggingFetch(log: [number, string][]): typeof fetch {
-  return (input, init) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    log.push([Date.now(), new URL(url).host]);
-    return fetch(input, init);
-  };
-}
-
-/** The endpoints' `maxConcurrent` in the capped library row: far above the bench's healthy concurrency (about 0.1). */
-export const BENCH_MAX_CONCURRENT = 8;
-
-function switchyardConfig(env: Env, maxConcurrent?: number): SwitchyardConfigInput {
-  const cap = maxConcurrent !== undefined ? { maxConcurrent } : {};
+function switchyardConfig(env: Env): SwitchyardConfigInput {
   return {
     providers: { p: { baseURL: env.primaryURL, apiKey: 'sk-bench-primary' }, s: { baseURL: env.secondaryURL, apiKey: 'sk-bench-secondary' } },
-    endpoints: {
-      primary: { provider: 'p', model: 'sim-model', timeoutMs: ATTEMPT_TIMEOUT_MS, ...cap },
-      secondary: { provider: 's', model: 'sim-model', timeoutMs: ATTEMPT_TIMEOUT_MS, ...cap },
-    },
+    endpoints: { primary: { provider: 'p', model: 'sim-model', timeoutMs: ATTEMPT_TIMEOUT_MS }, secondary: { provider: 's', model: 'sim-model', timeoutMs: ATTEMPT_TIMEOUT_MS } },
     routes: { chat: { endpoints: ['primary', 'secondary'] } },
     breaker: BENCH_BREAKER,
     retry: { retries: 0 },
@@ -75,106 +58,82 @@ function switchyardConfig(env: Env, maxConcurrent?: number): SwitchyardConfigInp
   };
 }
 
-/** A chat completion over HTTP (gateways): ok when the answer has content. */
-async function postChat(url: string, headers: Record<string, string>, answeredBy: (h: Headers) => CallResult['answeredBy']): Promise<CallResult> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ ...PARAMS, ...(headers['x-portkey-config'] ? { model: 'sim-model' } : {}) }),
-    signal: AbortSignal.timeout(30_000),
-  });
+/** A chat completion over HTTP (the gateways): ok when the answer has content. */
+async function postChat(url: string, headers: Record<string, string>, model: string, answeredBy: (h: Headers) => CallResult['answeredBy']): Promise<CallResult> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ ...PARAMS, model }), signal: AbortSignal.timeout(30_000) });
   const text = await res.text();
-  if (res.status !== 200) return { ok: false };
   try {
-    const body = JSON.parse(text) as { choices?: { message?: { content?: string } }[] };
-    const by = answeredBy(res.headers);
-    return { ok: !!body.choices?.[0]?.message?.content, ...(by ? { answeredBy: by } : {}) };
+    const content = (JSON.parse(text) as { choices?: { message?: { content?: string } }[] }).choices?.[0]?.message?.content;
+    return { ok: res.status === 200 && !!content, answeredBy: answeredBy(res.headers) };
   } catch {
     return { ok: false };
   }
 }
 
-/** Switchyard as a library, as configured by the bench, with or without a cap on attempts in flight. */
-function library(name: string, maxConcurrent?: number): System {
-  return {
-    name,
-    async start(env) {
-      let log: [number, string][] = [];
-      const router = createRouter(switchyardConfig(env, maxConcurrent));
-      logAttempts(router, env, () => log);
-      return {
-        async call() {
-          const r = await router.dispatch(PARAMS);
-          return { ok: !!r.response.choices[0]?.message?.content, answeredBy: r.endpoint as 'primary' | 'secondary' };
-        },
-        fetches: async () => [log, (log = [])][0]!,
-        close: () => router.close(),
-      };
-    },
-  };
-}
-
-export const SYSTEMS: System[] = [
-  library('switchyard (library)'),
-  library(`switchyard (library, maxConcurrent ${BENCH_MAX_CONCURRENT})`, BENCH_MAX_CONCURRENT),
-  {
-    name: 'switchyard (gateway)',
-    async start(env) {
-      let log: [number, string][] = [];
-      const gw = await startInProcessGateway(switchyardConfig(env));
-      logAttempts(gw.router, env, () => log);
-      return {
-        call: () => postChat(`${gw.url}/v1/chat/completions`, {}, (h) => (h.get('x-switchyard-endpoint') as 'primary' | 'secondary') ?? undefined),
-        fetches: async () => [log, (log = [])][0]!,
-        close: () => gw.close(),
-      };
-    },
-  },
-  ...[undefined, 0].map(
-    (maxRetries): System => ({
-      name: maxRetries === undefined ? 'naive try/except (SDK default retries)' : 'naive try/except (maxRetries 0)',
-      async start(env) {
-        let log: [number, string][] = [];
-        const client = (baseURL: string) =>
-          new OpenAI({ baseURL, apiKey: 'sk-naive', timeout: ATTEMPT_TIMEOUT_MS, ...(maxRetries !== undefined ? { maxRetries } : {}), fetch: (i, n) => loggingFetch(log)(i, n) });
-        const [primary, secondary] = [client(env.primaryURL), client(env.secondaryURL)];
-        return {
-          async call() {
-            try {
-              const c = await primary.chat.completions.create(PARAMS);
-              if (c.choices[0]?.message?.content) return { ok: true, answeredBy: 'primary' };
-            } catch {
-              // fall through to the secondary
-            }
-            const c = await secondary.chat.completions.create(PARAMS);
-            return { ok: !!c.choices[0]?.message?.content, answeredBy: 'secondary' };
-          },
-          fetches: async () => [log, (log = [])][0]!,
-          close: async () => undefined,
-        };
+const switchyardLibrary: System = {
+  name: 'switchyard (library)',
+  async start(env) {
+    const log: Log = { calls: [] };
+    const router = createRouter(switchyardConfig(env));
+    logAttempts(router, env, log);
+    return {
+      async call() {
+        const r = await router.dispatch(PARAMS);
+        return { ok: !!r.response.choices[0]?.message?.content, answeredBy: r.endpoint as 'primary' | 'secondary' };
       },
-    }),
-  ),
-  {
-    name: 'portkey (fallback config)',
-    async start(env) {
-      const peer = env.peer!;
-      const headers = {
-        'x-portkey-config': fallbackConfig([
-          { baseURL: env.primaryURL, requestTimeoutMs: ATTEMPT_TIMEOUT_MS },
-          { baseURL: env.secondaryURL, requestTimeoutMs: ATTEMPT_TIMEOUT_MS },
-        ]),
-      };
-      await peer.fetches();
-      return {
-        call: () =>
-          postChat(`${peer.url}/v1/chat/completions`, headers, (h) => {
-            const used = h.get('x-portkey-last-used-option-index');
-            return used === 'config.targets[0]' ? 'primary' : used === 'config.targets[1]' ? 'secondary' : undefined;
-          }),
-        fetches: () => peer.fetches(),
-        close: async () => undefined,
-      };
-    },
+      fetches: drain(log),
+      close: () => router.close(),
+    };
   },
-];
+};
+
+const switchyardGateway: System = {
+  name: 'switchyard (gateway)',
+  async start(env) {
+    const log: Log = { calls: [] };
+    const gw = await startInProcessGateway(switchyardConfig(env));
+    logAttempts(gw.router, env, log);
+    const by = (h: Headers) => (h.get('x-switchyard-endpoint') ?? undefined) as CallResult['answeredBy'];
+    return { call: () => postChat(`${gw.url}/v1/chat/completions`, {}, 'chat', by), fetches: drain(log), close: () => gw.close() };
+  },
+};
+
+const naive: System = {
+  name: 'naive try/except (openai SDK defaults)',
+  async start(env) {
+    const log: Log = { calls: [] };
+    const loggingFetch: typeof fetch = (input, init) => {
+      log.calls.push([Date.now(), new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url).host]);
+      return fetch(input, init);
+    };
+    const [primary, secondary] = [env.primaryURL, env.secondaryURL].map((baseURL) => new OpenAI({ baseURL, apiKey: 'sk-naive', timeout: ATTEMPT_TIMEOUT_MS, fetch: loggingFetch }));
+    return {
+      async call() {
+        try {
+          const c = await primary!.chat.completions.create(PARAMS);
+          if (c.choices[0]?.message?.content) return { ok: true, answeredBy: 'primary' };
+        } catch {
+          // fall through to the secondary
+        }
+        const c = await secondary!.chat.completions.create(PARAMS);
+        return { ok: !!c.choices[0]?.message?.content, answeredBy: 'secondary' };
+      },
+      fetches: drain(log),
+      close: async () => undefined,
+    };
+  },
+};
+
+const portkey: System = {
+  name: 'portkey (fallback config)',
+  async start(env) {
+    const peer = env.peer!;
+    const targets = [env.primaryURL, env.secondaryURL].map((baseURL) => ({ baseURL, requestTimeoutMs: ATTEMPT_TIMEOUT_MS }));
+    const headers = { 'x-portkey-config': fallbackConfig(targets) };
+    const by = (h: Headers) => ({ 'config.targets[0]': 'primary', 'config.targets[1]': 'secondary' } as const)[h.get('x-portkey-last-used-option-index') as 'config.targets[0]'];
+    peer.fetches();
+    return { call: () => postChat(`${peer.url}/v1/chat/completions`, headers, 'sim-model', by), fetches: () => peer.fetches(), close: async () => undefined };
+  },
+};
+
+export const SYSTEMS: System[] = [switchyardLibrary, switchyardGateway, naive, portkey];

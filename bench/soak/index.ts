@@ -2,7 +2,7 @@ import { Agent } from 'node:http';
 import type { SwitchyardConfigInput } from '../../src/config/index.js';
 import { closedPort, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { mulberry32 } from '../../src/simulator/random.js';
-import { sleep } from '../cleanup.js';
+import { sleep } from '../procs.js';
 import { startInProcessGateway, type InProcessGateway } from '../inprocess-gateway.js';
 import { check } from './check.js';
 import { send, type Sent } from './client.js';
