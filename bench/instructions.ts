@@ -8,16 +8,17 @@
  * ten minutes; writes bench/INSTRUCTIONS.md. `-- --requests=N --windows=N --warmup=N --only=plain|stream`
  * (with --only, the other mode's rows of the file are kept, each row saying which src/ it counted).
  *
- * Each server runs under callgrind with instrumentation off; after the warm-up (two load runs, because the
- * first time a client's connections close V8 throws away much of the optimised code of the hot path, and the
- * second run re-optimises it) counting is switched on for N requests at 32 connections and dumped, in several
- * windows one after another, since V8 still optimises now and then and a window it falls into counts more.
- * A window with a failed request (a loaded host can time one out under valgrind) is counted again, twice at most.
+ * Each server runs under callgrind with instrumentation off; 32 callers on keep-alive connections send the
+ * warm-up, then counting is switched on for N requests and dumped, in several windows one after another, on
+ * the same connections throughout: connections that close make V8 throw away optimised code of node's stream
+ * functions, and windows that re-optimise it counted up to a third more (the spread of the counts before
+ * 2026-12-05 evening, when every window opened connections of its own). A window with a failed request (a
+ * loaded host can time one out under valgrind) is counted again, twice at most.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runLoad } from './load.js';
+import { Agent, request } from 'node:http';
 import { machine, srcVersion } from './report.js';
 import { cleanupAll } from './procs.js';
 import { body, startGateway, startProxy, startUpstreams, TMP_DIR, type RunUnder } from './servers.js';
@@ -59,6 +60,28 @@ function categorize(annotated: string): Counts {
   return c;
 }
 
+/**
+ * `clients` callers on keep-alive connections, each sending its next request when its answer is read, until `n`
+ * are answered; the connections stay open from one call to the next, so every window sees the same sockets.
+ */
+async function drive(agent: Agent, url: URL, payload: string, clients: number, n: number): Promise<number> {
+  let left = n;
+  let failed = 0;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const fail = () => void (failed++, resolve());
+      const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+        if (res.statusCode !== 200) failed++;
+        res.on('error', fail).on('end', resolve).resume();
+      });
+      req.on('error', fail).end(payload);
+    });
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (left-- > 0) await one();
+  }));
+  return failed;
+}
+
 /** Per request, in the window with the median of the rest; and the rest of every window. */
 async function count(server: 'bare proxy' | 'switchyard', mode: Mode, upstream: string, configPath: string): Promise<{ perRequest: Counts; windows: number[] }> {
   const out = `${TMP_DIR}callgrind-${server.replace(' ', '-')}-${mode}.out`;
@@ -67,26 +90,29 @@ async function count(server: 'bare proxy' | 'switchyard', mode: Mode, upstream: 
   const under: RunUnder = { wrapper: ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${out}`], timeoutMs: 180_000 };
   const child = server === 'switchyard' ? await startGateway(configPath, under) : await startProxy(upstream, under);
   const control = (...a: string[]) => execFileSync('callgrind_control', [...a, String(child.pid)], { stdio: 'ignore' });
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   try {
-    const load = { url: `${child.url}/v1/chat/completions`, body: body(server === 'switchyard' ? 'chat' : 'sim-model', mode === 'stream'), connections: CONNECTIONS, limitMs: 1_200_000 };
-    for (const amount of [Math.ceil(WARMUP / 2), Math.floor(WARMUP / 2)]) await runLoad({ ...load, amount });
-    const counted: Counts[] = [];
-    for (let dump = 1, failed = 0; counted.length < WINDOWS; dump++) {
+    const url = new URL(`${child.url}/v1/chat/completions`);
+    const payload = body(server === 'switchyard' ? 'chat' : 'sim-model', mode === 'stream');
+    if (await drive(agent, url, payload, CONNECTIONS, WARMUP)) throw new Error(`${server} ${mode}: failed requests in the warm-up`);
+    const dumps: number[] = [];
+    for (let dump = 1, failed = 0; dumps.length < WINDOWS; dump++) {
       control('-i', 'on');
-      const measured = await runLoad({ ...load, amount: REQUESTS });
+      const bad = await drive(agent, url, payload, CONNECTIONS, REQUESTS);
       control('-i', 'off');
       control('-d');
-      if (measured.non2xx || measured.errors) {
-        process.stderr.write(`  ${server} ${mode}: ${measured.non2xx} non-2xx, ${measured.errors} errors in a window: counting it again\n`);
-        if (++failed > 2) throw new Error(`${server} ${mode}: three windows with failed requests`);
-        continue;
-      }
-      const c = categorize(execFileSync('callgrind_annotate', ['--threshold=100', '--inclusive=no', `${out}.${dump}`], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }));
-      counted.push({ rest: c.rest / measured.responses, compiler: c.compiler / measured.responses, majorGc: c.majorGc / measured.responses });
+      if (bad === 0) dumps.push(dump);
+      else if (++failed > 2) throw new Error(`${server} ${mode}: three windows with failed requests`);
+      else process.stderr.write(`  ${server} ${mode}: ${bad} failed requests in a window: counting it again\n`);
     }
+    const counted = dumps.map((d) => {
+      const c = categorize(execFileSync('callgrind_annotate', ['--threshold=100', '--inclusive=no', `${out}.${d}`], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }));
+      return { rest: c.rest / REQUESTS, compiler: c.compiler / REQUESTS, majorGc: c.majorGc / REQUESTS };
+    });
     const byRest = [...counted].sort((a, b) => a.rest - b.rest);
     return { perRequest: byRest[(byRest.length - 1) >> 1]!, windows: counted.map((c) => c.rest) };
   } finally {
+    agent.destroy();
     // Killed, not asked to stop: a graceful stop under valgrind is slow, and its exit dump is not wanted.
     child.signal('SIGKILL');
     await child.stop();
@@ -135,7 +161,7 @@ writeFileSync(
     '',
     `Command: \`npm run bench:instructions${args.length ? ` -- ${args.join(' ')}` : ''}\`, ${new Date().toISOString()}. ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${valgrind}.`,
     '',
-    `Each server under callgrind: ${int(WARMUP)} requests of warm-up, then ${WINDOWS} windows of ${int(REQUESTS)} requests at ${CONNECTIONS} connections, every thread counted; the table gives the window with the median of "the rest" (the steady per-request work: everything but V8's JIT compiler and major GC, which come in bursts). Upstream: the simulator. Not counted: the kernel, cache misses, waiting.`,
+    `Each server under callgrind: ${int(WARMUP)} requests of warm-up, then ${WINDOWS} windows of ${int(REQUESTS)} requests from ${CONNECTIONS} callers on the same keep-alive connections throughout, every thread counted; the table gives the window with the median of "the rest" (the steady per-request work: everything but V8's JIT compiler and major GC, which come in bursts). Upstream: the simulator. Not counted: the kernel, cache misses, waiting.`,
     '',
     table(['mode', 'server', 'the rest', 'JIT compiler', 'major GC', 'all', 'the rest vs the bare proxy', 'target', 'the rest, every window', 'src/ at'], rows),
     ...kept,

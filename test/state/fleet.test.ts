@@ -31,7 +31,9 @@ describe('four replicas on one Redis', () => {
     // volumeThreshold 5 at 50 %: one replica alone needs 5 failures; four unshared replicas 20.
     const hits = fleet.primary.stats().requests;
     expect(hits).toBeGreaterThanOrEqual(5);
-    expect(hits).toBeLessThanOrEqual(6);
+    // The trip reaches the other replicas by pub/sub, racing the next request (answered by the fallback at once):
+    // 5 or 6 on a quiet host; one or two more when the host is loaded (seen at load 7). Unshared it is 20.
+    expect(hits).toBeLessThanOrEqual(8);
     expect(fleet.routers.map((r) => circuit(r).state)).toEqual(['open', 'open', 'open', 'open']);
     expect(fleet.routers.map((r) => circuit(r).source)).toEqual(['fleet', 'fleet', 'fleet', 'fleet']);
     const spread = Math.max(...opened) - Math.min(...opened);

@@ -66,7 +66,9 @@ describe('four gateway processes on one Redis', () => {
     }
     // One gateway alone would need volumeThreshold (5); four without shared state would send 20.
     expect(primary.stats().requests).toBeGreaterThanOrEqual(5);
-    expect(primary.stats().requests).toBeLessThanOrEqual(6);
+    // The trip reaches the other replicas by pub/sub, racing the next request (answered by the fallback at once):
+    // 5 or 6 on a quiet host; one or two more when the host is loaded (seen at load 7). Unshared it is 20.
+    expect(primary.stats().requests).toBeLessThanOrEqual(8);
     expect((await all()).map((c) => [c.state, c.source])).toEqual(Array(4).fill(['open', 'fleet']));
 
     expect((await admin(urls[2]!, 'close')).status).toBe(200);
