@@ -6,7 +6,7 @@ import type { FleetResult } from './failover/fleet.js';
 import type { MemoryResult } from './memory.js';
 import type { LibraryRow } from './overhead-library.js';
 import type { GatewayCell, Mode, Target } from './overhead-gateway.js';
-import type { SoakReport } from './soak/index.js';
+import type { SoakReport } from '../test/soak/harness/index.js';
 import { int, mb, medianRange, ms, pct, table, us } from './stats.js';
 
 /*

@@ -16,7 +16,7 @@ import { gatewayOverhead } from './overhead-gateway.js';
 import { ensurePeer, type PeerInstall } from './peer.js';
 import { cleanupAll, installSignalCleanup } from './procs.js';
 import { renderReport, type BenchResults } from './report.js';
-import { runSoak } from './soak/index.js';
+import { runSoak } from '../test/soak/harness/index.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

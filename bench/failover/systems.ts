@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import type { SwitchyardConfigInput } from '../../src/config/index.js';
 import { createRouter } from '../../src/router/router.js';
 import type { Router } from '../../src/router/types.js';
-import { startInProcessGateway } from '../inprocess-gateway.js';
+import { startInProcessGateway } from '../../test/soak/harness/inprocess-gateway.js';
 import { fallbackConfig, type Peer } from '../peer.js';
 import { ATTEMPT_TIMEOUT_MS, BENCH_BREAKER } from './scenarios.js';
 

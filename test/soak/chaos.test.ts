@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { runSoak } from '../../bench/soak/index.js';
+import { runSoak } from './harness/index.js';
 
 /*
  * The short chaos soak (the long one runs in `npm run bench`): mixed plain and streamed traffic through the
  * gateway while three simulators take random faults of every kind and a fourth endpoint refuses
- * connections. Correctness invariants only, no timing assertion: see bench/soak/index.ts for the list.
+ * connections. Correctness invariants only, no timing assertion: see harness/index.ts for the list.
  */
 describe('chaos soak (short)', () => {
   it('every request ends cleanly, nothing leaks, and the attempt metric matches the simulators', async () => {

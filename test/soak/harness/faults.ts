@@ -1,6 +1,6 @@
-import type { FaultSpec } from '../../src/simulator/index.js';
-import type { Fault } from '../../src/simulator/faults.js';
-import type { Rng } from '../../src/simulator/random.js';
+import type { FaultSpec } from '../../../src/simulator/index.js';
+import type { Fault } from '../../../src/simulator/faults.js';
+import type { Rng } from '../../../src/simulator/random.js';
 
 /* The soak's chaos: fault specs drawn at random, so that every fault kind the simulator has comes up. */
 

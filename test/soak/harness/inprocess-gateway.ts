@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
-import { parseConfig, type SwitchyardConfigInput } from '../src/config/index.js';
-import { createGateway, type Gateway } from '../src/gateway/app.js';
-import { createLogger } from '../src/gateway/logging.js';
-import { createRouter } from '../src/router/router.js';
-import type { Router, RouterOptions } from '../src/router/types.js';
-import { instrument, type Instrumentation } from '../src/telemetry/index.js';
+import { parseConfig, type SwitchyardConfigInput } from '../../../src/config/index.js';
+import { createGateway, type Gateway } from '../../../src/gateway/app.js';
+import { createLogger } from '../../../src/gateway/logging.js';
+import { createRouter } from '../../../src/router/router.js';
+import type { Router, RouterOptions } from '../../../src/router/types.js';
+import { instrument, type Instrumentation } from '../../../src/telemetry/index.js';
 
 /**
  * The Switchyard gateway in this process, wired as `switchyard serve` wires it (router, instrument,
