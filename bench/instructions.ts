@@ -161,10 +161,11 @@ writeFileSync(
     '',
     `Command: \`npm run bench:instructions${args.length ? ` -- ${args.join(' ')}` : ''}\`, ${new Date().toISOString()}. ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${valgrind}.`,
     '',
-    `Each server under callgrind: ${int(WARMUP)} requests of warm-up, then ${WINDOWS} windows of ${int(REQUESTS)} requests from ${CONNECTIONS} callers on the same keep-alive connections throughout, every thread counted; the table gives the window with the median of "the rest" (the steady per-request work: everything but V8's JIT compiler and major GC, which come in bursts). Upstream: the simulator. Not counted: the kernel, cache misses, waiting.`,
+    `Each server under callgrind: ${int(WARMUP)} requests of warm-up, then ${WINDOWS} windows of ${int(REQUESTS)} requests from ${CONNECTIONS} callers on the same keep-alive connections throughout, every thread counted; the table gives the window with the median of "the rest" (the steady per-request work: everything but V8's JIT compiler and major GC, which come in bursts). Upstream: the simulator. Not counted: the kernel, cache misses, waiting.${kept.length ? ' The other mode\'s rows are from the count before this one (their windows are listed).' : ''}`,
     '',
-    table(['mode', 'server', 'the rest', 'JIT compiler', 'major GC', 'all', 'the rest vs the bare proxy', 'target', 'the rest, every window', 'src/ at'], rows),
-    ...kept,
+    ...((t) => [...t.slice(0, 2), ...[...t.slice(2), ...kept].sort((a, b) => a.split(' | ')[0]!.localeCompare(b.split(' | ')[0]!))])(
+      table(['mode', 'server', 'the rest', 'JIT compiler', 'major GC', 'all', 'the rest vs the bare proxy', 'target', 'the rest, every window', 'src/ at'], rows).split('\n'),
+    ),
     '',
   ].join('\n'),
 );
