@@ -3,13 +3,12 @@ import { Writable } from 'node:stream';
 import { afterEach } from 'vitest';
 import OpenAI from 'openai';
 import { parseConfig, type SwitchyardConfig, type SwitchyardConfigInput } from '../../src/config/index.js';
-import { createGateway, type Gateway } from '../../src/gateway/app.js';
-import { createLogger } from '../../src/gateway/logging.js';
+import type { Gateway } from '../../src/gateway/app.js';
 import type { RequestInfo, RequestResult } from '../../src/router/events.js';
-import { createRouter } from '../../src/router/router.js';
 import type { Router } from '../../src/router/types.js';
 import { startSimulator, type FaultSpec, type Simulator } from '../../src/simulator/index.js';
-import { instrument, type Instrumentation } from '../../src/telemetry/index.js';
+import type { Instrumentation } from '../../src/telemetry/index.js';
+import { wireGateway } from '../support/wire-gateway.js';
 
 /** Breaker settings for tests: trips on the second failure and stays open for the whole test. */
 export const TEST_BREAKER = {
@@ -93,13 +92,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       cb();
     },
   });
-  const logger = createLogger({ level: 'debug', destination: sink });
-  const router = createRouter(config);
+  const { url, router, gateway, telemetry } = await wireGateway(config, sink, 'debug');
   const ends: Stack['ends'] = [];
   router.events.on('request:end', (request, result) => ends.push({ request, result }));
-  const telemetry = instrument(router);
-  const gateway = createGateway({ router, config, metrics: telemetry, logger });
-  const { url } = await gateway.listen(0, '127.0.0.1');
 
   return {
     url,

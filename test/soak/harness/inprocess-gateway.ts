@@ -1,10 +1,9 @@
 import { Writable } from 'node:stream';
 import { parseConfig, type SwitchyardConfigInput } from '../../../src/config/index.js';
-import { createGateway, type Gateway } from '../../../src/gateway/app.js';
-import { createLogger } from '../../../src/gateway/logging.js';
-import { createRouter } from '../../../src/router/router.js';
+import type { Gateway } from '../../../src/gateway/app.js';
 import type { Router, RouterOptions } from '../../../src/router/types.js';
-import { instrument, type Instrumentation } from '../../../src/telemetry/index.js';
+import type { Instrumentation } from '../../../src/telemetry/index.js';
+import { wireGateway } from '../../support/wire-gateway.js';
 
 /**
  * The Switchyard gateway in this process, wired as `switchyard serve` wires it (router, instrument,
@@ -36,11 +35,7 @@ export async function startInProcessGateway(config: SwitchyardConfigInput, optio
       done();
     },
   });
-  const logger = createLogger({ level: 'info', destination: sink });
-  const router = createRouter(cfg, options);
-  const telemetry = instrument(router);
-  const gateway = createGateway({ router, config: cfg, metrics: telemetry, logger });
-  const { url } = await gateway.listen(0, '127.0.0.1');
+  const { url, router, gateway, telemetry } = await wireGateway(cfg, sink, 'info', options);
   return {
     url,
     router,
