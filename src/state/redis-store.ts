@@ -3,6 +3,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { BreakerConfig, StateConfig } from '../config/schema.js';
 import { holdsTraffic, encodeMessage, Mirror, parseMessage, type FleetState, type MirrorListener } from './fleet-state.js';
 import { keyLayout, type KeyLayout } from './keys.js';
+import { StoreHealth } from './store-health.js';
 import { LEASE_SCRIPT, READ_SCRIPT, RECORD_SCRIPT, RELEASE_SCRIPT, TRANSITION_SCRIPT } from './scripts.js';
 import type { FleetAction, LeaseAnswer, SharedStateStore, StateStoreStatus } from './store.js';
 
@@ -41,16 +42,13 @@ export class RedisStateStore implements SharedStateStore {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly timer: NodeJS.Timeout;
-  private readonly statusListeners = new Set<(up: boolean, reason?: string) => void>();
-  private up: boolean | undefined;
+  private readonly health = new StoreHealth();
   private offset = 0;
   private lastSync: number;
   private syncing: Promise<void> | undefined;
   private closed = false;
   private readonly heldSuccesses = new Map<string, { gen: number; count: number; b: BreakerConfig }>();
   private batchTimer: NodeJS.Timeout | undefined;
-  /** Commands failed in a row. */
-  private failures = 0;
 
   constructor(private readonly opts: RedisStateStoreOptions) {
     const c = opts.config;
@@ -76,8 +74,8 @@ export class RedisStateStore implements SharedStateStore {
     this.cmd.defineCommand('syRead', { lua: READ_SCRIPT });
     this.cmd.defineCommand('syRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
     this.cmd.defineCommand('syLease', { numberOfKeys: 2, lua: LEASE_SCRIPT });
-    this.cmd.on('error', (e: Error) => this.setUp(false, e));
-    this.cmd.on('close', () => this.setUp(false));
+    this.cmd.on('error', (e: Error) => this.health.disconnected(e));
+    this.cmd.on('close', () => this.health.disconnected());
     this.cmd.on('ready', () => void this.sync());
     // The subscriber queues its SUBSCRIBE until connected and re-subscribes after a reconnect by itself.
     this.sub = new Redis(c.url, { ...base, enableOfflineQueue: true, commandTimeout: undefined, autoResubscribe: true });
@@ -91,12 +89,11 @@ export class RedisStateStore implements SharedStateStore {
   }
 
   status(): StateStoreStatus {
-    return { up: this.up === true, lagSeconds: Math.max(0, this.now() - this.lastSync) / 1000 };
+    return { up: this.health.up === true, lagSeconds: Math.max(0, this.now() - this.lastSync) / 1000 };
   }
 
   onStatus(listener: (up: boolean, reason?: string) => void): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
+    return this.health.onChange(listener);
   }
 
   view(endpoint: string): FleetState | undefined {
@@ -125,7 +122,7 @@ export class RedisStateStore implements SharedStateStore {
    * call per batch rather than one per request.
    */
   record(endpoint: string, seenGen: number, ok: boolean, b: BreakerConfig): void {
-    if (!this.up) return;
+    if (!this.health.up) return;
     let held = this.heldSuccesses.get(endpoint);
     if (held && held.gen !== seenGen) {
       this.flushSuccesses(endpoint);
@@ -147,7 +144,7 @@ export class RedisStateStore implements SharedStateStore {
   private flushSuccesses(endpoint: string): void {
     const held = this.heldSuccesses.get(endpoint);
     this.heldSuccesses.delete(endpoint);
-    if (held && this.up) this.sendRecord(endpoint, held.gen, held.count, 0, held.b);
+    if (held && this.health.up) this.sendRecord(endpoint, held.gen, held.count, 0, held.b);
   }
 
   private sendRecord(endpoint: string, seenGen: number, successes: number, failures: number, b: BreakerConfig): void {
@@ -157,9 +154,9 @@ export class RedisStateStore implements SharedStateStore {
         b.volumeThreshold, b.errorThresholdPercentage, b.resetTimeoutMs, b.backoffMultiplier, b.maxResetTimeoutMs, this.jitterFactor(b),
         this.opts.config.keepMs, this.replicaId, k.channel)
       .then(([tripped, msg]) => {
-        this.setUp(true);
+        this.health.answered();
         if (tripped === 1) this.onMessage(msg);
-      }, (e: Error) => this.failed(e));
+      }, (e: Error) => this.health.failed(e));
   }
 
   transition(endpoint: string, action: FleetAction, seenGen: number, b: BreakerConfig, retryAfterMs = 0): void {
@@ -172,18 +169,18 @@ export class RedisStateStore implements SharedStateStore {
       .syTransition(k.state(endpoint), k.window(endpoint), k.lease(endpoint), endpoint, action, seenGen, b.resetTimeoutMs,
         b.backoffMultiplier, b.maxResetTimeoutMs, this.jitterFactor(b), this.opts.config.keepMs, this.replicaId, k.channel, extra)
       .then((msg) => {
-        this.setUp(true);
+        this.health.answered();
         this.onMessage(msg, true);
-      }, (e: Error) => this.failed(e));
+      }, (e: Error) => this.health.failed(e));
   }
 
   async acquireLease(endpoint: string, gen: number, ms: number): Promise<LeaseAnswer> {
     try {
       const r = await this.cmd.syLease(this.keys.state(endpoint), this.keys.lease(endpoint), gen, `${this.replicaId}:${gen}`, Math.max(1, Math.round(ms)));
-      this.setUp(true);
+      this.health.answered();
       return r < 0 ? { won: false, earlyMs: -r } : { won: r === 1 };
     } catch (e) {
-      this.failed(e as Error);
+      this.health.failed(e as Error);
       return { won: false };
     }
   }
@@ -193,29 +190,29 @@ export class RedisStateStore implements SharedStateStore {
   }
 
   rememberConversation(responseId: string, provider: string): void {
-    if (!this.up) return;
-    this.cmd.set(this.keys.conversation(responseId), provider, 'PX', this.opts.config.conversationTtlMs).then(() => this.setUp(true), (e: Error) => this.failed(e));
+    if (!this.health.up) return;
+    this.cmd.set(this.keys.conversation(responseId), provider, 'PX', this.opts.config.conversationTtlMs).then(() => this.health.answered(), (e: Error) => this.health.failed(e));
   }
 
   async conversationHolder(responseId: string): Promise<string | undefined> {
-    if (!this.up) return undefined;
+    if (!this.health.up) return undefined;
     try {
       const provider = await this.cmd.get(this.keys.conversation(responseId));
-      this.setUp(true);
+      this.health.answered();
       return provider ?? undefined;
     } catch (e) {
-      this.failed(e as Error);
+      this.health.failed(e as Error);
       return undefined;
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.health.close();
     clearInterval(this.timer);
     clearTimeout(this.batchTimer);
     for (const e of [...this.heldSuccesses.keys()]) this.flushSuccesses(e);
     await this.syncing?.catch(() => undefined);
-    this.statusListeners.clear();
     this.sub.disconnect();
     // QUIT waits for the replies still due (a lease released by a closing breaker); a store that is away
     // refuses it at once (no offline queue), and a slow one gets the command timeout.
@@ -236,7 +233,7 @@ export class RedisStateStore implements SharedStateStore {
     try {
       r = await this.cmd.syRead(endpoints.length, ...endpoints.map((e) => this.keys.state(e)), ...endpoints);
     } catch (e) {
-      this.failed(e as Error);
+      this.health.failed(e as Error);
       return;
     }
     const t1 = this.now();
@@ -244,7 +241,7 @@ export class RedisStateStore implements SharedStateStore {
     const redisNow = Number(r[0]);
     if (Number.isFinite(redisNow)) this.offset = redisNow - (t0 + t1) / 2;
     this.lastSync = t1;
-    this.setUp(true);
+    this.health.answered();
     endpoints.forEach((endpoint, i) => {
       const parsed = r[i + 1] ? parseMessage(r[i + 1]!) : undefined;
       const mine = this.mirror.get(endpoint);
@@ -264,30 +261,7 @@ export class RedisStateStore implements SharedStateStore {
   private jitterFactor(b: BreakerConfig): number {
     return 1 + b.jitter * (2 * this.random() - 1);
   }
-
-  /**
-   * A command failed (timed out, or was refused while disconnected). Down only once it had been up: before
-   * the first connection, the connection's own error event tells whether Redis is unreachable.
-   */
-  private failed(error: Error): void {
-    // One slow answer on a busy host is not an outage: down after a few failures in a row (a lost
-    // connection says so at once, through its own event).
-    if (++this.failures >= FAILURES_FOR_DOWN && this.up) this.setUp(false, error);
-  }
-
-  private setUp(up: boolean, error?: Error): void {
-    if (up) this.failures = 0;
-    if (this.closed || this.up === up) return;
-    // Before the first answer, a failed connect says "down"; a close event before any answer says nothing.
-    if (!up && this.up === undefined && !error) return;
-    this.up = up;
-    const reason = error ? errorReason(error) : undefined;
-    for (const l of this.statusListeners) l(up, reason);
-  }
 }
-
-/** Failed commands in a row that make the store down (a lost connection does at once). */
-const FAILURES_FOR_DOWN = 3;
 
 /** How long successes alone are held before they go to the fleet window as one count. */
 const SUCCESS_BATCH_MS = 20;
@@ -305,9 +279,3 @@ const RESTORE_POLICY: BreakerConfig = {
   maxRetryAfterMs: 1,
   quotaCooldownMs: 1,
 };
-
-/** A short reason without the URL (it may hold a password): the error code or class, never the message. */
-function errorReason(e: Error): string {
-  const code = (e as { code?: unknown }).code;
-  return typeof code === 'string' ? code : e.name;
-}
