@@ -3,12 +3,10 @@
  * and what the shared layer adds at concurrency 1. A section of `npm run bench` (`--only=fleet`). Needs
  * `redis-server` on PATH; starts its own on a free loopback port.
  */
-import { createRouter } from '../../src/router/router.js';
 import type { Router } from '../../src/router/types.js';
-import { closedPort, startSimulator, type FaultSpec } from '../../src/simulator/index.js';
+import { closedPort, type FaultSpec } from '../../src/simulator/index.js';
+import { allUp, ask, startFleet } from '../../test/state/fleet-rig.js';
 import { startProc } from '../procs.js';
-
-const ask = { model: 'chat', messages: [{ role: 'user' as const, content: 'hello' }] };
 
 async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
   const port = String(await closedPort());
@@ -17,28 +15,13 @@ async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
 }
 
 let prefix = 0;
+/** The tests' fleet (test/state/fleet-rig.ts) with the shipped defaults of the shared store, once every store is up. */
 async function fleet(redisUrl: string | undefined, faults: FaultSpec, timeoutMs: number, replicas = 4) {
-  const primary = await startSimulator({ faults });
-  const fallback = await startSimulator({});
-  const config = {
-    providers: { p1: { baseURL: primary.url }, p2: { baseURL: fallback.url } },
-    endpoints: { primary: { provider: 'p1', model: 'a', timeoutMs }, fallback: { provider: 'p2', model: 'b', timeoutMs } },
-    routes: { chat: { endpoints: ['primary', 'fallback'] } },
-    breaker: { volumeThreshold: 5, resetTimeoutMs: 60_000, jitter: 0 },
-    retry: { retries: 0 },
-    ...(redisUrl ? { state: { store: 'redis' as const, url: redisUrl, keyPrefix: `bench${++prefix}` } } : {}),
-  };
-  const routers = Array.from({ length: replicas }, () => createRouter(config, { transport: 'native' }));
+  const state = { syncIntervalMs: 1_000, commandTimeoutMs: 50 };
+  const f = await startFleet({ replicas, redisUrl, keyPrefix: `bench${++prefix}`, primary: faults, endpoint: { timeoutMs }, state });
   const deadline = Date.now() + 5_000;
-  while (redisUrl && !routers.every((r) => r.stateStatus?.()?.up) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  return {
-    routers,
-    primaryHits: () => primary.stats().requests,
-    async close() {
-      await Promise.all(routers.map((r) => r.close()));
-      await Promise.all([primary.close(), fallback.close()]);
-    },
-  };
+  while (redisUrl && !allUp(f.routers) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  return f;
 }
 
 /** Every replica sends `n` requests one after another, all replicas at once. */
@@ -90,7 +73,7 @@ export async function fleetBench(o: { p50Requests: number }): Promise<FleetResul
       for (const url of [redis.url, undefined]) {
         const f = await fleet(url, faults as FaultSpec, timeoutMs);
         const ms = await drive(f.routers, 10);
-        cells.push({ primaryAttempts: f.primaryHits(), ms });
+        cells.push({ primaryAttempts: f.primary.stats().requests, ms });
         await f.close();
       }
       rows.push({ scenario, shared: cells[0]!, memory: cells[1]! });
