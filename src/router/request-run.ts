@@ -17,7 +17,7 @@ import {
 import { Ledger, type CallerWindow, type ChargeReason } from './attribution.js';
 import { Attempt, failureResult, WATCHED, type AttemptFinisher, type AttemptHooks, type AttemptRun } from './attempt.js';
 import { chainVerdict, type ChainWalked } from './chain-verdict.js';
-import { type AttemptInfo, type RequestInfo, type RouterEvents, type SkipReason } from './events.js';
+import type { AttemptInfo, RequestInfo, RouterEvents, SkipReason } from './events.js';
 import type { LiveList } from './live-list.js';
 import type { Liveness } from './liveness.js';
 import type { AttemptScope, RequestScope } from './scope.js';

@@ -149,14 +149,12 @@ export class RedisStateStore implements SharedStateStore {
 
   private sendRecord(endpoint: string, seenGen: number, successes: number, failures: number, b: BreakerConfig): void {
     const k = this.keys;
-    this.cmd
-      .syRecord(k.state(endpoint), k.window(endpoint), endpoint, seenGen, successes, failures, b.rollingWindowMs / b.rollingBuckets, b.rollingBuckets,
-        b.volumeThreshold, b.errorThresholdPercentage, b.resetTimeoutMs, b.backoffMultiplier, b.maxResetTimeoutMs, this.jitterFactor(b),
-        this.opts.config.keepMs, this.replicaId, k.channel)
-      .then(([tripped, msg]) => {
-        this.health.answered();
-        if (tripped === 1) this.onMessage(msg);
-      }, (e: Error) => this.health.failed(e));
+    const recorded = this.cmd.syRecord(k.state(endpoint), k.window(endpoint), endpoint, seenGen, successes, failures, b.rollingWindowMs / b.rollingBuckets,
+      b.rollingBuckets, b.volumeThreshold, b.errorThresholdPercentage, b.resetTimeoutMs, b.backoffMultiplier, b.maxResetTimeoutMs, this.jitterFactor(b),
+      this.opts.config.keepMs, this.replicaId, k.channel);
+    void this.health.told(recorded).then((r) => {
+      if (r?.[0] === 1) this.onMessage(r[1]);
+    });
   }
 
   transition(endpoint: string, action: FleetAction, seenGen: number, b: BreakerConfig, retryAfterMs = 0): void {
@@ -165,24 +163,17 @@ export class RedisStateStore implements SharedStateStore {
 
   private write(endpoint: string, action: string, seenGen: number, b: BreakerConfig, extra: string): void {
     const k = this.keys;
-    this.cmd
-      .syTransition(k.state(endpoint), k.window(endpoint), k.lease(endpoint), endpoint, action, seenGen, b.resetTimeoutMs,
-        b.backoffMultiplier, b.maxResetTimeoutMs, this.jitterFactor(b), this.opts.config.keepMs, this.replicaId, k.channel, extra)
-      .then((msg) => {
-        this.health.answered();
-        this.onMessage(msg, true);
-      }, (e: Error) => this.health.failed(e));
+    const written = this.cmd.syTransition(k.state(endpoint), k.window(endpoint), k.lease(endpoint), endpoint, action, seenGen, b.resetTimeoutMs,
+      b.backoffMultiplier, b.maxResetTimeoutMs, this.jitterFactor(b), this.opts.config.keepMs, this.replicaId, k.channel, extra);
+    void this.health.told(written).then((msg) => {
+      if (msg !== undefined) this.onMessage(msg, true);
+    });
   }
 
   async acquireLease(endpoint: string, gen: number, ms: number): Promise<LeaseAnswer> {
-    try {
-      const r = await this.cmd.syLease(this.keys.state(endpoint), this.keys.lease(endpoint), gen, `${this.replicaId}:${gen}`, Math.max(1, Math.round(ms)));
-      this.health.answered();
-      return r < 0 ? { won: false, earlyMs: -r } : { won: r === 1 };
-    } catch (e) {
-      this.health.failed(e as Error);
-      return { won: false };
-    }
+    const r = await this.health.told(this.cmd.syLease(this.keys.state(endpoint), this.keys.lease(endpoint), gen, `${this.replicaId}:${gen}`, Math.max(1, Math.round(ms))));
+    if (r === undefined) return { won: false };
+    return r < 0 ? { won: false, earlyMs: -r } : { won: r === 1 };
   }
 
   releaseLease(endpoint: string, gen: number): void {
@@ -191,19 +182,12 @@ export class RedisStateStore implements SharedStateStore {
 
   rememberConversation(responseId: string, provider: string): void {
     if (!this.health.up) return;
-    this.cmd.set(this.keys.conversation(responseId), provider, 'PX', this.opts.config.conversationTtlMs).then(() => this.health.answered(), (e: Error) => this.health.failed(e));
+    void this.health.told(this.cmd.set(this.keys.conversation(responseId), provider, 'PX', this.opts.config.conversationTtlMs));
   }
 
   async conversationHolder(responseId: string): Promise<string | undefined> {
     if (!this.health.up) return undefined;
-    try {
-      const provider = await this.cmd.get(this.keys.conversation(responseId));
-      this.health.answered();
-      return provider ?? undefined;
-    } catch (e) {
-      this.health.failed(e as Error);
-      return undefined;
-    }
+    return (await this.health.told(this.cmd.get(this.keys.conversation(responseId)))) ?? undefined;
   }
 
   async close(): Promise<void> {

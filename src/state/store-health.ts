@@ -35,6 +35,14 @@ export class StoreHealth {
     if (++this.failures >= FAILURES_FOR_DOWN && this.state) this.set(false, error);
   }
 
+  /** A command's answer, told to the health as it comes: its value, or undefined when it failed. */
+  told<T>(command: Promise<T>): Promise<T | undefined> {
+    return command.then(
+      (value) => (this.answered(), value),
+      (e: Error) => void this.failed(e),
+    );
+  }
+
   /** The connection's own events: an error, or a close (`error` undefined). */
   disconnected(error?: Error): void {
     this.set(false, error);

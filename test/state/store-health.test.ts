@@ -52,4 +52,12 @@ describe('StoreHealth', () => {
     expect(seen).toEqual([[true, undefined]]);
     expect(other).toEqual([]);
   });
+
+  it('told: a command that answers gives its value and counts as an answer; one that fails gives undefined and counts as a failure', async () => {
+    const { h } = watched();
+    expect(await h.told(Promise.resolve('claude'))).toBe('claude');
+    expect(h.up).toBe(true);
+    for (let i = 0; i < 3; i++) expect(await h.told(Promise.reject(new Error('timeout')))).toBeUndefined();
+    expect(h.up).toBe(false);
+  });
 });
