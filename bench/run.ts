@@ -5,9 +5,10 @@
  *   npm run bench:instructions   instructions per request under callgrind, writes bench/INSTRUCTIONS.md
  * Options: --only=library,gateway,memory,failover,fleet,soak   --out=FILE
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { failover } from './failover/index.js';
 import { fleetBench } from './failover/fleet.js';
 import { memoryRun } from './memory.js';
@@ -19,28 +20,21 @@ import { renderReport, type BenchResults } from './report.js';
 import { runSoak } from '../test/soak/harness/index.js';
 
 const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
-const here = fileURLToPath(new URL('.', import.meta.url));
-const outFile = args.find((a) => a.startsWith('--out='))?.slice(6) ?? `${here}RESULTS${quick ? '.quick' : ''}.md`;
+const { values: opt } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, out: { type: 'string' } } });
+const { quick } = opt;
+const only = opt.only?.split(',');
+const outFile = opt.out ?? fileURLToPath(new URL(`./RESULTS${quick ? '.quick' : ''}.md`, import.meta.url));
 
-// [quick, full] for every parameter.
-const both = {
-  libraryPairs: [1_500, 8_000],
-  libraryStreamPairs: [800, 4_000],
-  gatewayDurationMs: [1_000, 1_500],
-  gatewayInitialWarmupMs: [500, 2_000],
-  gatewayRounds: [2, 10],
-  memoryRequests: [10_000, 120_000],
-  memoryLimitMs: [60_000, 170_000],
-  failoverDurationMs: [2_500, 4_000],
-  failoverRate: [40, 50],
-  fleetP50Requests: [500, 2_000],
-  soakDurationMs: [10_000, 45_000],
-  soakConcurrency: [8, 16],
-} as const;
-const P = Object.fromEntries(Object.entries(both).map(([k, v]) => [k, v[quick ? 0 : 1]])) as { [K in keyof typeof both]: number };
-const CONNECTIONS = [1, 32];
+/** Every section's parameters; `q(quick, full)` where the quick run uses less. */
+const q = (quickValue: number, full: number) => (quick ? quickValue : full);
+const P = {
+  library: { pairs: q(1_500, 8_000), streamPairs: q(800, 4_000), limitMs: 120_000 },
+  gateway: { connections: [1, 32], durationMs: q(1_000, 1_500), warmupMs: 300, initialWarmupMs: q(500, 2_000), rounds: q(2, 10) },
+  memory: { requests: q(10_000, 120_000), connections: 32, limitMs: q(60_000, 170_000) },
+  failover: { durationMs: q(2_500, 4_000), rate: q(40, 50) },
+  fleet: { p50Requests: q(500, 2_000) },
+  soak: { durationMs: q(10_000, 45_000), concurrency: q(8, 16), maxRequests: 2_000_000, seed: 5 },
+};
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(' / ');
@@ -49,11 +43,11 @@ const want = (section: string) => !only || only.includes(section);
 installSignalCleanup();
 const script = process.env.npm_lifecycle_event;
 const results: BenchResults = {
-  command: script?.startsWith('bench') ? `npm run ${script}${only || args.some((a) => a.startsWith('--out')) ? ` -- ${args.filter((a) => a !== '--quick').join(' ')}` : ''}` : `npx tsx bench/run.ts ${args.join(' ')}`.trim(),
+  command: script?.startsWith('bench') ? `npm run ${script}${only || opt.out ? ` -- ${args.filter((a) => a !== '--quick').join(' ')}` : ''}` : `npx tsx bench/run.ts ${args.join(' ')}`.trim(),
   quick,
   startedAt: new Date(),
   load: { start: loadAverage(), end: '' },
-  params: { ...P, gatewayConnections: CONNECTIONS },
+  params: P,
   errors: {},
 };
 log(`Switchyard bench (${quick ? 'quick' : 'full'}), load ${results.load.start}`);
@@ -74,20 +68,16 @@ async function section(name: string, fn: () => Promise<void>): Promise<void> {
 try {
   const peerInstall: PeerInstall = want('gateway') || want('failover') ? await ensurePeer(log) : { ok: false, reason: 'not needed' };
   if (!peerInstall.ok) log(`peer not available: ${peerInstall.reason}`);
-  await section('library', async () => void (results.library = await libraryOverhead({ pairs: P.libraryPairs, streamPairs: P.libraryStreamPairs, limitMs: 120_000, log })));
-  await section('gateway', async () => {
-    const o = { connections: CONNECTIONS, durationMs: P.gatewayDurationMs, warmupMs: 300, initialWarmupMs: P.gatewayInitialWarmupMs, rounds: P.gatewayRounds };
-    results.gateway = await gatewayOverhead({ ...o, peerInstall, log });
-  });
-  await section('memory', async () => void (results.memory = await memoryRun({ requests: P.memoryRequests, connections: 32, limitMs: P.memoryLimitMs, log })));
-  await section('failover', async () => void (results.failover = await failover({ durationMs: P.failoverDurationMs, rate: P.failoverRate, peerInstall, log })));
-  await section('fleet', async () => void (results.fleet = await fleetBench({ p50Requests: P.fleetP50Requests })));
+  await section('library', async () => void (results.library = await libraryOverhead({ ...P.library, log })));
+  await section('gateway', async () => void (results.gateway = await gatewayOverhead({ ...P.gateway, peerInstall, log })));
+  await section('memory', async () => void (results.memory = await memoryRun({ ...P.memory, log })));
+  await section('failover', async () => void (results.failover = await failover({ ...P.failover, peerInstall, log })));
+  await section('fleet', async () => void (results.fleet = await fleetBench(P.fleet)));
   await section('soak', async () => {
-    results.soak = await runSoak({ durationMs: P.soakDurationMs, concurrency: P.soakConcurrency, maxRequests: 2_000_000, seed: 5, log });
+    results.soak = await runSoak({ ...P.soak, log });
     for (const v of results.soak.violations.slice(0, 10)) log(`  violation: ${v}`);
   });
   results.load.end = loadAverage();
-  mkdirSync(`${here}.tmp`, { recursive: true });
   writeFileSync(outFile, renderReport(results));
   log(`\nwrote ${outFile} (${((Date.now() - results.startedAt.getTime()) / 60000).toFixed(1)} min)`);
 } catch (e) {
