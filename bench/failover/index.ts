@@ -48,13 +48,12 @@ async function runScenario(
   system: System,
   opts: { durationMs: number; rate: number; peer?: Peer | undefined; seed: number },
 ): Promise<FailoverResult> {
-  const sims: Simulator[] = [];
+  let primarySim: Simulator | undefined;
+  let secondarySim: Simulator | undefined;
   let run: SystemRun | undefined;
   try {
-    const primarySim = scenario.primary === 'refused' ? undefined : await startSimulator({ name: 'primary', seed: opts.seed });
-    if (primarySim) sims.push(primarySim);
-    const secondarySim = await startSimulator({ name: 'secondary', seed: opts.seed + 1 });
-    sims.push(secondarySim);
+    primarySim = scenario.primary === 'refused' ? undefined : await startSimulator({ name: 'primary', seed: opts.seed });
+    secondarySim = await startSimulator({ name: 'secondary', seed: opts.seed + 1 });
     const primaryURL = primarySim?.url ?? `http://127.0.0.1:${await closedPort()}/v1`;
     const primaryHost = new URL(primaryURL).host;
     run = await system.start({ primaryURL, secondaryURL: secondarySim.url, peer: opts.peer });
@@ -88,29 +87,24 @@ async function runScenario(
     // Requests still unanswered after a minute count as failures.
     await withTimeout(Promise.all(inflight), 60_000, `${scenario.id} / ${system.name}`).catch(() => undefined);
     const calls = run.fetches().filter(([, host]) => host === primaryHost).map(([t]) => t).sort((a, b) => a - b);
-    const simStats = primarySim?.stats();
-    const primaryAttempts = simStats ? simStats.requests : calls.length;
-    const wasted = simStats ? simStats.requests - (simStats.byResult.ok ?? 0) : calls.length;
+    const stats = primarySim?.stats();
+    // The fault ends when the primary recovers, or with the run.
     const faultEnd = t0 + (scenario.recoversAtMs ?? opts.durationMs);
-    const recoveredAt = scenario.recoversAtMs !== undefined ? t0 + scenario.recoversAtMs : undefined;
-    const firstBack =
-      recoveredAt !== undefined
-        ? outcomes.filter((o) => o.answeredBy === 'primary' && o.started >= recoveredAt).sort((a, b) => a.started - b.started)[0]
-        : undefined;
+    const backAt = Math.min(...outcomes.filter((o) => o.answeredBy === 'primary' && o.started >= faultEnd).map((o) => o.started));
     return {
       scenario,
       system: system.name,
       requests: n,
       ok: outcomes.filter((o) => o.ok).length,
       latency: summarize(outcomes.map((o) => o.ms)),
-      primaryAttempts,
-      wasted,
+      primaryAttempts: stats?.requests ?? calls.length,
+      wasted: stats ? stats.requests - (stats.byResult.ok ?? 0) : calls.length,
       stopMs: scenario.repeating ? undefined : stopTime(calls, t0, faultEnd),
-      returnMs: recoveredAt === undefined ? undefined : firstBack ? firstBack.started - recoveredAt : null,
+      returnMs: scenario.recoversAtMs === undefined ? undefined : Number.isFinite(backAt) ? backAt - faultEnd : null,
     };
   } finally {
     await run?.close().catch(() => undefined);
-    await Promise.all(sims.map((s) => s.close()));
+    await Promise.all([primarySim?.close(), secondarySim?.close()]);
   }
 }
 

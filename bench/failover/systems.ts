@@ -38,13 +38,13 @@ export interface System {
 }
 
 const PARAMS = { model: 'chat', messages: [{ role: 'user' as const, content: 'hello' }] };
-type Log = { calls: [number, string][] };
-const drain = (log: Log) => () => log.calls.splice(0);
 
-/** Logs each attempt the router starts as [time, host of the endpoint's provider]. */
-function logAttempts(router: Router, env: Env, log: Log): void {
+/** Logs each attempt the router starts as [time, host of the endpoint's provider]; returns `fetches`. */
+function logAttempts(router: Router, env: Env): SystemRun['fetches'] {
+  const calls: [number, string][] = [];
   const hosts: Record<string, string> = { primary: new URL(env.primaryURL).host, secondary: new URL(env.secondaryURL).host };
-  router.events.on('attempt:start', (a) => void log.calls.push([Date.now(), hosts[a.endpoint] ?? a.endpoint]));
+  router.events.on('attempt:start', (a) => void calls.push([Date.now(), hosts[a.endpoint] ?? a.endpoint]));
+  return () => calls.splice(0);
 }
 
 function switchyardConfig(env: Env): SwitchyardConfigInput {
@@ -73,15 +73,13 @@ async function postChat(url: string, headers: Record<string, string>, model: str
 const switchyardLibrary: System = {
   name: 'switchyard (library)',
   async start(env) {
-    const log: Log = { calls: [] };
     const router = createRouter(switchyardConfig(env));
-    logAttempts(router, env, log);
     return {
       async call() {
         const r = await router.dispatch(PARAMS);
         return { ok: !!r.response.choices[0]?.message?.content, answeredBy: r.endpoint as 'primary' | 'secondary' };
       },
-      fetches: drain(log),
+      fetches: logAttempts(router, env),
       close: () => router.close(),
     };
   },
@@ -90,20 +88,18 @@ const switchyardLibrary: System = {
 const switchyardGateway: System = {
   name: 'switchyard (gateway)',
   async start(env) {
-    const log: Log = { calls: [] };
     const gw = await startInProcessGateway(switchyardConfig(env));
-    logAttempts(gw.router, env, log);
     const by = (h: Headers) => (h.get('x-switchyard-endpoint') ?? undefined) as CallResult['answeredBy'];
-    return { call: () => postChat(`${gw.url}/v1/chat/completions`, {}, 'chat', by), fetches: drain(log), close: () => gw.close() };
+    return { call: () => postChat(`${gw.url}/v1/chat/completions`, {}, 'chat', by), fetches: logAttempts(gw.router, env), close: () => gw.close() };
   },
 };
 
 const naive: System = {
   name: 'naive try/except (openai SDK defaults)',
   async start(env) {
-    const log: Log = { calls: [] };
+    const calls: [number, string][] = [];
     const loggingFetch: typeof fetch = (input, init) => {
-      log.calls.push([Date.now(), new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url).host]);
+      calls.push([Date.now(), new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url).host]);
       return fetch(input, init);
     };
     const [primary, secondary] = [env.primaryURL, env.secondaryURL].map((baseURL) => new OpenAI({ baseURL, apiKey: 'sk-naive', timeout: ATTEMPT_TIMEOUT_MS, fetch: loggingFetch }));
@@ -118,7 +114,7 @@ const naive: System = {
         const c = await secondary!.chat.completions.create(PARAMS);
         return { ok: !!c.choices[0]?.message?.content, answeredBy: 'secondary' };
       },
-      fetches: drain(log),
+      fetches: () => calls.splice(0),
       close: async () => undefined,
     };
   },
