@@ -7,12 +7,7 @@ import type { Router } from '../../src/router/types.js';
 import { closedPort, type FaultSpec } from '../../src/simulator/index.js';
 import { allUp, ask, startFleet } from '../../test/state/fleet-rig.js';
 import { startProc } from '../procs.js';
-
-async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = String(await closedPort());
-  const redis = await startProc(['redis-server', '--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], /Ready to accept connections/);
-  return { url: `redis://127.0.0.1:${port}`, stop: redis.stop };
-}
+import { medianRange, summarize } from '../stats.js';
 
 let prefix = 0;
 /** The tests' fleet (test/state/fleet-rig.ts) with the shipped defaults of the shared store, once every store is up. */
@@ -33,6 +28,7 @@ async function drive(routers: Router[], n: number): Promise<number> {
   return performance.now() - t0;
 }
 
+/** p50 of `n` requests one after another through one router, after 500 of warm-up. */
 async function p50(redisUrl: string | undefined, n: number): Promise<number> {
   const f = await fleet(redisUrl, {}, 5_000, 1);
   const r = f.routers[0]!;
@@ -44,14 +40,14 @@ async function p50(redisUrl: string | undefined, n: number): Promise<number> {
     times.push(performance.now() - t);
   }
   await f.close();
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return summarize(times).p50;
 }
 
-export interface FleetRow {
+type FleetCell = { primaryAttempts: number; ms: number };
+interface FleetRow {
   scenario: string;
-  shared: { primaryAttempts: number; ms: number };
-  memory: { primaryAttempts: number; ms: number };
+  shared: FleetCell;
+  memory: FleetCell;
 }
 
 export interface FleetResult {
@@ -62,30 +58,30 @@ export interface FleetResult {
 
 /** Runs the fleet scenarios, then the concurrency-1 comparison, alternated so the host's drift hits both. */
 export async function fleetBench(o: { p50Requests: number }): Promise<FleetResult> {
-  const redis = await startRedis();
+  const port = String(await closedPort());
+  const redis = await startProc(['redis-server', '--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], /Ready to accept connections/);
+  const redisUrl = `redis://127.0.0.1:${port}`;
   try {
     const rows: FleetRow[] = [];
     for (const [scenario, faults, timeoutMs] of [
       ['dead primary (500s)', { always: { kind: 'status', status: 500 } }, 2_000],
       ['black hole (never answers, timeout 200 ms)', { always: { kind: 'hang' } }, 200],
     ] as const) {
-      const cells: { primaryAttempts: number; ms: number }[] = [];
-      for (const url of [redis.url, undefined]) {
+      const cell = async (url: string | undefined): Promise<FleetCell> => {
         const f = await fleet(url, faults as FaultSpec, timeoutMs);
         const ms = await drive(f.routers, 10);
-        cells.push({ primaryAttempts: f.primary.stats().requests, ms });
         await f.close();
-      }
-      rows.push({ scenario, shared: cells[0]!, memory: cells[1]! });
+        return { primaryAttempts: f.primary.stats().requests, ms };
+      };
+      rows.push({ scenario, shared: await cell(redisUrl), memory: await cell(undefined) });
     }
-    const mems: number[] = [];
-    const shareds: number[] = [];
+    const memory: number[] = [];
+    const shared: number[] = [];
     for (let round = 0; round < 3; round++) {
-      mems.push(await p50(undefined, o.p50Requests));
-      shareds.push(await p50(redis.url, o.p50Requests));
+      memory.push(await p50(undefined, o.p50Requests));
+      shared.push(await p50(redisUrl, o.p50Requests));
     }
-    const mid = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
-    return { rows, p50: { memory: mid(mems), shared: mid(shareds), requests: o.p50Requests } };
+    return { rows, p50: { memory: medianRange(memory)!.median, shared: medianRange(shared)!.median, requests: o.p50Requests } };
   } finally {
     await redis.stop();
   }

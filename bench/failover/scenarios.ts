@@ -36,7 +36,6 @@ export function scenarios(durationMs: number): Scenario[] {
     { id: 'hang', title: 'primary hangs (black hole)', primary: { always: { kind: 'hang' } }, secondary: {} },
     {
       id: 'rate429',
-     
       title: `primary returns 429 with Retry-After: 1 for ${half / 1000} s`,
       primary: { outages: [{ afterMs: 0, durationMs: half, fault: { kind: 'status', status: 429, retryAfterSeconds: 1 } }] },
       secondary: {},
@@ -44,7 +43,6 @@ export function scenarios(durationMs: number): Scenario[] {
     },
     {
       id: 'flapping',
-     
       title: 'primary flapping (503 for 400 ms of every 1000 ms)',
       primary: { outages: [{ afterMs: 0, durationMs: 400, everyMs: 1_000, fault: { kind: 'status', status: 503 } }] },
       secondary: {},
@@ -52,7 +50,6 @@ export function scenarios(durationMs: number): Scenario[] {
     },
     {
       id: 'recovery',
-     
       title: `primary recovers after a ${half / 1000} s outage (connections reset)`,
       primary: { outages: [{ afterMs: 0, durationMs: half, fault: { kind: 'reset' } }] },
       secondary: {},
@@ -60,7 +57,6 @@ export function scenarios(durationMs: number): Scenario[] {
     },
     {
       id: 'alldown',
-     
       title: 'every endpoint down (both return 503)',
       primary: { always: { kind: 'status', status: 503 } },
       secondary: { always: { kind: 'status', status: 503 } },
