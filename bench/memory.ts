@@ -1,5 +1,6 @@
 import { runLoad } from './load.js';
-import { sleep } from './procs.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { mb } from './stats.js';
 import { body, startGateway, startUpstreams } from './servers.js';
 
 /*
@@ -48,7 +49,6 @@ export async function memoryRun(opts: { requests: number; connections: number; l
   // Idle: keep-alive sockets to the upstream expire (4-5 s), then a full GC.
   await sleep(6_000);
   const after = await read();
-  const mb = (b: number) => (b / 1048576).toFixed(1);
-  opts.log(`  memory: ${completed} requests; RSS ${mb(before.rss)} -> ${mb(after.rss)} MB (peak ${mb(peakRss)}), heap after GC ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} MB`);
+  opts.log(`  memory: ${completed} requests; RSS ${mb(before.rss)} -> ${mb(after.rss)} (peak ${mb(peakRss)}), heap after GC ${mb(before.heapUsed)} -> ${mb(after.heapUsed)}`);
   return { completed, before, after, peakRss };
 }

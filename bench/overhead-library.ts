@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
-import { importDist, startUpstreams } from './servers.js';
+import { importDist, MESSAGES, startUpstreams } from './servers.js';
 import { summarize, type Summary } from './stats.js';
 
 /*
@@ -21,7 +21,6 @@ export interface LibraryRow {
 }
 
 type Call = () => Promise<unknown>;
-const MESSAGES = [{ role: 'user' as const, content: 'Say hello in one short sentence.' }];
 
 async function drain(stream: AsyncIterable<unknown>): Promise<void> {
   for await (const _ of stream) void _;

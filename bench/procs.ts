@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /*
  * Everything the bench starts registers how to stop it, so a run that fails halfway or is interrupted with
@@ -13,7 +14,7 @@ type Stop = () => Promise<void> | void;
 const stack: { name: string; stop: Stop }[] = [];
 
 /** Registers `stop`; returns a function that runs it now (once) and forgets it. */
-export function onCleanup(name: string, stop: Stop): () => Promise<void> {
+function onCleanup(name: string, stop: Stop): () => Promise<void> {
   const entry = { name, stop };
   stack.push(entry);
   let done: Promise<void> | undefined;
@@ -50,28 +51,10 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   return Promise.race([p, limit]).finally(() => clearTimeout(timer));
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-export interface Proc {
-  readonly pid: number;
-  /** What `ready` matched in the process's output. */
-  readonly ready: RegExpExecArray;
-  /** Where its output (stdout and stderr) ends now, for `waitFor` and `output`. */
-  mark(): number;
-  /** What it printed after `from` (at most the last 64 KB). */
-  output(from: number): string;
-  /** The first match of `re` in what it printed after `from`. */
-  waitFor(re: RegExp, from: number, timeoutMs?: number): Promise<RegExpExecArray>;
-  /** User + system CPU time of the process so far, µs (/proc/<pid>/stat, in clock ticks of 10 ms). */
-  cpuUs(): number;
-  rssBytes(): number;
-  signal(signal: NodeJS.Signals): void;
-  /** SIGTERM, then SIGKILL after 8 s. */
-  stop(): Promise<void>;
-}
+export type Proc = Awaited<ReturnType<typeof startProc>>;
 
 /** Starts `argv` and resolves once `ready` matches its output. `stdout: 'ignore'` for servers that log every request. */
-export async function startProc(argv: string[], ready: RegExp, o: { env?: NodeJS.ProcessEnv; stdout?: 'ignore'; timeoutMs?: number } = {}): Promise<Proc> {
+export async function startProc(argv: string[], ready: RegExp, o: { env?: NodeJS.ProcessEnv; stdout?: 'ignore'; timeoutMs?: number } = {}) {
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', o.stdout ?? 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   // The last 64 KB of output; `base` is the offset of its first character in everything printed.
@@ -85,6 +68,7 @@ export async function startProc(argv: string[], ready: RegExp, o: { env?: NodeJS
       for (const l of listeners) l();
     });
   }
+  /** The first match of `re` in what it printed after `from` (a `mark()`). */
   const waitFor = (re: RegExp, from: number, timeoutMs = 30_000) =>
     withTimeout(
       new Promise<RegExpExecArray>((resolve, reject) => {
@@ -101,10 +85,11 @@ export async function startProc(argv: string[], ready: RegExp, o: { env?: NodeJS
       timeoutMs,
       `${argv[0]}: waiting for ${re}`,
     );
+  // SIGTERM, then SIGKILL after 8 s.
   const stop = onCleanup(`${argv.slice(0, 3).join(' ')} (pid ${child.pid})`, async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
-    if (await Promise.race([exited.then(() => true), sleep(8_000).then(() => false)])) return;
+    if (await Promise.race([exited.then(() => true), sleep(8_000, false)])) return;
     child.kill('SIGKILL');
     await exited;
   });
@@ -118,17 +103,20 @@ export async function startProc(argv: string[], ready: RegExp, o: { env?: NodeJS
   const proc = (file: string) => readFileSync(`/proc/${child.pid}/${file}`, 'utf8');
   return {
     pid: child.pid!,
+    /** What `ready` matched in the process's output. */
     ready: match,
+    /** Where its output (stdout and stderr) ends now, for `waitFor` and `output`. */
     mark: () => base + text.length,
-    output: (from) => text.slice(Math.max(0, from - base)),
+    /** What it printed after `from` (at most the last 64 KB). */
+    output: (from: number) => text.slice(Math.max(0, from - base)),
     waitFor,
-    // Fields 14 and 15 (utime, stime) of stat; the name before them may hold spaces, hence from the last ')'.
+    /** User + system CPU time so far, µs: fields 14 and 15 of /proc/<pid>/stat, in ticks of 10 ms, after the name (which may hold spaces). */
     cpuUs: () => {
       const stat = proc('stat');
       return stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 13).reduce((a, t) => a + Number(t) * 10_000, 0);
     },
     rssBytes: () => Number(/VmRSS:\s+(\d+) kB/.exec(proc('status'))?.[1] ?? NaN) * 1024,
-    signal: (signal) => void child.kill(signal),
+    signal: (signal: NodeJS.Signals) => void child.kill(signal),
     stop,
   };
 }

@@ -11,10 +11,10 @@ import { startProc, type Proc } from './procs.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const TMP_DIR = fileURLToPath(new URL('./.tmp/', import.meta.url));
-export const DIST = `${TMP_DIR}dist/`;
+const DIST = `${TMP_DIR}dist/`;
 
 let built: Promise<void> | undefined;
-export function ensureBuild(): Promise<void> {
+function ensureBuild(): Promise<void> {
   built ??= new Promise<void>((resolve, reject) => {
     rmSync(DIST, { recursive: true, force: true });
     const tsc = [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', DIST, '--declaration', 'false', '--sourceMap', 'false'];
@@ -71,7 +71,8 @@ export async function startProxy(upstream: string, u: RunUnder = {}): Promise<Pr
   return { ...p, url: p.ready[1]! };
 }
 
-const MESSAGES = [{ role: 'user', content: 'Say hello in one short sentence.' }];
+export const MESSAGES = [{ role: 'user' as const, content: 'Say hello in one short sentence.' }];
+/** A chat completion request's JSON body. */
 export function body(model: string, stream: boolean): string {
   return JSON.stringify({ model, messages: MESSAGES, ...(stream ? { stream: true } : {}) });
 }

@@ -1,5 +1,6 @@
 import { closedPort, startSimulator, type FaultSpec, type Simulator } from '../../src/simulator/index.js';
-import { sleep, withTimeout } from '../procs.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { withTimeout } from '../procs.js';
 import { tryStartPeer, type Peer, type PeerInstall } from '../peer.js';
 import { summarize, type Summary } from '../stats.js';
 import { STOP_GAP_MS, scenarios, type Scenario } from './scenarios.js';
