@@ -60,15 +60,11 @@ export async function tryStartPeer(install: PeerInstall, logFetches = false): Pr
   }
 }
 
-/** A Portkey target for one OpenAI-compatible upstream. */
-export interface PeerTarget {
-  baseURL: string;
-  /** Portkey's per-target timeout (ms); without it a black-holed upstream holds the request forever. */
-  requestTimeoutMs?: number;
-}
-
-/** The `x-portkey-config` header: fallback across the targets, in order (STACK.md). */
-export function fallbackConfig(targets: PeerTarget[]): string {
+/**
+ * The `x-portkey-config` header: fallback across OpenAI-compatible upstreams, in order (STACK.md).
+ * `requestTimeoutMs` is Portkey's per-target timeout; without it a black-holed upstream holds the request forever.
+ */
+export function fallbackConfig(targets: { baseURL: string; requestTimeoutMs?: number }[]): string {
   return JSON.stringify({
     strategy: { mode: 'fallback' },
     targets: targets.map((t, i) => ({

@@ -7,7 +7,7 @@ import type { MemoryResult } from './memory.js';
 import type { LibraryRow } from './overhead-library.js';
 import type { GatewayCell, Mode, Target } from './overhead-gateway.js';
 import type { SoakReport } from '../test/soak/harness/index.js';
-import { int, mb, medianRange, ms, pct, table, us } from './stats.js';
+import { int, mb, medianRange, ms, pct, table, time, us } from './stats.js';
 
 /*
  * Writes bench/RESULTS.md as tables. No prose is generated: what a number means is said once, by hand, in the
@@ -133,7 +133,6 @@ const memory = (m: MemoryResult) =>
     ],
   );
 
-const time = (v: number | null | undefined) => (v === undefined ? '–' : v === null ? 'never' : `${int(v)} ms`);
 const failover = (results: FailoverResult[]) =>
   [...new Map(results.map((r) => [r.scenario.id, r.scenario])).values()].flatMap((s) => [
     `### ${s.title}`,

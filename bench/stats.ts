@@ -33,6 +33,8 @@ export function ms(v: number | undefined): string {
 export const us = (vMs: number | undefined) => (finite(vMs) ? `${(vMs * 1000).toFixed(1)} µs` : 'n/a');
 export const pct = (v: number | undefined) => (finite(v) ? `${(v * 100).toFixed(1)} %` : 'n/a');
 export const mb = (bytes: number | undefined) => (finite(bytes) ? `${(bytes / 1048576).toFixed(1)} MB` : 'n/a');
+/** A time that may be not measured (undefined) or never reached (null). */
+export const time = (v: number | null | undefined) => (v === undefined ? '–' : v === null ? 'never' : `${int(v)} ms`);
 export const int = (v: number | undefined) => (finite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a');
 
 /** A markdown table. */

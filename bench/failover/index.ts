@@ -2,7 +2,7 @@ import { closedPort, startSimulator, type FaultSpec, type Simulator } from '../.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withTimeout } from '../procs.js';
 import { tryStartPeer, type Peer, type PeerInstall } from '../peer.js';
-import { summarize, type Summary } from '../stats.js';
+import { ms, pct, summarize, time, type Summary } from '../stats.js';
 import { STOP_GAP_MS, scenarios, type Scenario } from './scenarios.js';
 import { SYSTEMS, type System, type SystemRun } from './systems.js';
 
@@ -67,7 +67,7 @@ async function runScenario(
     secondarySim.resetStats();
 
     if (primarySim) primarySim.setFaults(scenario.primary as FaultSpec);
-    secondarySim.setFaults(scenario.secondary);
+    secondarySim.setFaults(scenario.secondary ?? {});
     const t0 = Date.now();
     const n = Math.round((opts.rate * opts.durationMs) / 1000);
     const interval = 1000 / opts.rate;
@@ -124,9 +124,8 @@ export async function failover(opts: { durationMs: number; rate: number; peerIns
         }
         const r = await runScenario(scenario, system, { durationMs: opts.durationMs, rate: opts.rate, peer, seed: seed++ });
         out.push(r);
-        const f = (v: number | null | undefined) => (v === undefined ? '-' : v === null ? 'never' : `${v} ms`);
         opts.log(
-          `    ${system.name.padEnd(40)} ok ${((100 * r.ok) / r.requests).toFixed(1).padStart(5)} %  p50 ${r.latency.p50.toFixed(1).padStart(7)} ms  p99 ${r.latency.p99.toFixed(1).padStart(7)} ms  primary ${String(r.primaryAttempts).padStart(4)} (wasted ${String(r.wasted).padStart(4)})  stop ${f(r.stopMs)}  return ${f(r.returnMs)}`,
+          `    ${system.name}: ok ${pct(r.ok / r.requests)}, p50 ${ms(r.latency.p50)}, p99 ${ms(r.latency.p99)}, primary ${r.primaryAttempts} (wasted ${r.wasted}), stop ${time(r.stopMs)}, return ${time(r.returnMs)}`,
         );
       }
     }

@@ -21,7 +21,8 @@ export interface Scenario {
   id: string;
   title: string;
   primary: FaultSpec | 'refused';
-  secondary: FaultSpec;
+  /** The secondary's faults; healthy when absent. */
+  secondary?: FaultSpec;
   /** When the primary is healthy again (ms after the start), if it recovers within the run. */
   recoversAtMs?: number;
   /** Faults that come and go: a single "time until traffic stops" means nothing. */
@@ -31,28 +32,25 @@ export interface Scenario {
 export function scenarios(durationMs: number): Scenario[] {
   const half = Math.round(durationMs / 2);
   return [
-    { id: 'down', title: 'primary hard down (connection refused)', primary: 'refused', secondary: {} },
-    { id: 'errors50', title: 'primary returns 500 half the time', primary: { statusRates: { '500': 0.5 } }, secondary: {} },
-    { id: 'hang', title: 'primary hangs (black hole)', primary: { always: { kind: 'hang' } }, secondary: {} },
+    { id: 'down', title: 'primary hard down (connection refused)', primary: 'refused' },
+    { id: 'errors50', title: 'primary returns 500 half the time', primary: { statusRates: { '500': 0.5 } } },
+    { id: 'hang', title: 'primary hangs (black hole)', primary: { always: { kind: 'hang' } } },
     {
       id: 'rate429',
       title: `primary returns 429 with Retry-After: 1 for ${half / 1000} s`,
       primary: { outages: [{ afterMs: 0, durationMs: half, fault: { kind: 'status', status: 429, retryAfterSeconds: 1 } }] },
-      secondary: {},
       recoversAtMs: half,
     },
     {
       id: 'flapping',
       title: 'primary flapping (503 for 400 ms of every 1000 ms)',
       primary: { outages: [{ afterMs: 0, durationMs: 400, everyMs: 1_000, fault: { kind: 'status', status: 503 } }] },
-      secondary: {},
       repeating: true,
     },
     {
       id: 'recovery',
       title: `primary recovers after a ${half / 1000} s outage (connections reset)`,
       primary: { outages: [{ afterMs: 0, durationMs: half, fault: { kind: 'reset' } }] },
-      secondary: {},
       recoversAtMs: half,
     },
     {

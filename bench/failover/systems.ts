@@ -3,6 +3,7 @@ import type { SwitchyardConfigInput } from '../../src/config/index.js';
 import { createRouter } from '../../src/router/router.js';
 import type { Router } from '../../src/router/types.js';
 import { startInProcessGateway } from '../../test/soak/harness/inprocess-gateway.js';
+import { ask } from '../../test/state/fleet-rig.js';
 import { fallbackConfig, type Peer } from '../peer.js';
 import { ATTEMPT_TIMEOUT_MS, BENCH_BREAKER } from './scenarios.js';
 
@@ -14,16 +15,8 @@ import { ATTEMPT_TIMEOUT_MS, BENCH_BREAKER } from './scenarios.js';
  * default is 10 minutes, which no one keeps).
  */
 
-export interface Env {
-  primaryURL: string;
-  secondaryURL: string;
-  peer?: Peer | undefined;
-}
-
-export interface CallResult {
-  ok: boolean;
-  answeredBy?: 'primary' | 'secondary' | undefined;
-}
+type Env = { primaryURL: string; secondaryURL: string; peer?: Peer | undefined };
+type CallResult = { ok: boolean; answeredBy?: 'primary' | 'secondary' | undefined };
 
 export interface SystemRun {
   call(): Promise<CallResult>;
@@ -36,8 +29,6 @@ export interface System {
   name: string;
   start(env: Env): Promise<SystemRun>;
 }
-
-const PARAMS = { model: 'chat', messages: [{ role: 'user' as const, content: 'hello' }] };
 
 /** Logs each attempt the router starts as [time, host of the endpoint's provider]; returns `fetches`. */
 function logAttempts(router: Router, env: Env): SystemRun['fetches'] {
@@ -60,7 +51,7 @@ function switchyardConfig(env: Env): SwitchyardConfigInput {
 
 /** A chat completion over HTTP (the gateways): ok when the answer has content. */
 async function postChat(url: string, headers: Record<string, string>, model: string, answeredBy: (h: Headers) => CallResult['answeredBy']): Promise<CallResult> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ ...PARAMS, model }), signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ ...ask, model }), signal: AbortSignal.timeout(30_000) });
   const text = await res.text();
   try {
     const content = (JSON.parse(text) as { choices?: { message?: { content?: string } }[] }).choices?.[0]?.message?.content;
@@ -76,7 +67,7 @@ const switchyardLibrary: System = {
     const router = createRouter(switchyardConfig(env));
     return {
       async call() {
-        const r = await router.dispatch(PARAMS);
+        const r = await router.dispatch(ask);
         return { ok: !!r.response.choices[0]?.message?.content, answeredBy: r.endpoint as 'primary' | 'secondary' };
       },
       fetches: logAttempts(router, env),
@@ -106,12 +97,12 @@ const naive: System = {
     return {
       async call() {
         try {
-          const c = await primary!.chat.completions.create(PARAMS);
+          const c = await primary!.chat.completions.create(ask);
           if (c.choices[0]?.message?.content) return { ok: true, answeredBy: 'primary' };
         } catch {
           // fall through to the secondary
         }
-        const c = await secondary!.chat.completions.create(PARAMS);
+        const c = await secondary!.chat.completions.create(ask);
         return { ok: !!c.choices[0]?.message?.content, answeredBy: 'secondary' };
       },
       fetches: () => calls.splice(0),
