@@ -1,4 +1,4 @@
-import { runLoad, type LoadResult } from './load.js';
+import { runLoad } from './load.js';
 import { fallbackConfig, tryStartPeer, type PeerInstall } from './peer.js';
 import type { Proc } from './procs.js';
 import { body, startGateway, startProxy, startUpstreams } from './servers.js';
@@ -14,19 +14,19 @@ import { body, startGateway, startProxy, startUpstreams } from './servers.js';
 export type Target = 'direct' | 'bare proxy' | 'switchyard' | 'portkey';
 const TARGETS: Target[] = ['direct', 'bare proxy', 'switchyard', 'portkey'];
 export type Mode = 'plain' | 'stream';
+export const MODES: Mode[] = ['plain', 'stream'];
 
 export interface GatewayCell {
   mode: Mode;
   connections: number;
   target: Target;
-  /** The best round (highest throughput). */
-  result?: LoadResult;
-  /** CPU time of the target's own process per response (µs) in the best round: the simulator's for `direct`. */
-  cpuUsPerRequest?: number;
   /** Why there is no result. */
   missing?: string;
-  /** Every round's throughput and latency quantiles (ms), in round order. */
-  rounds: { rps: number; p50: number; p99: number }[];
+  /**
+   * Every round in order: throughput, latency quantiles (ms), and CPU time of the target's own process per
+   * response (µs; the simulator's for `direct`).
+   */
+  rounds: { rps: number; p50: number; p99: number; cpuUs: number }[];
 }
 
 export async function gatewayOverhead(opts: {
@@ -58,11 +58,11 @@ export async function gatewayOverhead(opts: {
   // spends growing its heap (seen as seconds of slower requests every time a fresh gateway met 32 connections).
   for (const target of TARGETS.filter((t) => endpoints[t])) {
     for (const connections of [8, Math.max(...opts.connections)]) {
-      for (const mode of ['plain', 'stream'] as Mode[]) await runLoad({ ...load(target, mode, connections), durationMs: opts.initialWarmupMs });
+      for (const mode of MODES) await runLoad({ ...load(target, mode, connections), durationMs: opts.initialWarmupMs });
     }
   }
   const cells: GatewayCell[] = [];
-  for (const mode of ['plain', 'stream'] as Mode[]) {
+  for (const mode of MODES) {
     for (const connections of opts.connections) {
       const group = TARGETS.map((target): GatewayCell => ({ mode, connections, target, rounds: [], ...(endpoints[target] ? {} : { missing: missing ?? 'not available' }) }));
       cells.push(...group);
@@ -74,8 +74,7 @@ export async function gatewayOverhead(opts: {
           const before = proc.cpuUs();
           const r = await runLoad({ ...load(c.target, mode, connections), durationMs: opts.durationMs });
           const cpu = (proc.cpuUs() - before) / Math.max(1, r.responses);
-          c.rounds.push({ rps: r.rps, p50: r.latency.p50, p99: r.latency.p99 });
-          if (!c.result || r.rps > c.result.rps) (c.result = r), (c.cpuUsPerRequest = cpu);
+          c.rounds.push({ rps: r.rps, p50: r.latency.p50, p99: r.latency.p99, cpuUs: cpu });
           opts.log(
             `  ${mode.padEnd(6)} c=${String(connections).padEnd(2)} ${c.target.padEnd(10)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50.toFixed(3)} ms  p99 ${r.latency.p99.toFixed(3)} ms  cpu ${cpu.toFixed(0)} µs/req${r.non2xx || r.errors ? `  (non-2xx ${r.non2xx}, errors ${r.errors})` : ''}`,
           );
