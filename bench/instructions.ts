@@ -11,27 +11,26 @@
  * Each server runs under callgrind with instrumentation off; 32 callers on keep-alive connections send the
  * warm-up, then counting is switched on for N requests and dumped, in several windows one after another, on
  * the same connections throughout: connections that close make V8 throw away optimised code of node's stream
- * functions, and windows that re-optimise it counted up to a third more (the spread of the counts before
- * 2026-12-05 evening, when every window opened connections of its own). A window with a failed request (a
+ * functions, and windows that re-optimise it count up to a third more. A window with a failed request (a
  * loaded host can time one out under valgrind) is counted again, twice at most.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { Agent, request } from 'node:http';
+import type { Mode } from './overhead-gateway.js';
 import { machine, srcVersion } from './report.js';
 import { cleanupAll } from './procs.js';
 import { body, startGateway, startProxy, startUpstreams, TMP_DIR, type RunUnder } from './servers.js';
 import { int, table } from './stats.js';
 
 const args = process.argv.slice(2);
-const arg = (k: string, d: number) => Number(args.find((a) => a.startsWith(`--${k}=`))?.split('=')[1] ?? d);
-const REQUESTS = arg('requests', 2_000);
-const WINDOWS = arg('windows', 3);
-const WARMUP = arg('warmup', 40_000);
+const number = (d: number) => ({ type: 'string', default: String(d) }) as const;
+const { values: opt } = parseArgs({ options: { requests: number(2_000), windows: number(3), warmup: number(40_000), only: { type: 'string', default: 'plain,stream' } } });
+const [REQUESTS, WINDOWS, WARMUP] = [opt.requests, opt.windows, opt.warmup].map(Number) as [number, number, number];
 const CONNECTIONS = 32;
-type Mode = 'plain' | 'stream';
-const modes = (args.find((a) => a.startsWith('--only='))?.slice(7) ?? 'plain,stream').split(',') as Mode[];
+const modes = opt.only.split(',') as Mode[];
 const FILE = fileURLToPath(new URL('./INSTRUCTIONS.md', import.meta.url));
 /** The targets: instructions per request (the rest) against the bare proxy's. */
 const TARGET: Record<Mode, number> = { plain: 1.15, stream: 1.35 };
@@ -41,18 +40,14 @@ const TARGET: Record<Mode, number> = { plain: 1.15, stream: 1.35 };
 const COMPILER =
   /compiler::|maglev|Maglev|turboshaft|Turboshaft|Zone::|ZoneList|CompilationJob|OptimizedCompilation|interpreter::BytecodeGenerator|v8::internal::Parser(Base)?[:<]|v8::internal::Scanner::/;
 const MAJOR_GC = /MarkingVisitor|ConcurrentMarking|Sweeper|MarkCompact|MajorGC|IncrementalMarking|MarkingWorklist|MarkingBarrier/;
-interface Counts {
-  rest: number;
-  compiler: number;
-  majorGc: number;
-}
+type Counts = Record<'rest' | 'compiler' | 'majorGc', number>;
 
-/** Sums `callgrind_annotate --inclusive=no` output (self counts per function) into the categories. */
+/** Sums `callgrind_annotate --inclusive=no` output (self counts per function) into the categories, per request. */
 function categorize(annotated: string): Counts {
   const c: Counts = { rest: 0, compiler: 0, majorGc: 0 };
   for (const m of annotated.matchAll(/^\s*([\d,]+) \([^)]*\)\s+(.*)$/gm)) {
     if (m[2]!.includes('PROGRAM TOTALS')) continue;
-    const n = Number(m[1]!.replace(/,/g, ''));
+    const n = Number(m[1]!.replace(/,/g, '')) / REQUESTS;
     if (COMPILER.test(m[2]!)) c.compiler += n;
     else if (MAJOR_GC.test(m[2]!)) c.majorGc += n;
     else c.rest += n;
@@ -84,9 +79,8 @@ async function drive(agent: Agent, url: URL, payload: string, clients: number, n
 
 /** Per request, in the window with the median of the rest; and the rest of every window. */
 async function count(server: 'bare proxy' | 'switchyard', mode: Mode, upstream: string, configPath: string): Promise<{ perRequest: Counts; windows: number[] }> {
-  const out = `${TMP_DIR}callgrind-${server.replace(' ', '-')}-${mode}.out`;
-  const removeDumps = () => readdirSync(TMP_DIR).forEach((f) => f.startsWith(out.slice(TMP_DIR.length)) && rmSync(`${TMP_DIR}${f}`));
-  removeDumps();
+  const dir = mkdtempSync(`${TMP_DIR}callgrind-`);
+  const out = `${dir}/callgrind.out`;
   const under: RunUnder = { wrapper: ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${out}`], timeoutMs: 180_000 };
   const child = server === 'switchyard' ? await startGateway(configPath, under) : await startProxy(upstream, under);
   const control = (...a: string[]) => execFileSync('callgrind_control', [...a, String(child.pid)], { stdio: 'ignore' });
@@ -105,10 +99,8 @@ async function count(server: 'bare proxy' | 'switchyard', mode: Mode, upstream: 
       else if (++failed > 2) throw new Error(`${server} ${mode}: three windows with failed requests`);
       else process.stderr.write(`  ${server} ${mode}: ${bad} failed requests in a window: counting it again\n`);
     }
-    const counted = dumps.map((d) => {
-      const c = categorize(execFileSync('callgrind_annotate', ['--threshold=100', '--inclusive=no', `${out}.${d}`], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }));
-      return { rest: c.rest / REQUESTS, compiler: c.compiler / REQUESTS, majorGc: c.majorGc / REQUESTS };
-    });
+    const annotate = (d: number) => execFileSync('callgrind_annotate', ['--threshold=100', '--inclusive=no', `${out}.${d}`], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    const counted = dumps.map((d) => categorize(annotate(d)));
     const byRest = [...counted].sort((a, b) => a.rest - b.rest);
     return { perRequest: byRest[(byRest.length - 1) >> 1]!, windows: counted.map((c) => c.rest) };
   } finally {
@@ -116,20 +108,19 @@ async function count(server: 'bare proxy' | 'switchyard', mode: Mode, upstream: 
     // Killed, not asked to stop: a graceful stop under valgrind is slow, and its exit dump is not wanted.
     child.signal('SIGKILL');
     await child.stop();
-    removeDumps();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-for (const tool of ['valgrind', 'callgrind_annotate']) {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-  } catch {
-    process.stderr.write(`${tool} is not installed: apt-get install -y --no-install-recommends valgrind\n`);
-    process.exit(2);
-  }
+let valgrind: string;
+try {
+  // Debian's valgrind package brings callgrind_control and callgrind_annotate with it.
+  valgrind = execFileSync('valgrind', ['--version'], { encoding: 'utf8' }).trim();
+} catch {
+  process.stderr.write('valgrind is not installed: apt-get install -y --no-install-recommends valgrind\n');
+  process.exit(2);
 }
-const version = srcVersion();
-const src = version ? `${version.commit}${version.dirty ? ' + changes' : ''}` : 'unknown';
+const src = srcVersion() ?? 'unknown';
 const k = (v: number) => `${(v / 1000).toFixed(1)}k`;
 const rows: string[][] = [];
 try {
@@ -151,20 +142,20 @@ try {
   await cleanupAll();
 }
 // The other mode's rows of the last full count stay, with the src/ they counted.
-const kept = existsSync(FILE) ? [...readFileSync(FILE, 'utf8').matchAll(/^\| (plain|stream) \|.*\|$/gm)].filter((m) => !modes.includes(m[1] as Mode)).map((m) => m[0]) : [];
-const m = machine();
-const valgrind = execFileSync('valgrind', ['--version'], { encoding: 'utf8' }).trim();
+const kept = [...(existsSync(FILE) ? readFileSync(FILE, 'utf8') : '').matchAll(/^\| (plain|stream) \| (.*) \|$/gm)].filter((m) => !modes.includes(m[1] as Mode));
+rows.push(...kept.map((row) => [row[1]!, ...row[2]!.split(' | ')]));
 writeFileSync(
   FILE,
   [
     '# Switchyard bench: instructions per request',
     '',
-    `Command: \`npm run bench:instructions${args.length ? ` -- ${args.join(' ')}` : ''}\`, ${new Date().toISOString()}. ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${valgrind}.`,
+    `Command: \`npm run bench:instructions${args.length ? ` -- ${args.join(' ')}` : ''}\`, ${new Date().toISOString()}. ${machine()}, ${valgrind}.`,
     '',
     `Each server under callgrind: ${int(WARMUP)} requests of warm-up, then ${WINDOWS} windows of ${int(REQUESTS)} requests from ${CONNECTIONS} callers on the same keep-alive connections throughout, every thread counted; the table gives the window with the median of "the rest" (the steady per-request work: everything but V8's JIT compiler and major GC, which come in bursts). Upstream: the simulator. Not counted: the kernel, cache misses, waiting.${kept.length ? ' The other mode\'s rows are from the count before this one (their windows are listed).' : ''}`,
     '',
-    ...((t) => [...t.slice(0, 2), ...[...t.slice(2), ...kept].sort((a, b) => a.split(' | ')[0]!.localeCompare(b.split(' | ')[0]!))])(
-      table(['mode', 'server', 'the rest', 'JIT compiler', 'major GC', 'all', 'the rest vs the bare proxy', 'target', 'the rest, every window', 'src/ at'], rows).split('\n'),
+    table(
+      ['mode', 'server', 'the rest', 'JIT compiler', 'major GC', 'all', 'the rest vs the bare proxy', 'target', 'the rest, every window', 'src/ at'],
+      rows.sort((a, b) => a[0]!.localeCompare(b[0]!)),
     ),
     '',
   ].join('\n'),

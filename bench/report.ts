@@ -14,16 +14,17 @@ import { int, mb, medianRange, ms, pct, table, time, us } from './stats.js';
  * README's Proof section; history is `git log bench/RESULTS.md`, what changed and why is CHANGELOG.md.
  */
 
-export function machine(): { cpu: string; cores: number; node: string; vm: string } {
-  const cmdline = existsSync('/proc/cmdline') ? readFileSync('/proc/cmdline', 'utf8') : '';
-  return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, vm: /firecracker/i.test(cmdline) ? ', Firecracker microVM' : '' };
+/** The host as a header names it: CPU × cores, Node, and whether it is a Firecracker microVM. */
+export function machine(): string {
+  const vm = existsSync('/proc/cmdline') && /firecracker/i.test(readFileSync('/proc/cmdline', 'utf8')) ? ', Firecracker microVM' : '';
+  return `${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}, Node ${process.version}${vm}`;
 }
 
-/** The last commit that touched src/ (what a run measured), and whether src/ has changes on top; undefined outside git. */
-export function srcVersion(): { commit: string; dirty: boolean } | undefined {
+/** The last commit that touched src/ (what a run measured), with a note when src/ has changes on top; undefined outside git. */
+export function srcVersion(): string | undefined {
   try {
     const git = (...a: string[]) => execFileSync('git', a, { cwd: new URL('..', import.meta.url), encoding: 'utf8' }).trim();
-    return { commit: git('log', '-1', '--format=%h', '--', 'src'), dirty: git('status', '--porcelain', '--', 'src') !== '' };
+    return `${git('log', '-1', '--format=%h', '--', 'src')}${git('status', '--porcelain', '--', 'src') ? ' + uncommitted changes' : ''}`;
   } catch {
     return undefined;
   }
@@ -174,15 +175,13 @@ const soak = (s: SoakReport) => [
 ];
 
 export function renderReport(r: BenchResults): string {
-  const m = machine();
   const src = srcVersion();
   const minutes = ((Date.now() - r.startedAt.getTime()) / 60000).toFixed(1);
   const out: string[] = [
     '# Switchyard benchmark results',
     '',
     `Command: \`${r.command}\`, ${r.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${minutes} min${r.quick ? ' (quick: rough numbers)' : ''}. ` +
-      `${m.cpu} × ${m.cores}, Node ${m.node}${m.vm}; load ${r.load.start} → ${r.load.end}` +
-      `${src ? `; src/ at \`${src.commit}\`${src.dirty ? ' + uncommitted changes' : ''}` : ''}. Instruction counts: bench/INSTRUCTIONS.md.`,
+      `${machine()}; load ${r.load.start} → ${r.load.end}${src ? `; src/ at \`${src}\`` : ''}. Instruction counts: bench/INSTRUCTIONS.md.`,
     '',
     ...Object.entries(r.errors).map(([k, v]) => `- section ${k} failed: ${v}`),
     '## Targets',
