@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { startProc, type Proc } from './procs.js';
 
 /*
@@ -24,11 +25,7 @@ export async function ensurePeer(log: (line: string) => void): Promise<PeerInsta
     const pkg = { name: 'switchyard-bench-peer', private: true, dependencies: { '@portkey-ai/gateway': PEER_VERSION }, overrides: { '@hono/node-server': '1.14.1' } };
     writeFileSync(`${PEER_DIR}package.json`, `${JSON.stringify(pkg, null, 2)}\n`);
     log(`installing @portkey-ai/gateway@${PEER_VERSION} in bench/.peer (npm install, up to 5 minutes)...`);
-    await new Promise<void>((resolve, reject) =>
-      execFile('npm', ['install', '--prefix', PEER_DIR, '--no-audit', '--no-fund', '--loglevel=error'], { timeout: 300_000 }, (err, _out, stderr) =>
-        err ? reject(new Error(`${err.message}\n${stderr.slice(-1000)}`)) : resolve(),
-      ),
-    );
+    await promisify(execFile)('npm', ['install', '--prefix', PEER_DIR, '--no-audit', '--no-fund', '--loglevel=error'], { timeout: 300_000 });
   } catch (e) {
     return { ok: false, reason: `npm install failed: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}` };
   }

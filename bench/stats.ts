@@ -1,17 +1,12 @@
 /** Small statistics and formatting helpers shared by every part of the bench. */
 
-export interface Summary {
-  n: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
+export type Summary = { n: number; p50: number; p99: number };
 
+/** Count and nearest-rank quantiles (NaN when empty). */
 export function summarize(values: ArrayLike<number>): Summary {
-  if (values.length === 0) return { n: 0, p50: NaN, p99: NaN, max: NaN };
   const sorted = Float64Array.from(values).sort();
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1]! };
+  const at = (q: number) => (sorted.length ? sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]! : NaN);
+  return { n: sorted.length, p50: at(0.5), p99: at(0.99) };
 }
 
 /** The median (the mean of the middle two for an even count) and range of `values`; undefined when empty. */

@@ -44,11 +44,7 @@ async function p50(redisUrl: string | undefined, n: number): Promise<number> {
 }
 
 type FleetCell = { primaryAttempts: number; ms: number };
-interface FleetRow {
-  scenario: string;
-  shared: FleetCell;
-  memory: FleetCell;
-}
+type FleetRow = { scenario: string; shared: FleetCell; memory: FleetCell };
 
 export interface FleetResult {
   rows: FleetRow[];

@@ -66,7 +66,7 @@ async function runScenario(
     primarySim?.resetStats();
     secondarySim.resetStats();
 
-    if (primarySim) primarySim.setFaults(scenario.primary as FaultSpec);
+    primarySim?.setFaults(scenario.primary as FaultSpec);
     secondarySim.setFaults(scenario.secondary ?? {});
     const t0 = Date.now();
     const n = Math.round((opts.rate * opts.durationMs) / 1000);
@@ -78,12 +78,8 @@ async function runScenario(
       if (wait > 0) await sleep(wait);
       const started = Date.now();
       const t = performance.now();
-      inflight.push(
-        run.call().then(
-          (r) => void outcomes.push({ ...r, ms: performance.now() - t, started }),
-          () => void outcomes.push({ ok: false, ms: performance.now() - t, started }),
-        ),
-      );
+      const done = (r: { ok: boolean; answeredBy?: string | undefined }) => void outcomes.push({ ...r, ms: performance.now() - t, started });
+      inflight.push(run.call().then(done, () => done({ ok: false })));
     }
     // Requests still unanswered after a minute count as failures.
     await withTimeout(Promise.all(inflight), 60_000, `${scenario.id} / ${system.name}`).catch(() => undefined);

@@ -25,10 +25,7 @@ export interface SystemRun {
   close(): Promise<void>;
 }
 
-export interface System {
-  name: string;
-  start(env: Env): Promise<SystemRun>;
-}
+export type System = { name: string; start(env: Env): Promise<SystemRun> };
 
 /** Logs each attempt the router starts as [time, host of the endpoint's provider]; returns `fetches`. */
 function logAttempts(router: Router, env: Env): SystemRun['fetches'] {
