@@ -10,26 +10,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * generator, the server and the upstream still share the cores: RESULTS.md says so.
  */
 
-type Stop = () => Promise<void> | void;
-const stack: { name: string; stop: Stop }[] = [];
+/** The processes started and not yet stopped (a process's `stop` takes it out). */
+const running = new Set<{ name: string; stop: () => Promise<void> }>();
 
-/** Registers `stop`; returns a function that runs it now (once) and forgets it. */
-function onCleanup(name: string, stop: Stop): () => Promise<void> {
-  const entry = { name, stop };
-  stack.push(entry);
-  let done: Promise<void> | undefined;
-  return () =>
-    (done ??= (async () => {
-      const i = stack.indexOf(entry);
-      if (i !== -1) stack.splice(i, 1);
-      await stop();
-    })());
-}
-
-/** Stops everything still registered, newest first; errors are reported, never thrown. */
+/** Stops everything still running, newest first; errors are reported, never thrown. */
 export async function cleanupAll(): Promise<void> {
-  for (let entry = stack.pop(); entry; entry = stack.pop()) {
-    await withTimeout(Promise.resolve().then(entry.stop), 10_000, `stopping ${entry.name}`).catch((e: unknown) =>
+  for (const entry of [...running].reverse()) {
+    await withTimeout(entry.stop(), 10_000, `stopping ${entry.name}`).catch((e: unknown) =>
       process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`),
     );
   }
@@ -85,14 +72,19 @@ export async function startProc(argv: string[], ready: RegExp, o: { env?: NodeJS
       timeoutMs,
       `${argv[0]}: waiting for ${re}`,
     );
-  // SIGTERM, then SIGKILL after 8 s.
-  const stop = onCleanup(`${argv.slice(0, 3).join(' ')} (pid ${child.pid})`, async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    if (await Promise.race([exited.then(() => true), sleep(8_000, false)])) return;
-    child.kill('SIGKILL');
-    await exited;
-  });
+  // SIGTERM, then SIGKILL after 8 s; once, however often it is called.
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      running.delete(entry);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      if (await Promise.race([exited.then(() => true), sleep(8_000, false)])) return;
+      child.kill('SIGKILL');
+      await exited;
+    })());
+  const entry = { name: `${argv.slice(0, 3).join(' ')} (pid ${child.pid})`, stop };
+  running.add(entry);
   let match: RegExpExecArray;
   try {
     match = await waitFor(ready, 0, o.timeoutMs ?? 60_000);

@@ -68,19 +68,15 @@ function ratio(g: GatewayCell[], mode: Mode, c: number, t: Target, base: Target)
   return r ? `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : 'n/a';
 }
 
-/** The instruction-count verdicts, as bench/INSTRUCTIONS.md (`npm run bench:instructions`) last gave them. */
-function instructionTargets(): Verdict[] {
+function targets(r: BenchResults): Verdict[] {
+  // The instruction-count verdicts, as bench/INSTRUCTIONS.md (`npm run bench:instructions`) last gave them.
   const file = new URL('./INSTRUCTIONS.md', import.meta.url);
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  return [...text.matchAll(/^\| (plain|stream) \| \*\*switchyard\*\* \|.*\| ([\d.]+×) \| ≤ ([\d.]+×): (\*\*missed\*\*|met) \|.*\| `([^`]+)` \|$/gm)].map((m) => [
+  const out = [...text.matchAll(/^\| (plain|stream) \| \*\*switchyard\*\* \|.*\| ([\d.]+×) \| ≤ ([\d.]+×): (\*\*missed\*\*|met) \|.*\| `([^`]+)` \|$/gm)].map((m): Verdict => [
     `instructions per request vs the bare proxy, ${m[1]} ≤ ${m[3]} (bench/INSTRUCTIONS.md, src/ at \`${m[5]}\`)`,
     m[2]!,
     m[4]!,
   ]);
-}
-
-function targets(r: BenchResults): Verdict[] {
-  const out = instructionTargets();
   const own = r.library?.find((x) => x.mode === 'plain' && x.baseline === 'native transport');
   if (own) {
     const addedUs = (own.router.p50 - own.bare.p50) * 1000;

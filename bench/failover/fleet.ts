@@ -3,7 +3,6 @@
  * and what the shared layer adds at concurrency 1. A section of `npm run bench` (`--only=fleet`). Needs
  * `redis-server` on PATH; starts its own on a free loopback port.
  */
-import type { Router } from '../../src/router/types.js';
 import { closedPort, type FaultSpec } from '../../src/simulator/index.js';
 import { allUp, ask, startFleet } from '../../test/state/fleet-rig.js';
 import { startProc } from '../procs.js';
@@ -17,15 +16,6 @@ async function fleet(redisUrl: string | undefined, faults: FaultSpec, timeoutMs:
   const deadline = Date.now() + 5_000;
   while (redisUrl && !allUp(f.routers) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   return f;
-}
-
-/** Every replica sends `n` requests one after another, all replicas at once. */
-async function drive(routers: Router[], n: number): Promise<number> {
-  const t0 = performance.now();
-  await Promise.all(routers.map(async (r) => {
-    for (let i = 0; i < n; i++) await r.chat.completions.create(ask);
-  }));
-  return performance.now() - t0;
 }
 
 /** p50 of `n` requests one after another through one router, after 500 of warm-up. */
@@ -65,7 +55,12 @@ export async function fleetBench(o: { p50Requests: number }): Promise<FleetResul
     ] as const) {
       const cell = async (url: string | undefined): Promise<FleetCell> => {
         const f = await fleet(url, faults as FaultSpec, timeoutMs);
-        const ms = await drive(f.routers, 10);
+        const t0 = performance.now();
+        // Every replica sends ten requests one after another, all replicas at once.
+        await Promise.all(f.routers.map(async (r) => {
+          for (let i = 0; i < 10; i++) await r.chat.completions.create(ask);
+        }));
+        const ms = performance.now() - t0;
         await f.close();
         return { primaryAttempts: f.primary.stats().requests, ms };
       };
