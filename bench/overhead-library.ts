@@ -27,18 +27,16 @@ async function drain(stream: AsyncIterable<unknown>): Promise<void> {
 }
 
 /** `pairs` timings of `a` and `b`, each pair in alternating order, within `limitMs`. */
-async function interleave(a: Call, b: Call, pairs: number, limitMs: number): Promise<{ a: number[]; b: number[]; diff: number[] }> {
-  const out = { a: [] as number[], b: [] as number[], diff: [] as number[] };
-  const time = async (fn: Call) => {
+async function interleave(a: Call, b: Call, pairs: number, limitMs: number): Promise<{ a: number[]; b: number[] }> {
+  const out = { a: [] as number[], b: [] as number[] };
+  const time = async (fn: Call, into: number[]) => {
     const t = performance.now();
     await fn();
-    return performance.now() - t;
+    into.push(performance.now() - t);
   };
   for (let i = 0, until = performance.now() + limitMs; i < pairs && performance.now() < until; i++) {
-    const [da, db] = i % 2 === 0 ? [await time(a), await time(b)] : [await time(b), await time(a)].reverse();
-    out.a.push(da!);
-    out.b.push(db!);
-    out.diff.push(da! - db!);
+    if (i % 2 === 0) await time(a, out.a).then(() => time(b, out.b));
+    else await time(b, out.b).then(() => time(a, out.a));
   }
   return out;
 }
@@ -76,7 +74,7 @@ export async function libraryOverhead(opts: { pairs: number; streamPairs: number
         // Warm-up: JIT, connection pools.
         await interleave(calls.router[mode], calls[baseline][mode], Math.min(1000, pairs), opts.limitMs);
         const t = await interleave(calls.router[mode], calls[baseline][mode], pairs, opts.limitMs);
-        const row: LibraryRow = { baseline, mode, router: summarize(t.a), bare: summarize(t.b), pairedMedianMs: summarize(t.diff).p50 };
+        const row: LibraryRow = { baseline, mode, router: summarize(t.a), bare: summarize(t.b), pairedMedianMs: summarize(t.a.map((x, i) => x - t.b[i]!)).p50 };
         rows.push(row);
         opts.log(`  vs ${baseline} ${mode}: bare p50 ${row.bare.p50.toFixed(3)} ms, router p50 ${row.router.p50.toFixed(3)} ms, paired median ${(row.pairedMedianMs * 1000).toFixed(1)} µs`);
       }

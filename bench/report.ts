@@ -130,14 +130,12 @@ const memory = (m: MemoryResult) =>
 const failover = (results: FailoverResult[]) =>
   [...new Map(results.map((r) => [r.scenario.id, r.scenario])).values()].flatMap((s) => [
     `### ${s.title}`,
-    '',
     table(
       ['system', 'success', 'p50', 'p99', 'primary calls', 'wasted', 'stops after', 'returns after'],
       results
         .filter((r) => r.scenario.id === s.id)
         .map((r) => (r.missing ? [r.system, r.missing, '', '', '', '', '', ''] : [r.system, pct(r.ok / r.requests), ms(r.latency.p50), ms(r.latency.p99), int(r.primaryAttempts), int(r.wasted), time(r.stopMs), time(r.returnMs)])),
     ),
-    '',
   ]);
 
 function fleet(f: FleetResult): string[] {
@@ -145,9 +143,7 @@ function fleet(f: FleetResult): string[] {
   const p50 = [[`${int(f.p50.requests)} requests a round`, ms(f.p50.memory), ms(f.p50.shared), ms(f.p50.shared - f.p50.memory)]];
   return [
     table(['4 replicas, each 10 requests in a row, all at once', 'shared (redis)', 'not shared (memory)'], f.rows.map((r) => [r.scenario, cell(r.shared), cell(r.memory)])),
-    '',
     table(['concurrency 1, healthy primary, middle p50 of 3 rounds', 'memory', 'redis', 'added'], p50),
-    '',
   ];
 }
 
@@ -164,10 +160,8 @@ const soak = (s: SoakReport) => [
       ['heap after GC before → after', `${s.resources.heapBeforeMb.toFixed(1)} → ${s.resources.heapAfterMb.toFixed(1)} MB`],
     ],
   ),
-  '',
-  ...s.violations.slice(0, 20).map((v) => `- violation: ${v}`),
+  ...(s.violations.length ? [s.violations.slice(0, 20).map((v) => `- violation: ${v}`).join('\n')] : []),
   table(['what the callers got', 'count'], Object.entries(s.outcomes).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, int(v)])),
-  '',
 ];
 
 export function renderReport(r: BenchResults): string {
@@ -189,10 +183,10 @@ export function renderReport(r: BenchResults): string {
     const rows = MODES.map((mode) => [mode, ratio(r.gateway!, mode, 32, 'switchyard', 'bare proxy'), ratio(r.gateway!, mode, 32, 'switchyard', 'portkey')]);
     out.push('Context, not targets: gateway throughput, median of paired rounds (range), c=32:', '', table(['mode', 'vs bare proxy', 'vs Portkey'], rows), '');
   }
-  const section = (title: string, body: string[] | undefined) => out.push(`## ${title}`, '', ...(body ?? ['not run', '']));
-  section('Library overhead (in-process)', r.library && [library(r.library), '']);
-  for (const mode of MODES) section(`Gateway overhead: ${mode}`, r.gateway && [gateway(r.gateway, mode), '']);
-  section('Memory over a long run', r.memory && [memory(r.memory), '']);
+  const section = (title: string, body: string[] | undefined) => out.push(`## ${title}`, '', ...(body ?? ['not run']).flatMap((b) => [b, '']));
+  section('Library overhead (in-process)', r.library && [library(r.library)]);
+  for (const mode of MODES) section(`Gateway overhead: ${mode}`, r.gateway && [gateway(r.gateway, mode)]);
+  section('Memory over a long run', r.memory && [memory(r.memory)]);
   section('Failover scenarios', r.failover && failover(r.failover));
   section('Shared state: four replicas on one Redis', r.fleet && fleet(r.fleet));
   section('Chaos soak', r.soak && soak(r.soak));

@@ -52,11 +52,12 @@ const results: BenchResults = {
 };
 log(`Switchyard bench (${quick ? 'quick' : 'full'}), load ${results.load.start}`);
 
-async function section(name: string, fn: () => Promise<void>): Promise<void> {
-  if (!want(name)) return;
+/** One section's result, unless --only leaves it out or it fails (then the report says why). */
+async function section<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+  if (!want(name)) return undefined;
   log(`\n== ${name} (load ${loadAverage()})`);
   try {
-    await fn();
+    return await fn();
   } catch (e) {
     results.errors[name] = e instanceof Error ? e.message.split('\n').slice(0, 3).join(' ') : String(e);
     log(`  ${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
@@ -68,15 +69,13 @@ async function section(name: string, fn: () => Promise<void>): Promise<void> {
 try {
   const peerInstall: PeerInstall = want('gateway') || want('failover') ? await ensurePeer(log) : { ok: false, reason: 'not needed' };
   if (!peerInstall.ok) log(`peer not available: ${peerInstall.reason}`);
-  await section('library', async () => void (results.library = await libraryOverhead({ ...P.library, log })));
-  await section('gateway', async () => void (results.gateway = await gatewayOverhead({ ...P.gateway, peerInstall, log })));
-  await section('memory', async () => void (results.memory = await memoryRun({ ...P.memory, log })));
-  await section('failover', async () => void (results.failover = await failover({ ...P.failover, peerInstall, log })));
-  await section('fleet', async () => void (results.fleet = await fleetBench(P.fleet)));
-  await section('soak', async () => {
-    results.soak = await runSoak({ ...P.soak, log });
-    for (const v of results.soak.violations.slice(0, 10)) log(`  violation: ${v}`);
-  });
+  results.library = await section('library', () => libraryOverhead({ ...P.library, log }));
+  results.gateway = await section('gateway', () => gatewayOverhead({ ...P.gateway, peerInstall, log }));
+  results.memory = await section('memory', () => memoryRun({ ...P.memory, log }));
+  results.failover = await section('failover', () => failover({ ...P.failover, peerInstall, log }));
+  results.fleet = await section('fleet', () => fleetBench(P.fleet));
+  // The soak logs its violation count; the report lists the first violations.
+  results.soak = await section('soak', () => runSoak({ ...P.soak, log }));
   results.load.end = loadAverage();
   writeFileSync(outFile, renderReport(results));
   log(`\nwrote ${outFile} (${((Date.now() - results.startedAt.getTime()) / 60000).toFixed(1)} min)`);

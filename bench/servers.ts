@@ -33,11 +33,7 @@ export async function importDist<T>(path: string): Promise<T> {
 }
 
 /** How a server is run: extra node flags, or a command node runs under (valgrind's, which keeps node's pid). */
-export interface RunUnder {
-  nodeArgs?: string[];
-  wrapper?: string[];
-  timeoutMs?: number;
-}
+export type RunUnder = { nodeArgs?: string[]; wrapper?: string[]; timeoutMs?: number };
 const node = (u: RunUnder, ...args: string[]) => [...(u.wrapper ?? []), process.execPath, ...(u.nodeArgs ?? []), ...args];
 
 /** Two simulators (`a`, `b`) in a process of their own, and a config routing `chat` over them (written to a file too). */
