@@ -29,7 +29,7 @@ export async function memoryRun(opts: { requests: number; connections: number; l
     return { rss: gateway.rssBytes(), heapUsed };
   };
   const load = (stream: boolean, amount: number, limitMs?: number) =>
-    runLoad({ url: `${gateway.url}/v1/chat/completions`, body: body('chat', stream), connections: opts.connections, amount, ...(limitMs ? { limitMs } : {}) });
+    runLoad({ url: `${gateway.url}/v1/chat/completions`, body: body('chat', stream), connections: opts.connections, amount, limitMs });
   await load(false, 5_000);
   await load(true, 1_700);
   await sleep(1_000);

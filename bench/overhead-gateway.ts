@@ -49,16 +49,16 @@ export async function gatewayOverhead(opts: {
     switchyard: { url: `${gateway.url}/v1`, model: 'chat', proc: gateway },
     portkey: peer && { url: `${peer.url}/v1`, model: 'sim-model', proc: peer.proc, headers: { 'x-portkey-config': fallbackConfig([{ baseURL: urls.a }, { baseURL: urls.b }]) } },
   };
-  const load = (target: Target, mode: Mode, connections: number) => {
+  const load = (target: Target, mode: Mode, connections: number, durationMs: number) => {
     const ep = endpoints[target]!;
-    return { url: `${ep.url}/chat/completions`, body: body(ep.model, mode === 'stream'), connections, ...(ep.headers ? { headers: ep.headers } : {}) };
+    return runLoad({ url: `${ep.url}/chat/completions`, body: body(ep.model, mode === 'stream'), headers: ep.headers, connections, durationMs });
   };
   // Every server gets the same warm-up before the first measured cell, so that no target's first cell pays for
   // its JIT compiling under load; at the highest concurrency too, whose first seconds a server that allocates
   // spends growing its heap (seen as seconds of slower requests every time a fresh gateway met 32 connections).
   for (const target of TARGETS.filter((t) => endpoints[t])) {
     for (const connections of [8, Math.max(...opts.connections)]) {
-      for (const mode of MODES) await runLoad({ ...load(target, mode, connections), durationMs: opts.initialWarmupMs });
+      for (const mode of MODES) await load(target, mode, connections, opts.initialWarmupMs);
     }
   }
   const cells: GatewayCell[] = [];
@@ -70,9 +70,9 @@ export async function gatewayOverhead(opts: {
         for (const c of round % 2 === 0 ? group : [...group].reverse()) {
           if (c.missing) continue;
           const proc = endpoints[c.target]!.proc;
-          await runLoad({ ...load(c.target, mode, connections), durationMs: opts.warmupMs });
+          await load(c.target, mode, connections, opts.warmupMs);
           const before = proc.cpuUs();
-          const r = await runLoad({ ...load(c.target, mode, connections), durationMs: opts.durationMs });
+          const r = await load(c.target, mode, connections, opts.durationMs);
           const cpu = (proc.cpuUs() - before) / Math.max(1, r.responses);
           c.rounds.push({ rps: r.rps, p50: r.latency.p50, p99: r.latency.p99, cpuUs: cpu });
           opts.log(

@@ -20,10 +20,7 @@ export function medianRange(values: number[]): { median: number; min: number; ma
 const finite = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v);
 
 /** Milliseconds with a sensible number of decimals. */
-export function ms(v: number | undefined): string {
-  if (!finite(v)) return 'n/a';
-  return `${v.toFixed(Math.abs(v) < 1 ? 3 : Math.abs(v) < 10 ? 2 : Math.abs(v) < 100 ? 1 : 0)} ms`;
-}
+export const ms = (v: number | undefined) => (finite(v) ? `${v.toFixed(Math.abs(v) < 1 ? 3 : Math.abs(v) < 10 ? 2 : Math.abs(v) < 100 ? 1 : 0)} ms` : 'n/a');
 
 export const us = (vMs: number | undefined) => (finite(vMs) ? `${(vMs * 1000).toFixed(1)} µs` : 'n/a');
 export const pct = (v: number | undefined) => (finite(v) ? `${(v * 100).toFixed(1)} %` : 'n/a');

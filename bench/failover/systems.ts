@@ -49,13 +49,8 @@ function switchyardConfig(env: Env): SwitchyardConfigInput {
 /** A chat completion over HTTP (the gateways): ok when the answer has content. */
 async function postChat(url: string, headers: Record<string, string>, model: string, answeredBy: (h: Headers) => CallResult['answeredBy']): Promise<CallResult> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ ...ask, model }), signal: AbortSignal.timeout(30_000) });
-  const text = await res.text();
-  try {
-    const content = (JSON.parse(text) as { choices?: { message?: { content?: string } }[] }).choices?.[0]?.message?.content;
-    return { ok: res.status === 200 && !!content, answeredBy: answeredBy(res.headers) };
-  } catch {
-    return { ok: false };
-  }
+  const answer = (await res.json().catch(() => undefined)) as { choices?: { message?: { content?: string } }[] } | null | undefined;
+  return { ok: res.status === 200 && !!answer?.choices?.[0]?.message?.content, answeredBy: answeredBy(res.headers) };
 }
 
 const switchyardLibrary: System = {
