@@ -3,20 +3,19 @@ import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { InvalidResponseError } from './classify.js';
 import type { AnswerScrubber, ChunkScrubber } from './answer-scrub.js';
 import { UNBOUNDED, type MemoryBudget } from './memory-budget.js';
+import { objectTag } from './object-tag.js';
 
 /**
  * The provider's own JSON text of each chunk this parser made, so that a proxy can send it on rather than
  * serialise the parsed object again (about 2 µs a chunk in the gateway). Kept only for an event that came
- * as one `data:` line (line ends are LF by then), so the text can be framed again as it is. It is kept on
- * the chunk under a symbol, not enumerable (JSON, `Object.keys` and equality checks do not see it): a
- * WeakMap entry per chunk cost more than the serialisation it saves.
+ * as one `data:` line (line ends are LF by then), so the text can be framed again as it is. Carried on the
+ * chunk itself as an object tag (object-tag.ts): a WeakMap entry per chunk cost more than the serialisation
+ * it saves.
  */
-const PROVIDER_TEXT = Symbol('switchyard.providerText');
+const PROVIDER_TEXT = objectTag<string>();
 
 /** The provider's JSON text of a chunk `SseParser` parsed; undefined for any other object. */
-export function providerJson(chunk: object): string | undefined {
-  return (chunk as { [PROVIDER_TEXT]?: string })[PROVIDER_TEXT];
-}
+export const providerJson = (chunk: object): string | undefined => PROVIDER_TEXT.get(chunk);
 
 /** What one server-sent event of a chat stream meant. */
 export type SseEvent<T> = { readonly kind: 'chunk'; readonly value: T; /** Characters of its JSON text. */ readonly size: number } | { readonly kind: 'done' };
@@ -132,7 +131,7 @@ export class SseParser<T> {
           if (value.error) throw new APIError(undefined, value.error as object, undefined, undefined);
           // A chunk the scrubber changed is no longer its text: the gateway serialises it again.
           const changed = this.scrubChunk ? this.scrubChunk.apply(value as unknown as ChatCompletionChunk) : false;
-          if (single && !changed) Object.defineProperty(value, PROVIDER_TEXT, { value: payload });
+          if (single && !changed) PROVIDER_TEXT.set(value, payload);
         }
         emit({ kind: 'chunk', value, size: payload.length });
       } while ((nl = text.indexOf('\n', start)) !== -1);
