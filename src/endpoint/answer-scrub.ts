@@ -21,6 +21,11 @@ export interface ChunkScrubber {
 export interface AnswerScrubber {
   /** A whole text: an event's or a plain answer's JSON (raw and JSON-escaped forms of each key). */
   text(text: string): string;
+  /**
+   * False when `bytes` (UTF-8) cannot hold any key whole, in either form; true when they may. The cheap test
+   * before `text` where the bytes are at hand: a read of a stream, a plain answer's body.
+   */
+  mayHold(bytes: Uint8Array): boolean;
   /** A parsed answer, its strings scrubbed in place; returns it. */
   value<T>(value: T): T;
   stream(): ChunkScrubber;
@@ -31,26 +36,43 @@ const REDACTED = '[redacted]';
 const DELTA_TEXT = ['content', 'refusal', 'reasoning_content', 'reasoning'] as const;
 const OTHER_TEXT = DELTA_TEXT.slice(1);
 
+/** The quick tests that a text, or the UTF-8 bytes of one, cannot hold any of the keys (false positives allowed). */
+interface Sampler {
+  chars(t: string): boolean;
+  bytes(b: Uint8Array): boolean;
+}
+
 /**
- * A quick test that `t` cannot hold any of `keys`, false positives allowed: every four characters of every
- * key go in a set, and `t` is sampled every (shortest key - 3) characters, a stride at which any occurrence
- * of a key covers a sampled window of four. For keys of 20 characters or more, about one look-up per 17
- * characters instead of a scan of the whole text per key (measured: docs/gateway.md).
+ * Every four characters of every key (and every four bytes of its UTF-8) go in one table, and a text is
+ * sampled every (shortest key - 3) units, a stride at which any occurrence of a key covers a sampled window
+ * of four. For keys of 20 characters or more, about one look-up per 17 characters instead of a scan of the
+ * whole text per key (measured: docs/gateway.md). Bytes are sampled where they are at hand: a character of a
+ * string costs several times a byte of an array to read (docs/design.md).
  */
-function sampler(keys: readonly string[]): (t: string) => boolean {
+function sampler(keys: readonly string[]): Sampler {
   // A bitmap of the grams' low 16 bits: a typed-array load per sample, where a Set look-up cost ten times more.
   const grams = new Uint8Array(65536);
   const gram = (t: string, p: number) =>
     (((t.charCodeAt(p) * 31 + t.charCodeAt(p + 1)) * 31 + t.charCodeAt(p + 2)) * 31 + t.charCodeAt(p + 3)) | 0;
+  const byteGram = (b: Uint8Array, p: number) => (((b[p]! * 31 + b[p + 1]!) * 31 + b[p + 2]!) * 31 + b[p + 3]!) | 0;
   let shortest = Number.POSITIVE_INFINITY;
   for (const k of keys) {
+    // A key's UTF-8 is at least as long as the key: the stride of its characters is safe for its bytes.
     shortest = Math.min(shortest, k.length);
     for (let p = 0; p + 4 <= k.length; p++) grams[gram(k, p) & 0xffff] = 1;
+    const utf8 = Buffer.from(k);
+    for (let p = 0; p + 4 <= utf8.length; p++) grams[byteGram(utf8, p) & 0xffff] = 1;
   }
   const stride = Math.max(1, shortest - 3);
-  return (t) => {
-    for (let p = 0; p + 4 <= t.length; p += stride) if (grams[gram(t, p) & 0xffff] === 1) return true;
-    return false;
+  return {
+    chars(t) {
+      for (let p = 0; p + 4 <= t.length; p += stride) if (grams[gram(t, p) & 0xffff] === 1) return true;
+      return false;
+    },
+    bytes(b) {
+      for (let p = 0; p + 4 <= b.length; p += stride) if (grams[byteGram(b, p) & 0xffff] === 1) return true;
+      return false;
+    },
   };
 }
 
@@ -59,7 +81,8 @@ export function createAnswerScrubber(secrets: readonly string[]): AnswerScrubber
   const raw = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_CHARS))].sort((a, b) => b.length - a.length);
   if (raw.length === 0) return undefined;
   const full = createScrubber(raw);
-  const mayContain = sampler([...raw, ...raw.map((s) => JSON.stringify(s).slice(1, -1))]);
+  const sample = sampler([...raw, ...raw.map((s) => JSON.stringify(s).slice(1, -1))]);
+  const mayContain = sample.chars;
   const text = (t: string) => (mayContain(t) ? full(t) : t);
   const plain = (t: string) => {
     if (!mayContain(t)) return t;
@@ -88,6 +111,7 @@ export function createAnswerScrubber(secrets: readonly string[]): AnswerScrubber
   };
   return {
     text,
+    mayHold: sample.bytes,
     value(value) {
       const stack: unknown[] = [value];
       while (stack.length > 0) {

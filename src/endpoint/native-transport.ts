@@ -196,7 +196,7 @@ export function nativeTransport(opts: NativeTransportOptions): Transport {
           end(status, h, bytes) {
             let text = bytes.toString('utf8');
             if (!ok(status)) return reject(failure(status, h, text));
-            if (scrubber) {
+            if (scrubber?.mayHold(bytes)) {
               const clean = scrubber.text(text);
               if (clean !== text) {
                 text = clean;

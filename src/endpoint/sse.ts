@@ -48,7 +48,7 @@ export class SseParser<T> {
   /** What this parser holds in `budget` now: its unfinished event. */
   private accounted = 0;
   /** The configured keys, out of each event's text and out of text split across events. */
-  private readonly scrubText: ((text: string) => string) | undefined;
+  private readonly scrubber: AnswerScrubber | undefined;
   private readonly scrubChunk: ChunkScrubber | undefined;
 
   /**
@@ -62,7 +62,7 @@ export class SseParser<T> {
     private readonly budget: MemoryBudget = UNBOUNDED,
     scrubber?: AnswerScrubber,
   ) {
-    this.scrubText = scrubber?.text;
+    this.scrubber = scrubber;
     this.scrubChunk = scrubber?.stream();
   }
 
@@ -84,6 +84,10 @@ export class SseParser<T> {
    */
   push(bytes: Uint8Array, emit: (event: SseEvent<T>) => void): void {
     if (this.finished) return;
+    // Keys are looked for in the read's bytes once, not in each event's text: an event that began in an
+    // earlier read (`carried`) is the only one whose text this read's bytes do not wholly hold.
+    let carried = this.heldChars > 0 || this.data !== undefined || this.partial !== undefined;
+    const mayHoldKey = this.scrubber !== undefined && this.scrubber.mayHold(bytes);
     let decoded = this.decode(bytes);
     // A line may end in CR LF, LF or a lone CR (as the SDK reads it too): made LF here, a CR LF split between
     // two reads included, so the rest looks for LF only.
@@ -125,7 +129,8 @@ export class SseParser<T> {
           this.finished = true;
           return emit(DONE);
         }
-        if (this.scrubText) payload = this.scrubText(payload);
+        if (this.scrubber && (mayHoldKey || carried)) payload = this.scrubber.text(payload);
+        carried = false;
         const value = JSON.parse(payload) as T & { error?: unknown };
         if (value && typeof value === 'object') {
           if (value.error) throw new APIError(undefined, value.error as object, undefined, undefined);

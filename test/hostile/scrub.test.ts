@@ -97,3 +97,34 @@ describe('the stream scrubber', () => {
     expect(args).toBe('{"k":"[redacted]","x":"sk-e');
   });
 });
+
+describe('keys anywhere in a streamed event, found from the bytes of each read', () => {
+  // A key in a field the chunk scrubber does not read (the model name): only the event's text catches it.
+  const keys = [KEY, 'clé-secrète-0123', 'quote"and\\slash-99'];
+  const scrubber = createAnswerScrubber(keys)!;
+  const event = (model: string, content: string) =>
+    `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+
+  it('mayHold answers true for bytes holding a key in either form, false for text sharing nothing with them', () => {
+    for (const k of keys) {
+      expect(scrubber.mayHold(Buffer.from(`before ${k} after`))).toBe(true);
+      expect(scrubber.mayHold(Buffer.from(`before ${JSON.stringify(k)} after`))).toBe(true);
+    }
+    // Sampled: text that shares four characters with a key may answer true (then the text is searched).
+    expect(scrubber.mayHold(Buffer.from('xyzw XYZW mnop MNOP ~~~~ '.repeat(20)))).toBe(false);
+  });
+
+  it('redacts a key whole in a read, or in an event split across two reads at any byte', () => {
+    for (const k of keys) {
+      const bytes = Buffer.from(event('m', 'first') + event(k, 'second') + event('m', `third ${k.length}`) + 'data: [DONE]\n\n');
+      for (let cut = 0; cut <= bytes.length; cut += cut < 40 || cut > bytes.length - 40 ? 1 : 7) {
+        const parser = new SseParser<{ model: string }>(Number.POSITIVE_INFINITY, undefined, scrubber);
+        const models: string[] = [];
+        const emit = (e: { kind: string; value?: { model: string } }) => void (e.kind === 'chunk' && models.push(e.value!.model));
+        parser.push(bytes.subarray(0, cut), emit);
+        parser.push(bytes.subarray(cut), emit);
+        expect(models, `key ${k}, cut at ${cut}`).toEqual(['m', '[redacted]', 'm']);
+      }
+    }
+  });
+});
