@@ -113,7 +113,9 @@ export function codecTransport(opts: CodecTransportOptions): Transport {
   function chunks(body: Readable, decoder: StreamDecoder, abort: Cancellation, headers: IncomingHttpHeaders): ChunkStream {
     const scrub = scrubber?.stream();
     async function* iterate(): AsyncGenerator<ChatCompletionChunk> {
-      const parser = new SseParser<unknown>(maxEvent, opts.budget);
+      // The keys come out of each event's text before it is decoded: an id or a model name the decoder carries
+      // into every chunk is not a text delta the chunk scrubber below would read.
+      const parser = new SseParser<unknown>(maxEvent, opts.budget, scrubber);
       let content = false;
       const out: ChatCompletionChunk[] = [];
       const take = (c: ChatCompletionChunk) => {

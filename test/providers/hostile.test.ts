@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { classify } from '../../src/endpoint/classify.js';
 import { CancelSource } from '../../src/endpoint/cancellation.js';
+import { createAnswerScrubber } from '../../src/endpoint/answer-scrub.js';
 import { anthropicCodec } from '../../src/providers/anthropic/index.js';
 import { codecTransport } from '../../src/providers/codec-transport.js';
 import { collect, KEYS, providerRig, type ProviderRig } from './rig.js';
@@ -61,6 +62,32 @@ describe.each(['anthropic', 'gemini'] as const)('a broken or hostile %s provider
 });
 
 describe('codec transport limits and cancellation', () => {
+  it('a key echoed in a streamed field other than the text (the model, the id) is scrubbed before decoding', async () => {
+    const key = 'sk-ant-echo-canary-0123456789';
+    const event = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+    const url = await fakeProvider((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(
+        event('message_start', { message: { id: `msg_${key}`, type: 'message', role: 'assistant', model: key, content: [], usage: { input_tokens: 1, output_tokens: 0 } } }) +
+          event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+          event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'hello' } }) +
+          event('content_block_stop', { index: 0 }) +
+          event('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 1 } }) +
+          event('message_stop', {}),
+      );
+    });
+    const t = codecTransport({ baseURL: url, codec: anthropicCodec(key, undefined), scrubber: createAnswerScrubber([key]) });
+    try {
+      const chunks: ChatCompletionChunk[] = [];
+      for await (const c of await t.stream({ model: 'm', messages: [{ role: 'user', content: 'x' }] }, new CancelSource())) chunks.push(c);
+      expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('hello');
+      expect(JSON.stringify(chunks)).not.toContain(key);
+      expect(chunks[0]!.model).toBe('[redacted]');
+    } finally {
+      t.close();
+    }
+  });
+
   it('a plain answer over maxAnswerBytes is cut and invalid_response', async () => {
     const url = await fakeProvider((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
