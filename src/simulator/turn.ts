@@ -20,12 +20,6 @@ export interface Turn<B> {
   signal: AbortSignal;
 }
 
-/**
- * Everything every API path does before it answers (chat, embeddings, responses alike, so fault injection
- * applies to each): count the request, read and check the body, draw the fault, then play out the faults
- * that need no answer body (hang, latency, an error status, a reset). Resolves to the turn to answer, or
- * undefined when the request has already been answered or abandoned.
- */
 /** Counts a request in and out; the controller aborts when the client goes away before the answer ends. */
 export function track(core: SimulatorCore, res: ServerResponse): AbortController {
   core.countRequest();
@@ -39,12 +33,44 @@ export function track(core: SimulatorCore, res: ServerResponse): AbortController
   return abort;
 }
 
-export async function admit<B>(
-  core: SimulatorCore,
-  req: IncomingMessage,
-  res: ServerResponse,
-  check: (body: unknown) => Invalid,
-): Promise<Turn<B> | undefined> {
+/** Why a request is refused with a 400, in the words of its wire format. */
+export type Refusal = { invalid: string; param?: string | null; code?: string };
+
+/** How one wire format (OpenAI's, Anthropic's, Gemini's) admits a request: its key, its errors, its body. */
+export interface Door<B> {
+  /** Whether `req` carries the simulator's key. */
+  hasKey(req: IncomingMessage, key: string): boolean;
+  /** What a request without it is told. */
+  readonly keyMessage: string;
+  /** An error answer in the format's shape. */
+  fail(res: ServerResponse, status: number, message: string | undefined, extra?: Omit<Refusal, 'invalid'> & { headers?: Record<string, string> }): void;
+  /** The body the answer is made from, or why it is refused (`parsed` is undefined when it is not JSON). */
+  read(req: IncomingMessage, parsed: { value: unknown } | undefined): { body: B } | Refusal;
+  /** The statuses a `status` fault sends with a Retry-After. */
+  readonly retryAfter: readonly number[];
+}
+
+/** OpenAI's door: a bearer key, OpenAI's error bodies, a JSON body `check` accepts. */
+export function openaiDoor<B>(check: (body: unknown) => Invalid): Door<B> {
+  return {
+    hasKey: (req, key) => req.headers.authorization === `Bearer ${key}`,
+    keyMessage: 'Incorrect API key provided.',
+    fail: (res, status, message, extra) => sendError(res, status, message, extra?.param ?? null, extra?.headers, extra?.code),
+    read(_req, parsed) {
+      const invalid = parsed ? check(parsed.value) : { message: 'the body is not valid JSON', param: 'body' };
+      return invalid ? { invalid: invalid.message, param: invalid.param, ...(invalid.code ? { code: invalid.code } : {}) } : { body: parsed!.value as B };
+    },
+    retryAfter: [429, 503],
+  };
+}
+
+/**
+ * Everything every API path does before it answers (chat, embeddings, responses, the native formats alike, so
+ * fault injection applies to each): count the request, check the key, read and check the body, draw the
+ * fault, then play out the faults that need no answer body (hang, latency, an error status, a reset).
+ * Resolves to the turn to answer, or undefined when the request has already been answered or abandoned.
+ */
+export async function admitThrough<B>(core: SimulatorCore, req: IncomingMessage, res: ServerResponse, door: Door<B>): Promise<Turn<B> | undefined> {
   const abort = track(core, res);
   let text: string;
   try {
@@ -52,24 +78,23 @@ export async function admit<B>(
   } catch (err) {
     if (err instanceof BodyTooLargeError) {
       core.record('too_large');
-      sendError(res, 413, 'request body too large');
+      door.fail(res, 413, 'request body too large');
     }
     return undefined;
   }
   const key = core.apiKey;
-  if (key !== undefined && req.headers.authorization !== `Bearer ${key}`) {
+  if (key !== undefined && !door.hasKey(req, key)) {
     core.record('unauthorized');
-    sendError(res, 401, 'Incorrect API key provided.');
+    door.fail(res, 401, door.keyMessage);
     return undefined;
   }
-  const parsed = tryParseJson(text);
-  const invalid = parsed ? check(parsed.value) : { message: 'the body is not valid JSON', param: 'body' };
-  if (invalid) {
+  const read = door.read(req, tryParseJson(text));
+  if ('invalid' in read) {
     core.record('bad_request');
-    sendError(res, 400, invalid.message, invalid.param, undefined, invalid.code);
+    door.fail(res, 400, read.invalid, read);
     return undefined;
   }
-  const body = parsed!.value as B;
+  const body = read.body;
   if ((body as { stream?: unknown }).stream === true) core.countStream();
   const model = (body as { model?: unknown }).model;
   if (typeof model === 'string') core.seeModel(model);
@@ -83,8 +108,8 @@ export async function admit<B>(
   }
   if (!(await wait(turn, turn.spec.latencyMs ?? 0))) return undefined;
   if (fault?.kind === 'status') {
-    const retryAfter = fault.status === 429 || fault.status === 503 ? fault.retryAfterSeconds ?? turn.spec.retryAfterSeconds : undefined;
-    sendError(res, fault.status, fault.message, null, retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) });
+    const retryAfter = door.retryAfter.includes(fault.status) ? fault.retryAfterSeconds ?? turn.spec.retryAfterSeconds : undefined;
+    door.fail(res, fault.status, fault.message, retryAfter === undefined ? undefined : { headers: { 'retry-after': String(retryAfter) } });
     return undefined;
   }
   if (fault?.kind === 'reset') {
@@ -94,6 +119,10 @@ export async function admit<B>(
   }
   return turn;
 }
+
+/** `admitThrough` OpenAI's door. */
+export const admit = <B>(core: SimulatorCore, req: IncomingMessage, res: ServerResponse, check: (body: unknown) => Invalid) =>
+  admitThrough<B>(core, req, res, openaiDoor<B>(check));
 
 /** Waits `ms` plus jitter; false when the request was abandoned meanwhile (the caller must then stop). */
 export function wait(turn: Turn<unknown>, ms: number): Promise<boolean> | boolean {
