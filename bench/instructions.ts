@@ -19,10 +19,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'node:http';
-import type { Mode } from './overhead-gateway.js';
 import { machine, srcVersion } from './report.js';
 import { cleanupAll } from './procs.js';
-import { body, startGateway, startProxy, startUpstreams, TMP_DIR, type RunUnder } from './servers.js';
+import { body, startGateway, startProxy, startUpstreams, TMP_DIR, type Mode, type RunUnder } from './servers.js';
 import { int, table } from './stats.js';
 
 const args = process.argv.slice(2);

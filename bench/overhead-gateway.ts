@@ -1,7 +1,7 @@
 import { runLoad } from './load.js';
 import { fallbackConfig, tryStartPeer, type PeerInstall } from './peer.js';
 import type { Proc } from './procs.js';
-import { body, startGateway, startProxy, startUpstreams } from './servers.js';
+import { body, MODES, startGateway, startProxy, startUpstreams, type Mode } from './servers.js';
 
 /*
  * What the gateway costs when nothing fails: the same requests sent straight to the simulator, through the
@@ -13,8 +13,6 @@ import { body, startGateway, startProxy, startUpstreams } from './servers.js';
 
 export type Target = 'direct' | 'bare proxy' | 'switchyard' | 'portkey';
 const TARGETS: Target[] = ['direct', 'bare proxy', 'switchyard', 'portkey'];
-export type Mode = 'plain' | 'stream';
-export const MODES: Mode[] = ['plain', 'stream'];
 
 export interface GatewayCell {
   mode: Mode;

@@ -5,7 +5,8 @@ import type { FailoverResult } from './failover/index.js';
 import type { FleetResult } from './failover/fleet.js';
 import type { MemoryResult } from './memory.js';
 import type { LibraryRow } from './overhead-library.js';
-import { MODES, type GatewayCell, type Mode, type Target } from './overhead-gateway.js';
+import type { GatewayCell, Target } from './overhead-gateway.js';
+import { MODES, type Mode } from './servers.js';
 import type { SoakReport } from '../test/soak/harness/index.js';
 import { int, mb, medianRange, ms, pct, table, time, us } from './stats.js';
 

@@ -67,6 +67,9 @@ export async function startProxy(upstream: string, u: RunUnder = {}): Promise<Pr
   return { ...p, url: p.ready[1]! };
 }
 
+/** How a request asks for its answer: whole, or as a stream of events. */
+export type Mode = 'plain' | 'stream';
+export const MODES: Mode[] = ['plain', 'stream'];
 export const MESSAGES = [{ role: 'user' as const, content: 'Say hello in one short sentence.' }];
 /** A chat completion request's JSON body. */
 export function body(model: string, stream: boolean): string {
