@@ -46,8 +46,8 @@ interface Sampler {
  * Every four characters of every key (and every four bytes of its UTF-8) go in one table, and a text is
  * sampled every (shortest key - 3) units, a stride at which any occurrence of a key covers a sampled window
  * of four. For keys of 20 characters or more, about one look-up per 17 characters instead of a scan of the
- * whole text per key (measured: docs/gateway.md). Bytes are sampled where they are at hand: a character of a
- * string costs several times a byte of an array to read (docs/design.md).
+ * whole text per key. Bytes are sampled where they are at hand: a character of a string costs several times a
+ * byte of an array to read (both measured: docs/gateway.md).
  */
 function sampler(keys: readonly string[]): Sampler {
   // A bitmap of the grams' low 16 bits: a typed-array load per sample, where a Set look-up cost ten times more.
