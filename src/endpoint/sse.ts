@@ -85,9 +85,10 @@ export class SseParser<T> {
   push(bytes: Uint8Array, emit: (event: SseEvent<T>) => void): void {
     if (this.finished) return;
     // Keys are looked for in the read's bytes once, not in each event's text: an event that began in an
-    // earlier read (`carried`) is the only one whose text this read's bytes do not wholly hold.
+    // earlier read (`carried`) is the only one whose text this read's bytes do not wholly hold. Looked for when
+    // the first event that needs it ends: a read inside a long event completes none.
     let carried = this.heldChars > 0 || this.data !== undefined || this.partial !== undefined;
-    const mayHoldKey = this.scrubber !== undefined && this.scrubber.mayHold(bytes);
+    let mayHoldKey: boolean | undefined;
     let decoded = this.decode(bytes);
     // A line may end in CR LF, LF or a lone CR (as the SDK reads it too): made LF here, a CR LF split between
     // two reads included, so the rest looks for LF only.
@@ -129,7 +130,7 @@ export class SseParser<T> {
           this.finished = true;
           return emit(DONE);
         }
-        if (this.scrubber && (mayHoldKey || carried)) payload = this.scrubber.text(payload);
+        if (this.scrubber && (carried || (mayHoldKey ??= this.scrubber.mayHold(bytes)))) payload = this.scrubber.text(payload);
         carried = false;
         const value = JSON.parse(payload) as T & { error?: unknown };
         if (value && typeof value === 'object') {

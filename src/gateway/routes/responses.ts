@@ -19,7 +19,6 @@ function check(body: unknown): ResponseCreateParams {
 
 const frame = (type: string, data: string) => `event: ${type}\ndata: ${data}\n\n`;
 
-
 /**
  * A Responses stream as OpenAI sends it: one named event per item (`event: response.output_text.delta`),
  * no `[DONE]`. Headers go out with the first event, which the router holds until the first output event
